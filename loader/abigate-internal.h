@@ -1,0 +1,74 @@
+/* abigate-internal.h -- cross-file internals of libabigate.
+ *
+ * Not installed.  Names here are abigate__* and have hidden visibility
+ * (the library is built with -fvisibility=hidden; only ABIGATE_API names
+ * are exported, see loader/libabigate.sym).
+ */
+#ifndef ABIGATE_INTERNAL_H
+#define ABIGATE_INTERNAL_H
+
+#if !defined(ABIGATE_BUILDING_LIBRARY)
+#error "abigate-internal.h is private to libabigate: include <abigate.h> instead"
+#endif
+
+#include "abigate.h"
+
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define ABIGATE__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ABIGATE__PRINTF(f, a)
+#endif
+
+/* Fill `err` (may be NULL) with `code`, `offset` and a formatted message;
+ * returns `code` so that callers can write `return abigate__fail(...)`. */
+int abigate__fail(abigate_error *err, int code, int64_t offset, const char *fmt, ...)
+    ABIGATE__PRINTF(4, 5);
+
+/* Mark `err` (may be NULL) as success. */
+void abigate__ok(abigate_error *err);
+
+/* Byte-order helpers over unaligned bytes. */
+static inline uint16_t abigate__get16(const unsigned char *p, int be)
+{
+    return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static inline uint32_t abigate__get32(const unsigned char *p, int be)
+{
+    return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+              : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static inline uint64_t abigate__get64(const unsigned char *p, int be)
+{
+    uint64_t hi = abigate__get32(p + (be ? 0 : 4), be);
+    uint64_t lo = abigate__get32(p + (be ? 4 : 0), be);
+    return hi << 32 | lo;
+}
+
+static inline void abigate__put16(unsigned char *p, uint16_t v, int be)
+{
+    p[be ? 0 : 1] = (unsigned char)(v >> 8);
+    p[be ? 1 : 0] = (unsigned char)v;
+}
+
+static inline void abigate__put32(unsigned char *p, uint32_t v, int be)
+{
+    abigate__put16(p + (be ? 0 : 2), (uint16_t)(v >> 16), be);
+    abigate__put16(p + (be ? 2 : 0), (uint16_t)v, be);
+}
+
+/* True when [off, off+len) does not fit in `size` (subtraction form, no
+ * overflow possible). */
+static inline int abigate__out_of_bounds(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off > size || size - off < len;
+}
+
+/* Copy `src` (up to `srclen` bytes, stops at NUL) into dst[cap], always
+ * terminating; returns 1 when it had to clamp. */
+int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen);
+
+#endif /* ABIGATE_INTERNAL_H */

@@ -1,0 +1,389 @@
+/* abigate -- command-line front end of libabigate.
+ *
+ *   abigate inspect [--json] [--symbols] FILE...
+ *
+ * Exit status (documented in abigate(1)):
+ *   0  every file was read (with or without a record)
+ *   1  at least one file could not be read or is malformed
+ *   2  usage error
+ */
+#include "abigate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_READ_ERROR 1
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: abigate inspect [--json] [--symbols] FILE...\n"
+    "       abigate --version | --help\n"
+    "\n"
+    "  inspect    show the ABI record of each extension module, or what can be\n"
+    "             inferred from a file without one (name tag, libpython, symbols)\n"
+    "  --json     one JSON document on stdout instead of one line per file\n"
+    "  --symbols  also list the undefined Py* / _Py* symbols each file imports\n"
+    "\n"
+    "Exit status: 0 all files read, 1 some file unreadable or malformed, 2 usage.\n";
+
+/* ------------------------------------------------------------------ describing */
+
+static const char *threading_word(unsigned abiflags)
+{
+    switch (abiflags & ABIGATE_ABIINFO_AGNOSTIC) {
+    case ABIGATE_ABIINFO_AGNOSTIC: return "agnostic";
+    case ABIGATE_ABIINFO_FREETHREADED: return "free-threaded";
+    case ABIGATE_ABIINFO_GIL: return "gil";
+    default: return "unspecified";
+    }
+}
+
+/* "3.8" for a stable-ABI floor (0x03080000); the limited API value 3 means 3.2. */
+static void format_floor(uint32_t abi_version, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u.%u", abi_version >> 24 & 0xff, abi_version >> 16 & 0xff);
+}
+
+static const char *tag_kind_word(int kind)
+{
+    switch (kind) {
+    case ABIGATE_TAG_NONE: return "none";
+    case ABIGATE_TAG_BARE: return "bare";
+    case ABIGATE_TAG_CPYTHON: return "cpython";
+    case ABIGATE_TAG_ABI3: return "abi3";
+    case ABIGATE_TAG_ABI3T: return "abi3t";
+    case ABIGATE_TAG_OTHER: return "other";
+    default: return "?";
+    }
+}
+
+static void describe_record(const abigate_record *r, FILE *out)
+{
+    char ver[32], floor[16];
+    unsigned f = r->abiinfo.flags;
+    abigate_format_version(r->abiinfo.build_version, ver, sizeof ver);
+    fprintf(out, "built for CPython %s, ", ver);
+    if (f & ABIGATE_ABIINFO_STABLE) {
+        format_floor(r->abiinfo.abi_version, floor, sizeof floor);
+        if ((f & ABIGATE_ABIINFO_AGNOSTIC) == ABIGATE_ABIINFO_AGNOSTIC)
+            fprintf(out, "stable ABI %s+, free-threading agnostic (abi3t)", floor);
+        else
+            fprintf(out, "stable ABI %s+ (abi3), %s", floor,
+                    f & ABIGATE_ABIINFO_FREETHREADED ? "free-threaded" : "GIL");
+    } else {
+        fprintf(out, "version-specific ABI, %s",
+                (f & ABIGATE_ABIINFO_AGNOSTIC) == ABIGATE_ABIINFO_AGNOSTIC ? "free-threading agnostic"
+                : f & ABIGATE_ABIINFO_FREETHREADED ? "free-threaded"
+                                                   : "GIL");
+    }
+    if (f & ABIGATE_ABIINFO_INTERNAL)
+        fputs(", internal API (Py_BUILD_CORE)", out);
+    if (r->flags & ABIGATE_REC_PY_DEBUG)
+        fputs(r->flags & ABIGATE_REC_TRACE_REFS ? ", debug build (Py_DEBUG, Py_TRACE_REFS)"
+                                                : ", debug build (Py_DEBUG)",
+              out);
+    else if (r->flags & ABIGATE_REC_TRACE_REFS)
+        fputs(", trace-refs build (Py_TRACE_REFS)", out);
+    else
+        fputs(", release build", out);
+    if (r->flags & ABIGATE_REC_HOOK_MODEXPORT)
+        fputs(", exports PyModExport (PEP 793)", out);
+    if ((r->abiinfo.build_version >> 4 & 0xf) != 0xf)
+        fputs(", pre-release headers", out);
+}
+
+static void print_human(const char *path, const abigate_file_info *fi, const abigate_symbols *syms,
+                        int list_symbols)
+{
+    printf("%s: ", path);
+    if (fi->record_state == ABIGATE_RECORD_PRESENT) {
+        describe_record(&fi->record, stdout);
+    } else if (fi->record_state == ABIGATE_RECORD_UNSUPPORTED) {
+        printf("abigate record of unsupported version %u.%u", fi->record.major, fi->record.minor);
+    } else {
+        fputs("no abigate record", stdout);
+        switch (fi->tag.kind) {
+        case ABIGATE_TAG_CPYTHON:
+        case ABIGATE_TAG_ABI3:
+        case ABIGATE_TAG_ABI3T:
+        case ABIGATE_TAG_OTHER:
+            /* "cpython-311", "abi3": the claim, without the platform */
+            printf("; tagged %.*s", (int)(strlen(fi->tag.tag) -
+                                          (fi->tag.platform[0] ? strlen(fi->tag.platform) + 1 : 0)),
+                   fi->tag.tag);
+            break;
+        case ABIGATE_TAG_BARE:
+            fputs("; untagged (bare .so)", stdout);
+            break;
+        default:
+            break;
+        }
+        for (unsigned i = 0; i < fi->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++)
+            printf("; needs %s", fi->libpython[i]);
+        if (fi->legacy_read) {
+            if (fi->n_libpython == 0)
+                fputs("; no libpython needed", stdout);
+            printf("; imports %u Py symbol%s", fi->n_pysyms, fi->n_pysyms == 1 ? "" : "s");
+        }
+    }
+    if (fi->legacy_read) {
+        if (fi->n_modexport)
+            printf("; exports %s", fi->modexport);
+        if (fi->n_pyinit)
+            printf("; exports %s", fi->pyinit);
+        if (!fi->n_modexport && !fi->n_pyinit)
+            fputs("; exports no module init hook", stdout);
+    }
+    const char *m = abigate_machine_name(fi->machine);
+    printf(" [ELF%u %s %s]\n", fi->elf_class, fi->big_endian ? "BE" : "LE", m ? m : "?");
+    if (list_symbols && syms)
+        for (unsigned i = 0; i < syms->count; i++)
+            printf("    %s%s\n", abigate_symbols_name(syms, i), syms->sym[i].weak ? " (weak)" : "");
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        default:
+            if (*p < 0x20)
+                printf("\\u%04x", *p);
+            else
+                putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+static void json_hex(const char *key, uint32_t v, int comma)
+{
+    printf("\"%s\": \"0x%08x\"%s", key, v, comma ? ", " : "");
+}
+
+static void json_bool(const char *key, int v, int comma)
+{
+    printf("\"%s\": %s%s", key, v ? "true" : "false", comma ? ", " : "");
+}
+
+static void json_record(const abigate_file_info *fi)
+{
+    const abigate_record *r = &fi->record;
+    char ver[32];
+    printf("{\"state\": \"%s\", \"via\": \"%s\", \"offset\": %llu, \"version\": \"%u.%u\", "
+           "\"size\": %u",
+           fi->record_state == ABIGATE_RECORD_PRESENT ? "present" : "unsupported",
+           fi->record_via == ABIGATE_VIA_PT_NOTE ? "PT_NOTE" : "section",
+           (unsigned long long)fi->record_offset, r->major, r->minor, r->size);
+    if (fi->record_state != ABIGATE_RECORD_PRESENT) {
+        putchar('}');
+        return;
+    }
+    unsigned f = r->abiinfo.flags;
+    printf(", \"abiinfo\": {\"major\": %u, \"minor\": %u, \"flags\": %u, ", r->abiinfo.major,
+           r->abiinfo.minor, f);
+    json_hex("build_version", r->abiinfo.build_version, 1);
+    json_hex("abi_version", r->abiinfo.abi_version, 0);
+    printf("}, \"python_version\": \"%s\", ",
+           abigate_format_version(r->abiinfo.build_version, ver, sizeof ver));
+    printf("\"abi\": \"%s\", ", f & ABIGATE_ABIINFO_STABLE ? "stable" : "version-specific");
+    if (f & ABIGATE_ABIINFO_STABLE) {
+        char floor[16];
+        format_floor(r->abiinfo.abi_version, floor, sizeof floor);
+        printf("\"stable_abi_floor\": \"%s\", ", floor);
+    } else {
+        fputs("\"stable_abi_floor\": null, ", stdout);
+    }
+    if (r->flags & ABIGATE_REC_LIMITED_API)
+        json_hex("limited_api", r->limited_api, 1);
+    else
+        fputs("\"limited_api\": null, ", stdout);
+    if (r->flags & ABIGATE_REC_TARGET_ABI3T)
+        json_hex("target_abi3t", r->target_abi3t, 1);
+    else
+        fputs("\"target_abi3t\": null, ", stdout);
+    printf("\"threading\": \"%s\", ", threading_word(f));
+    json_bool("gil_disabled", r->flags & ABIGATE_REC_GIL_DISABLED, 1);
+    json_bool("opaque_pyobject", r->flags & ABIGATE_REC_OPAQUE_PYOBJECT, 1);
+    json_bool("py_debug", r->flags & ABIGATE_REC_PY_DEBUG, 1);
+    json_bool("trace_refs", r->flags & ABIGATE_REC_TRACE_REFS, 1);
+    json_bool("build_core", r->flags & ABIGATE_REC_BUILD_CORE, 1);
+    json_bool("internal", f & ABIGATE_ABIINFO_INTERNAL, 1);
+    printf("\"pointer_size\": %u, \"hooks\": [", r->pointer_size);
+    int first = 1;
+    if (r->flags & ABIGATE_REC_HOOK_PYINIT) {
+        fputs("\"PyInit\"", stdout);
+        first = 0;
+    }
+    if (r->flags & ABIGATE_REC_HOOK_MODEXPORT)
+        printf("%s\"PyModExport\"", first ? "" : ", ");
+    printf("], \"flags\": %u}", r->flags);
+}
+
+static void json_file(const char *path, int rc, const abigate_error *err,
+                      const abigate_file_info *fi, const abigate_symbols *syms, int list_symbols)
+{
+    fputs("{\"path\": ", stdout);
+    json_string(path);
+    if (rc != ABIGATE_OK) {
+        printf(", \"ok\": false, \"error\": {\"code\": \"%s\", \"value\": %d, \"offset\": %lld, "
+               "\"message\": ",
+               abigate_code_name(rc), rc, (long long)err->offset);
+        json_string(err->message);
+        fputs("}}", stdout);
+        return;
+    }
+    const char *m = abigate_machine_name(fi->machine);
+    printf(", \"ok\": true, \"elf\": {\"class\": %u, \"byte_order\": \"%s\", \"machine\": %u, "
+           "\"machine_name\": ",
+           fi->elf_class, fi->big_endian ? "big" : "little", fi->machine);
+    if (m)
+        json_string(m);
+    else
+        fputs("null", stdout);
+    printf(", \"type\": %u, \"size\": %llu}, \"record\": ", fi->elf_type,
+           (unsigned long long)fi->file_size);
+    if (fi->record_state == ABIGATE_RECORD_ABSENT)
+        fputs("null", stdout);
+    else
+        json_record(fi);
+
+    fputs(", \"tag\": {\"kind\": ", stdout);
+    json_string(tag_kind_word(fi->tag.kind));
+    fputs(", \"module\": ", stdout);
+    json_string(fi->tag.module);
+    fputs(", \"tag\": ", stdout);
+    json_string(fi->tag.tag);
+    fputs(", \"platform\": ", stdout);
+    json_string(fi->tag.platform);
+    if (fi->tag.kind == ABIGATE_TAG_CPYTHON)
+        printf(", \"python\": \"%u.%u\"", fi->tag.major, fi->tag.minor);
+    else
+        fputs(", \"python\": null", stdout);
+    fputs(", ", stdout);
+    json_bool("free_threaded", (int)fi->tag.free_threaded, 1);
+    json_bool("debug", (int)fi->tag.debug, 0);
+    fputs("}, \"legacy\": {", stdout);
+    printf("\"pyinit\": ");
+    json_string(fi->pyinit);
+    printf(", \"pyinit_count\": %u, \"modexport\": ", fi->n_pyinit);
+    json_string(fi->modexport);
+    printf(", \"modexport_count\": %u, \"needed_count\": %u, \"libpython\": [", fi->n_modexport,
+           fi->n_needed);
+    for (unsigned i = 0; i < fi->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
+        if (i)
+            fputs(", ", stdout);
+        json_string(fi->libpython[i]);
+    }
+    printf("], \"py_symbols_count\": %u, \"py_symbols_weak\": %u", fi->n_pysyms,
+           fi->n_pysyms_weak);
+    if (list_symbols && syms) {
+        printf(", \"py_symbols_truncated\": %s, \"py_symbols\": [",
+               syms->truncated ? "true" : "false");
+        for (unsigned i = 0; i < syms->count; i++) {
+            if (i)
+                fputs(", ", stdout);
+            json_string(abigate_symbols_name(syms, i));
+        }
+        putchar(']');
+    }
+    fputs("}}", stdout);
+}
+
+/* ------------------------------------------------------------------ commands */
+
+static int cmd_inspect(int argc, char **argv)
+{
+    int json = 0, list_symbols = 0, nfiles = 0, status = 0, i;
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--symbols") == 0)
+            list_symbols = 1;
+        else if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "abigate inspect: unknown option '%s'\n%s", argv[i], usage_text);
+            return EXIT_USAGE;
+        } else
+            break;
+    }
+    char **files = argv + i;
+    nfiles = argc - i;
+    for (int j = 0; j < nfiles; j++)
+        if (strcmp(files[j], "--json") == 0 || strcmp(files[j], "--symbols") == 0) {
+            fprintf(stderr, "abigate inspect: options must come before the files\n");
+            return EXIT_USAGE;
+        }
+    if (nfiles == 0) {
+        fprintf(stderr, "abigate inspect: no FILE given\n%s", usage_text);
+        return EXIT_USAGE;
+    }
+
+    abigate_symbols *syms = malloc(sizeof *syms);
+    if (!syms) {
+        fprintf(stderr, "abigate: out of memory\n");
+        return EXIT_READ_ERROR;
+    }
+    if (json)
+        printf("{\"abigate\": \"%s\", \"files\": [", ABIGATE_VERSION_STRING);
+    for (int j = 0; j < nfiles; j++) {
+        abigate_file_info fi;
+        abigate_error err;
+        int rc = abigate_read_path(files[j], ABIGATE_READ_LEGACY, &fi, syms, &err);
+        if (rc != ABIGATE_OK)
+            status = EXIT_READ_ERROR;
+        if (json) {
+            if (j)
+                fputs(",\n  ", stdout);
+            else
+                fputs("\n  ", stdout);
+            json_file(files[j], rc, &err, &fi, syms, list_symbols);
+        } else if (rc != ABIGATE_OK) {
+            fflush(stdout);
+            if (err.offset >= 0)
+                fprintf(stderr, "abigate: %s: %s (at offset %lld)\n", files[j], err.message,
+                        (long long)err.offset);
+            else
+                fprintf(stderr, "abigate: %s: %s\n", files[j], err.message);
+        } else {
+            print_human(files[j], &fi, syms, list_symbols);
+        }
+    }
+    if (json)
+        puts("\n]}");
+    free(syms);
+    if (fflush(stdout) != 0) {
+        perror("abigate: writing output");
+        return EXIT_READ_ERROR;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("abigate %s\n", ABIGATE_VERSION_STRING);
+        return 0;
+    }
+    if (strcmp(argv[1], "inspect") == 0)
+        return cmd_inspect(argc - 2, argv + 2);
+    fprintf(stderr, "abigate: unknown command '%s'\n%s", argv[1], usage_text);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,921 @@
+/* elf.c -- the bounded ELF reader.
+ *
+ * Input is untrusted and is never executed or mapped: every byte comes
+ * through src_read(), which checks the (offset, size) pair against the
+ * input size in subtraction form before any I/O.  The first 4 KiB are read
+ * once into `head`; for an extension built with <abigate/slot.h> the ELF
+ * header, the program headers and the note all lie there, so reading the
+ * record costs exactly one pread.
+ *
+ * Order of work:
+ *   1. ELF identification and header (class, encoding, version, sizes);
+ *   2. the record: PT_NOTE segments, then SHT_NOTE sections if the
+ *      segments did not hold it (a file stripped of section headers still
+ *      works; an unallocated note added by objcopy is still found);
+ *   3. with ABIGATE_READ_LEGACY: PT_DYNAMIC (DT_NEEDED, string and symbol
+ *      tables), then the dynamic symbols, from SHT_DYNSYM when section
+ *      headers exist, else from DT_SYMTAB sized by DT_HASH / DT_GNU_HASH.
+ * Every loop is bounded by a cap from abigate.h, so work and memory do not
+ * grow with the file.
+ */
+#include "abigate-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEAD_SIZE 4096u
+#define WINDOW_SIZE 16384u
+#define STRING_MAX 1024u /* longest symbol or library name examined */
+#define MAX_NEEDED_SEEN 256u
+
+#define PT_LOAD_ 1u
+#define PT_DYNAMIC_ 2u
+#define PT_NOTE_ 4u
+#define SHT_NOTE_ 7u
+#define SHT_DYNSYM_ 11u
+#define DT_NULL_ 0
+#define DT_NEEDED_ 1
+#define DT_HASH_ 4
+#define DT_STRTAB_ 5
+#define DT_SYMTAB_ 6
+#define DT_STRSZ_ 10
+#define DT_SYMENT_ 11
+#define DT_GNU_HASH_ 0x6ffffef5
+
+/* ------------------------------------------------------------------ input */
+
+struct src {
+    const abigate_io *io;
+    uint64_t size;
+    abigate_error *err;
+    size_t head_len;
+    unsigned char head[HEAD_SIZE];
+};
+
+/* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
+ * when the range lies outside the input, so each caller names what it was
+ * reading. */
+static int src_read(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
+{
+    if (abigate__out_of_bounds(off, len, s->size))
+        return abigate__fail(s->err, bounds_code, (int64_t)off,
+                             "%s: %zu bytes at offset %llu, file has %llu",
+                             abigate_strerror(bounds_code), len, (unsigned long long)off,
+                             (unsigned long long)s->size);
+    if (off < s->head_len && s->head_len - off >= len) {
+        memcpy(buf, s->head + off, len);
+        return ABIGATE_OK;
+    }
+    unsigned char *p = buf;
+    while (len > 0) {
+        long r = s->io->read(s->io->ctx, p, len, off);
+        if (r < 0 || (size_t)r > len)
+            return abigate__fail(s->err, ABIGATE_E_IO, (int64_t)off,
+                                 "read error at offset %llu", (unsigned long long)off);
+        if (r == 0)
+            return abigate__fail(s->err, ABIGATE_E_IO, (int64_t)off,
+                                 "file ended at offset %llu (it shrank while being read?)",
+                                 (unsigned long long)off);
+        p += r;
+        off += (uint64_t)r;
+        len -= (size_t)r;
+    }
+    return ABIGATE_OK;
+}
+
+/* A cached window over one region [lo, hi) of the input. */
+struct window {
+    uint64_t lo, hi;       /* region the window may cover */
+    uint64_t base;         /* file offset of buf[0] */
+    size_t len;            /* valid bytes in buf */
+    unsigned char buf[WINDOW_SIZE];
+};
+
+static void window_init(struct window *w, uint64_t lo, uint64_t hi)
+{
+    w->lo = lo;
+    w->hi = hi;
+    w->base = 0;
+    w->len = 0;
+}
+
+/* Pointer to `len` (<= WINDOW_SIZE) bytes at `off`, which the caller has
+ * already checked lie inside [lo, hi). */
+static const unsigned char *window_get(struct src *s, struct window *w, uint64_t off, size_t len,
+                                       int bounds_code)
+{
+    if (off >= w->base && off - w->base <= w->len && w->len - (off - w->base) >= len)
+        return w->buf + (off - w->base);
+    uint64_t avail = w->hi - off;
+    size_t n = avail < WINDOW_SIZE ? (size_t)avail : WINDOW_SIZE;
+    if (n < len || src_read(s, off, w->buf, n, bounds_code) != ABIGATE_OK)
+        return NULL;
+    w->base = off;
+    w->len = n;
+    return w->buf;
+}
+
+/* The NUL-terminated string at strtab offset `stroff`, or NULL (error set).
+ * `*len` receives its length; strings longer than STRING_MAX are reported
+ * as unterminated. */
+static const char *window_string(struct src *s, struct window *w, uint64_t stroff, size_t *len)
+{
+    uint64_t size = w->hi - w->lo;
+    if (stroff >= size) {
+        abigate__fail(s->err, ABIGATE_E_STRING_BOUNDS, (int64_t)(w->lo + stroff),
+                      "string offset %llu is past its string table (%llu bytes)",
+                      (unsigned long long)stroff, (unsigned long long)size);
+        return NULL;
+    }
+    uint64_t off = w->lo + stroff;
+    uint64_t avail = w->hi - off;
+    size_t want = avail < STRING_MAX ? (size_t)avail : STRING_MAX;
+    const unsigned char *p = window_get(s, w, off, want, ABIGATE_E_STRTAB_BOUNDS);
+    if (!p)
+        return NULL;
+    const unsigned char *nul = memchr(p, 0, want);
+    if (!nul) {
+        abigate__fail(s->err, ABIGATE_E_STRING_BOUNDS, (int64_t)off,
+                      "string at offset %llu is unterminated within %zu bytes",
+                      (unsigned long long)off, want);
+        return NULL;
+    }
+    *len = (size_t)(nul - p);
+    return (const char *)p;
+}
+
+/* ------------------------------------------------------------------ ELF header */
+
+struct elf {
+    struct src *src;
+    int be, is64;
+    unsigned type, machine;
+    uint64_t phoff, shoff;
+    unsigned phentsize, phnum, shentsize, shnum;
+};
+
+struct phdr {
+    uint32_t type;
+    uint64_t offset, vaddr, filesz, align;
+};
+
+struct shdr {
+    uint32_t type, link;
+    uint64_t offset, size, entsize, addralign;
+};
+
+static int parse_ehdr(struct elf *e)
+{
+    struct src *s = e->src;
+    const unsigned char *h = s->head;
+    static const unsigned char magic[4] = {0x7f, 'E', 'L', 'F'};
+
+    if (s->size == 0)
+        return abigate__fail(s->err, ABIGATE_E_EMPTY, 0, NULL);
+    size_t cmp = s->head_len < 4 ? s->head_len : 4;
+    if (memcmp(h, magic, cmp) != 0)
+        return abigate__fail(s->err, ABIGATE_E_NOT_ELF, 0, NULL);
+    if (s->head_len < 16)
+        return abigate__fail(s->err, ABIGATE_E_TRUNCATED_HEADER, (int64_t)s->head_len,
+                             "truncated ELF header: file is %zu bytes", s->head_len);
+    if (h[4] != 1 && h[4] != 2)
+        return abigate__fail(s->err, ABIGATE_E_BAD_CLASS, 4, "unknown ELF class %u", h[4]);
+    if (h[5] != 1 && h[5] != 2)
+        return abigate__fail(s->err, ABIGATE_E_BAD_DATA, 5, "unknown ELF data encoding %u",
+                             h[5]);
+    if (h[6] != 1)
+        return abigate__fail(s->err, ABIGATE_E_BAD_VERSION, 6, "unknown ELF version %u", h[6]);
+    e->is64 = h[4] == 2;
+    e->be = h[5] == 2;
+    size_t ehsize = e->is64 ? 64 : 52;
+    if (s->head_len < ehsize)
+        return abigate__fail(s->err, ABIGATE_E_TRUNCATED_HEADER, (int64_t)s->head_len,
+                             "truncated ELF header: %zu of %zu bytes", s->head_len, ehsize);
+    int be = e->be;
+    e->type = abigate__get16(h + 16, be);
+    e->machine = abigate__get16(h + 18, be);
+    if (abigate__get32(h + 20, be) != 1)
+        return abigate__fail(s->err, ABIGATE_E_BAD_VERSION, 20, "unknown e_version %u",
+                             abigate__get32(h + 20, be));
+    const unsigned char *r = h + (e->is64 ? 32 : 28); /* e_phoff */
+    e->phoff = e->is64 ? abigate__get64(r, be) : abigate__get32(r, be);
+    r += e->is64 ? 8 : 4;
+    e->shoff = e->is64 ? abigate__get64(r, be) : abigate__get32(r, be);
+    r += e->is64 ? 8 : 4;
+    r += 4; /* e_flags */
+    unsigned e_ehsize = abigate__get16(r, be);
+    e->phentsize = abigate__get16(r + 2, be);
+    e->phnum = abigate__get16(r + 4, be);
+    e->shentsize = abigate__get16(r + 6, be);
+    e->shnum = abigate__get16(r + 8, be);
+    if (e_ehsize != ehsize)
+        return abigate__fail(s->err, ABIGATE_E_BAD_EHSIZE, (int64_t)(r - h),
+                             "e_ehsize is %u, ELF%d needs %zu", e_ehsize, e->is64 ? 64 : 32,
+                             ehsize);
+
+    if (e->phnum > 0) {
+        unsigned want = e->is64 ? 56 : 32;
+        if (e->phentsize != want)
+            return abigate__fail(s->err, ABIGATE_E_BAD_PHENTSIZE, (int64_t)(r + 2 - h),
+                                 "e_phentsize is %u, ELF%d needs %u", e->phentsize,
+                                 e->is64 ? 64 : 32, want);
+        if (e->phnum > ABIGATE_MAX_PHDRS) /* includes PN_XNUM (0xffff) */
+            return abigate__fail(s->err, ABIGATE_E_TOO_MANY_PH, (int64_t)(r + 4 - h),
+                                 "e_phnum is %u, the cap is %u", e->phnum, ABIGATE_MAX_PHDRS);
+        if ((uint64_t)e->phnum > SIZE_MAX / e->phentsize ||
+            abigate__out_of_bounds(e->phoff, (uint64_t)e->phnum * e->phentsize, s->size))
+            return abigate__fail(s->err, ABIGATE_E_PH_BOUNDS, (int64_t)e->phoff,
+                                 "%u program headers at offset %llu run past the end of the "
+                                 "file (%llu bytes)",
+                                 e->phnum, (unsigned long long)e->phoff,
+                                 (unsigned long long)s->size);
+    }
+    if (e->shoff != 0) {
+        unsigned want = e->is64 ? 64 : 40;
+        if (e->shentsize != want)
+            return abigate__fail(s->err, ABIGATE_E_BAD_SHENTSIZE, (int64_t)(r + 6 - h),
+                                 "e_shentsize is %u, ELF%d needs %u", e->shentsize,
+                                 e->is64 ? 64 : 32, want);
+        if (e->shnum == 0) /* SHN_XNUM escape: more sections than e_shnum can say */
+            return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SH, (int64_t)(r + 8 - h),
+                                 "e_shnum is 0 with a section table (extended numbering), "
+                                 "the cap is %u", ABIGATE_MAX_SHDRS);
+        if (e->shnum > ABIGATE_MAX_SHDRS)
+            return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SH, (int64_t)(r + 8 - h),
+                                 "e_shnum is %u, the cap is %u", e->shnum, ABIGATE_MAX_SHDRS);
+        if ((uint64_t)e->shnum > SIZE_MAX / e->shentsize ||
+            abigate__out_of_bounds(e->shoff, (uint64_t)e->shnum * e->shentsize, s->size))
+            return abigate__fail(s->err, ABIGATE_E_SH_BOUNDS, (int64_t)e->shoff,
+                                 "%u section headers at offset %llu run past the end of the "
+                                 "file (%llu bytes)",
+                                 e->shnum, (unsigned long long)e->shoff,
+                                 (unsigned long long)s->size);
+    } else {
+        e->shnum = 0;
+    }
+    return ABIGATE_OK;
+}
+
+static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
+{
+    unsigned char b[56];
+    int rc = src_read(e->src, e->phoff + (uint64_t)i * e->phentsize, b, e->phentsize,
+                      ABIGATE_E_PH_BOUNDS);
+    if (rc)
+        return rc;
+    int be = e->be;
+    p->type = abigate__get32(b, be);
+    if (e->is64) {
+        p->offset = abigate__get64(b + 8, be);
+        p->vaddr = abigate__get64(b + 16, be);
+        p->filesz = abigate__get64(b + 32, be);
+        p->align = abigate__get64(b + 48, be);
+    } else {
+        p->offset = abigate__get32(b + 4, be);
+        p->vaddr = abigate__get32(b + 8, be);
+        p->filesz = abigate__get32(b + 16, be);
+        p->align = abigate__get32(b + 28, be);
+    }
+    return ABIGATE_OK;
+}
+
+static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
+{
+    unsigned char b[64];
+    int rc = src_read(e->src, e->shoff + (uint64_t)i * e->shentsize, b, e->shentsize,
+                      ABIGATE_E_SH_BOUNDS);
+    if (rc)
+        return rc;
+    int be = e->be;
+    sh->type = abigate__get32(b + 4, be);
+    if (e->is64) {
+        sh->offset = abigate__get64(b + 24, be);
+        sh->size = abigate__get64(b + 32, be);
+        sh->link = abigate__get32(b + 40, be);
+        sh->addralign = abigate__get64(b + 48, be);
+        sh->entsize = abigate__get64(b + 56, be);
+    } else {
+        sh->offset = abigate__get32(b + 16, be);
+        sh->size = abigate__get32(b + 20, be);
+        sh->link = abigate__get32(b + 24, be);
+        sh->addralign = abigate__get32(b + 32, be);
+        sh->entsize = abigate__get32(b + 36, be);
+    }
+    return ABIGATE_OK;
+}
+
+/* ------------------------------------------------------------------ notes */
+
+struct record_state {
+    int found;                 /* 0, or ABIGATE_RECORD_PRESENT / _UNSUPPORTED */
+    int via;
+    uint64_t offset;
+    size_t len;
+    unsigned char raw[ABIGATE_RECORD_MAX_SIZE];
+    abigate_record rec;
+};
+
+static int take_record(struct elf *e, uint64_t off, uint32_t descsz, int via,
+                       struct record_state *st)
+{
+    struct src *s = e->src;
+    unsigned char raw[ABIGATE_RECORD_MAX_SIZE];
+    if (descsz > ABIGATE_RECORD_MAX_SIZE)
+        return abigate__fail(s->err, ABIGATE_E_RECORD_TOO_BIG, (int64_t)off,
+                             "abigate record is %u bytes, the cap is %d", descsz,
+                             ABIGATE_RECORD_MAX_SIZE);
+    int rc = src_read(s, off, raw, descsz, ABIGATE_E_NOTE_BOUNDS);
+    if (rc)
+        return rc;
+    if (st->found) { /* a second copy: fine if identical (two notes, one record) */
+        if (st->len == descsz && memcmp(st->raw, raw, descsz) == 0)
+            return ABIGATE_OK;
+        return abigate__fail(s->err, ABIGATE_E_RECORD_CONFLICT, (int64_t)off,
+                             "abigate records at offsets %llu and %llu differ",
+                             (unsigned long long)st->offset, (unsigned long long)off);
+    }
+    abigate_record rec;
+    abigate_error derr;
+    rc = abigate_record_decode(raw, descsz, e->be, &rec, &derr);
+    if (rc == ABIGATE_E_RECORD_MAJOR) {
+        memset(&rec, 0, sizeof rec);
+        rec.major = raw[4];
+        rec.minor = raw[5];
+        rec.size = abigate__get16(raw + 6, e->be);
+        st->found = ABIGATE_RECORD_UNSUPPORTED;
+    } else if (rc != ABIGATE_OK) {
+        return abigate__fail(s->err, rc, (int64_t)off + derr.offset, "%s", derr.message);
+    } else {
+        st->found = ABIGATE_RECORD_PRESENT;
+    }
+    st->rec = rec;
+    st->via = via;
+    st->offset = off;
+    st->len = descsz;
+    memcpy(st->raw, raw, descsz);
+    return ABIGATE_OK;
+}
+
+/* Walk the notes in [off, off+size).  Each note is a 12-byte header
+ * {namesz, descsz, type}, the name padded to the alignment, the descriptor
+ * padded likewise; the next note starts after the padded descriptor.
+ * Alignment is 8 for segments/sections aligned to 8 (GNU property notes),
+ * else 4.  Sizes are checked for wrap-around before padding, then against
+ * what is left of the region. */
+static int scan_notes(struct elf *e, uint64_t off, uint64_t size, uint64_t align, int via,
+                      struct record_state *st)
+{
+    struct src *s = e->src;
+    if (abigate__out_of_bounds(off, size, s->size))
+        return abigate__fail(s->err, ABIGATE_E_NOTE_BOUNDS, (int64_t)off,
+                             "note area of %llu bytes at offset %llu runs past the end of the "
+                             "file (%llu bytes)",
+                             (unsigned long long)size, (unsigned long long)off,
+                             (unsigned long long)s->size);
+    if (size > ABIGATE_MAX_NOTE_BYTES)
+        return abigate__fail(s->err, ABIGATE_E_NOTE_TOO_BIG, (int64_t)off,
+                             "note area of %llu bytes, the cap is %u", (unsigned long long)size,
+                             ABIGATE_MAX_NOTE_BYTES);
+    uint64_t a = align == 8 ? 8 : 4;
+    uint64_t pos = 0;
+    while (pos < size) {
+        uint64_t left = size - pos;
+        unsigned char h[12];
+        if (left < 12) {
+            unsigned char tail[12];
+            int rc = src_read(s, off + pos, tail, (size_t)left, ABIGATE_E_NOTE_BOUNDS);
+            if (rc)
+                return rc;
+            for (uint64_t i = 0; i < left; i++)
+                if (tail[i] != 0)
+                    return abigate__fail(s->err, ABIGATE_E_NOTE_TRUNCATED,
+                                         (int64_t)(off + pos),
+                                         "note header truncated: %llu bytes left",
+                                         (unsigned long long)left);
+            break; /* zero padding at the end of the area */
+        }
+        int rc = src_read(s, off + pos, h, 12, ABIGATE_E_NOTE_BOUNDS);
+        if (rc)
+            return rc;
+        uint32_t namesz = abigate__get32(h, e->be);
+        uint32_t descsz = abigate__get32(h + 4, e->be);
+        uint32_t type = abigate__get32(h + 8, e->be);
+        if (namesz > UINT32_MAX - (a - 1) || descsz > UINT32_MAX - (a - 1))
+            return abigate__fail(s->err, ABIGATE_E_NOTE_WRAP, (int64_t)(off + pos),
+                                 "note sizes namesz %u / descsz %u wrap when padded", namesz,
+                                 descsz);
+        uint64_t name_at = pos + 12;
+        if (namesz > size - name_at)
+            return abigate__fail(s->err, ABIGATE_E_NOTE_NAMESZ, (int64_t)(off + pos),
+                                 "note namesz %u runs past its area (%llu bytes left)", namesz,
+                                 (unsigned long long)(size - name_at));
+        uint64_t desc_at = (name_at + namesz + a - 1) & ~(a - 1);
+        if (desc_at > size || descsz > size - desc_at)
+            return abigate__fail(s->err, ABIGATE_E_NOTE_DESCSZ, (int64_t)(off + pos + 4),
+                                 "note descsz %u runs past its area (%llu bytes left)", descsz,
+                                 (unsigned long long)(desc_at > size ? 0 : size - desc_at));
+        if (namesz == sizeof ABIGATE_NOTE_NAME && type == ABIGATE_NOTE_TYPE_RECORD) {
+            char name[sizeof ABIGATE_NOTE_NAME];
+            rc = src_read(s, off + name_at, name, sizeof name, ABIGATE_E_NOTE_BOUNDS);
+            if (rc)
+                return rc;
+            if (memcmp(name, ABIGATE_NOTE_NAME, sizeof name) == 0) {
+                rc = take_record(e, off + desc_at, descsz, via, st);
+                if (rc)
+                    return rc;
+            }
+        }
+        uint64_t next = (desc_at + descsz + a - 1) & ~(a - 1);
+        pos = next; /* > pos: at least 12 bytes of progress */
+    }
+    return ABIGATE_OK;
+}
+
+static int find_record(struct elf *e, struct record_state *st)
+{
+    int rc;
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct phdr p;
+        if ((rc = read_phdr(e, i, &p)))
+            return rc;
+        if (p.type == PT_NOTE_ && (rc = scan_notes(e, p.offset, p.filesz, p.align,
+                                                   ABIGATE_VIA_PT_NOTE, st)))
+            return rc;
+    }
+    if (st->found)
+        return ABIGATE_OK;
+    for (unsigned i = 1; i < e->shnum; i++) {
+        struct shdr sh;
+        if ((rc = read_shdr(e, i, &sh)))
+            return rc;
+        if (sh.type == SHT_NOTE_ && (rc = scan_notes(e, sh.offset, sh.size, sh.addralign,
+                                                     ABIGATE_VIA_SECTION, st)))
+            return rc;
+    }
+    return ABIGATE_OK;
+}
+
+/* ------------------------------------------------------------------ legacy facts */
+
+struct dyninfo {
+    int have_dynamic;
+    uint64_t strtab, strsz, symtab, syment, hash, gnu_hash;
+    unsigned n_needed, n_needed_kept;
+    uint64_t needed[MAX_NEEDED_SEEN];
+};
+
+struct legacy {
+    struct window win;     /* dynamic entries, symbols, hash tables */
+    struct window strwin;  /* string table */
+};
+
+/* File offset of virtual address `addr`, through the PT_LOAD segments. */
+static int map_addr(struct elf *e, uint64_t addr, uint64_t *off)
+{
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct phdr p;
+        int rc = read_phdr(e, i, &p);
+        if (rc)
+            return rc;
+        if (p.type == PT_LOAD_ && addr >= p.vaddr && addr - p.vaddr < p.filesz) {
+            *off = p.offset + (addr - p.vaddr);
+            return ABIGATE_OK;
+        }
+    }
+    return abigate__fail(e->src->err, ABIGATE_E_ADDR_UNMAPPED, -1,
+                         "address 0x%llx is not in any PT_LOAD segment",
+                         (unsigned long long)addr);
+}
+
+static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
+{
+    struct src *s = e->src;
+    memset(d, 0, sizeof *d);
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct phdr p;
+        int rc = read_phdr(e, i, &p);
+        if (rc)
+            return rc;
+        if (p.type != PT_DYNAMIC_)
+            continue;
+        size_t ent = e->is64 ? 16 : 8;
+        if (abigate__out_of_bounds(p.offset, p.filesz, s->size))
+            return abigate__fail(s->err, ABIGATE_E_DYNAMIC_BOUNDS, (int64_t)p.offset,
+                                 "dynamic segment of %llu bytes at offset %llu runs past the "
+                                 "end of the file",
+                                 (unsigned long long)p.filesz, (unsigned long long)p.offset);
+        if (p.filesz / ent > ABIGATE_MAX_DYN)
+            return abigate__fail(s->err, ABIGATE_E_DYNAMIC_TOO_BIG, (int64_t)p.offset,
+                                 "dynamic segment has %llu entries, the cap is %u",
+                                 (unsigned long long)(p.filesz / ent), ABIGATE_MAX_DYN);
+        d->have_dynamic = 1;
+        window_init(&L->win, p.offset, p.offset + p.filesz);
+        for (uint64_t j = 0; j < p.filesz / ent; j++) {
+            const unsigned char *b =
+                window_get(s, &L->win, p.offset + j * ent, ent, ABIGATE_E_DYNAMIC_BOUNDS);
+            if (!b)
+                return s->err ? s->err->code : ABIGATE_E_DYNAMIC_BOUNDS;
+            int64_t tag = e->is64 ? (int64_t)abigate__get64(b, e->be)
+                                  : (int32_t)abigate__get32(b, e->be);
+            uint64_t val = e->is64 ? abigate__get64(b + 8, e->be) : abigate__get32(b + 4, e->be);
+            if (tag == DT_NULL_)
+                break;
+            switch (tag) {
+            case DT_NEEDED_:
+                if (d->n_needed_kept < MAX_NEEDED_SEEN)
+                    d->needed[d->n_needed_kept++] = val;
+                d->n_needed++;
+                break;
+            case DT_STRTAB_: d->strtab = val; break;
+            case DT_STRSZ_: d->strsz = val; break;
+            case DT_SYMTAB_: d->symtab = val; break;
+            case DT_SYMENT_: d->syment = val; break;
+            case DT_HASH_: d->hash = val; break;
+            case DT_GNU_HASH_: d->gnu_hash = val; break;
+            default: break;
+            }
+        }
+        break; /* only the first PT_DYNAMIC counts, as for ld.so */
+    }
+    return ABIGATE_OK;
+}
+
+/* Number of dynamic symbols from DT_HASH (nchain) or, failing that, from
+ * DT_GNU_HASH: the highest symbol index any bucket reaches, then along its
+ * chain to the end marker (low bit set). */
+static int count_dynsyms(struct elf *e, struct legacy *L, const struct dyninfo *d,
+                         uint64_t *count)
+{
+    struct src *s = e->src;
+    uint64_t off;
+    int rc;
+    unsigned char b[16];
+    *count = 0;
+    if (d->hash) {
+        if ((rc = map_addr(e, d->hash, &off)))
+            return rc;
+        if ((rc = src_read(s, off, b, 8, ABIGATE_E_HASH_BOUNDS)))
+            return rc;
+        *count = abigate__get32(b + 4, e->be);
+        return ABIGATE_OK;
+    }
+    if (!d->gnu_hash)
+        return ABIGATE_OK;
+    if ((rc = map_addr(e, d->gnu_hash, &off)))
+        return rc;
+    if ((rc = src_read(s, off, b, 16, ABIGATE_E_HASH_BOUNDS)))
+        return rc;
+    uint32_t nbuckets = abigate__get32(b, e->be);
+    uint32_t symoffset = abigate__get32(b + 4, e->be);
+    uint32_t bloom = abigate__get32(b + 8, e->be);
+    uint64_t word = e->is64 ? 8 : 4;
+    if (nbuckets > ABIGATE_MAX_SYMS || bloom > ABIGATE_MAX_SYMS)
+        return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SYMS, (int64_t)off,
+                             "GNU hash table with %u buckets / %u bloom words exceeds the cap",
+                             nbuckets, bloom);
+    uint64_t buckets = off + 16 + (uint64_t)bloom * word;
+    if (abigate__out_of_bounds(buckets, (uint64_t)nbuckets * 4, s->size))
+        return abigate__fail(s->err, ABIGATE_E_HASH_BOUNDS, (int64_t)buckets,
+                             "GNU hash buckets run past the end of the file");
+    window_init(&L->win, buckets, s->size);
+    uint32_t maxsym = 0;
+    for (uint32_t i = 0; i < nbuckets; i++) {
+        const unsigned char *p =
+            window_get(s, &L->win, buckets + (uint64_t)i * 4, 4, ABIGATE_E_HASH_BOUNDS);
+        if (!p)
+            return s->err ? s->err->code : ABIGATE_E_HASH_BOUNDS;
+        uint32_t v = abigate__get32(p, e->be);
+        if (v > maxsym)
+            maxsym = v;
+    }
+    if (maxsym < symoffset) { /* no hashed symbols at all */
+        *count = symoffset;
+        return ABIGATE_OK;
+    }
+    uint64_t chains = buckets + (uint64_t)nbuckets * 4;
+    for (uint64_t i = maxsym;; i++) {
+        if (i - symoffset >= ABIGATE_MAX_SYMS)
+            return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SYMS, (int64_t)chains,
+                                 "GNU hash chain longer than the cap of %u symbols",
+                                 ABIGATE_MAX_SYMS);
+        uint64_t at = chains + (i - symoffset) * 4;
+        if (abigate__out_of_bounds(at, 4, s->size))
+            return abigate__fail(s->err, ABIGATE_E_HASH_BOUNDS, (int64_t)at,
+                                 "GNU hash chain runs past the end of the file");
+        const unsigned char *p = window_get(s, &L->win, at, 4, ABIGATE_E_HASH_BOUNDS);
+        if (!p)
+            return s->err ? s->err->code : ABIGATE_E_HASH_BOUNDS;
+        if (abigate__get32(p, e->be) & 1) {
+            *count = i + 1;
+            return ABIGATE_OK;
+        }
+    }
+}
+
+static int starts_with(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static void keep_symbol(abigate_symbols *syms, const char *name, size_t len, int weak)
+{
+    if (!syms)
+        return;
+    if (syms->count >= ABIGATE_SYMBOLS_MAX || ABIGATE_SYMBOLS_POOL - syms->pool_used < len + 1) {
+        syms->truncated = 1;
+        return;
+    }
+    memcpy(syms->pool + syms->pool_used, name, len);
+    syms->pool[syms->pool_used + len] = '\0';
+    syms->sym[syms->count].name = (uint32_t)syms->pool_used;
+    syms->sym[syms->count].weak = (uint8_t)weak;
+    syms->count++;
+    syms->pool_used += len + 1;
+}
+
+/* Walk `count` symbols of `entsize` bytes at `symoff`, names in the string
+ * table [stroff, stroff+strsz). */
+static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64_t count,
+                        uint64_t entsize, uint64_t stroff, uint64_t strsz,
+                        abigate_file_info *info, abigate_symbols *syms)
+{
+    struct src *s = e->src;
+    uint64_t want = e->is64 ? 24 : 16;
+    if (entsize != want)
+        return abigate__fail(s->err, ABIGATE_E_BAD_SYMENT, (int64_t)symoff,
+                             "symbol entry size %llu, ELF%d needs %llu",
+                             (unsigned long long)entsize, e->is64 ? 64 : 32,
+                             (unsigned long long)want);
+    if (count > ABIGATE_MAX_SYMS)
+        return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SYMS, (int64_t)symoff,
+                             "%llu dynamic symbols, the cap is %u", (unsigned long long)count,
+                             ABIGATE_MAX_SYMS);
+    if (abigate__out_of_bounds(symoff, count * entsize, s->size))
+        return abigate__fail(s->err, ABIGATE_E_SYMTAB_BOUNDS, (int64_t)symoff,
+                             "%llu symbols at offset %llu run past the end of the file",
+                             (unsigned long long)count, (unsigned long long)symoff);
+    if (abigate__out_of_bounds(stroff, strsz, s->size))
+        return abigate__fail(s->err, ABIGATE_E_STRTAB_BOUNDS, (int64_t)stroff,
+                             "string table of %llu bytes at offset %llu runs past the end of "
+                             "the file",
+                             (unsigned long long)strsz, (unsigned long long)stroff);
+    window_init(&L->win, symoff, symoff + count * entsize);
+    window_init(&L->strwin, stroff, stroff + strsz);
+    for (uint64_t i = 1; i < count; i++) {
+        const unsigned char *b =
+            window_get(s, &L->win, symoff + i * entsize, (size_t)entsize, ABIGATE_E_SYMTAB_BOUNDS);
+        if (!b)
+            return s->err ? s->err->code : ABIGATE_E_SYMTAB_BOUNDS;
+        uint32_t name = abigate__get32(b, e->be);
+        unsigned char st_info = b[e->is64 ? 4 : 12];
+        uint16_t shndx = abigate__get16(b + (e->is64 ? 6 : 14), e->be);
+        unsigned bind = st_info >> 4;
+        if (name == 0 || (bind != 1 && bind != 2)) /* GLOBAL or WEAK only */
+            continue;
+        size_t len;
+        const char *str = window_string(s, &L->strwin, name, &len);
+        if (!str)
+            return s->err ? s->err->code : ABIGATE_E_STRING_BOUNDS;
+        if (shndx == 0) { /* SHN_UNDEF: an import */
+            if (starts_with(str, len, "Py") || starts_with(str, len, "_Py")) {
+                info->n_pysyms++;
+                if (bind == 2)
+                    info->n_pysyms_weak++;
+                keep_symbol(syms, str, len, bind == 2);
+            }
+        } else if (starts_with(str, len, "PyInit_")) {
+            if (info->n_pyinit++ == 0)
+                abigate__copy_clamped(info->pyinit, sizeof info->pyinit, str, len);
+        } else if (starts_with(str, len, "PyModExport_")) {
+            if (info->n_modexport++ == 0)
+                abigate__copy_clamped(info->modexport, sizeof info->modexport, str, len);
+        }
+    }
+    return ABIGATE_OK;
+}
+
+static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *syms)
+{
+    struct src *s = e->src;
+    struct dyninfo d;
+    int rc;
+    struct legacy *L = malloc(sizeof *L);
+    if (!L)
+        return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
+
+    if ((rc = read_dynamic(e, L, &d)))
+        goto out;
+    info->n_needed = d.n_needed;
+
+    uint64_t stroff = 0;
+    if (d.have_dynamic && d.strtab) {
+        if ((rc = map_addr(e, d.strtab, &stroff)))
+            goto out;
+        if (abigate__out_of_bounds(stroff, d.strsz, s->size)) {
+            rc = abigate__fail(s->err, ABIGATE_E_STRTAB_BOUNDS, (int64_t)stroff,
+                               "dynamic string table of %llu bytes at offset %llu runs past "
+                               "the end of the file",
+                               (unsigned long long)d.strsz, (unsigned long long)stroff);
+            goto out;
+        }
+        window_init(&L->strwin, stroff, stroff + d.strsz);
+        for (unsigned i = 0; i < d.n_needed_kept; i++) {
+            size_t len;
+            const char *name = window_string(s, &L->strwin, d.needed[i], &len);
+            if (!name) {
+                rc = s->err ? s->err->code : ABIGATE_E_STRING_BOUNDS;
+                goto out;
+            }
+            if (starts_with(name, len, "libpython")) {
+                if (info->n_libpython < ABIGATE_MAX_LIBPYTHON)
+                    abigate__copy_clamped(info->libpython[info->n_libpython],
+                                          ABIGATE_NAME_MAX, name, len);
+                info->n_libpython++;
+            }
+        }
+    }
+
+    /* Symbols: the section table is exact when present; the dynamic
+     * segment is what the loader itself uses, and survives sstrip. */
+    for (unsigned i = 1; i < e->shnum; i++) {
+        struct shdr sh, str;
+        if ((rc = read_shdr(e, i, &sh)))
+            goto out;
+        if (sh.type != SHT_DYNSYM_)
+            continue;
+        if (sh.link == 0 || sh.link >= e->shnum) {
+            rc = abigate__fail(s->err, ABIGATE_E_BAD_SECTION_LINK, -1,
+                               "dynamic symbol section links to section %u of %u", sh.link,
+                               e->shnum);
+            goto out;
+        }
+        if ((rc = read_shdr(e, sh.link, &str)))
+            goto out;
+        if (sh.entsize == 0) {
+            rc = abigate__fail(s->err, ABIGATE_E_BAD_SYMENT, (int64_t)sh.offset,
+                               "dynamic symbol section has entry size 0");
+            goto out;
+        }
+        rc = walk_symbols(e, L, sh.offset, sh.size / sh.entsize, sh.entsize, str.offset,
+                          str.size, info, syms);
+        goto out;
+    }
+    if (d.have_dynamic && d.symtab && d.strtab) {
+        uint64_t symoff, count;
+        if ((rc = map_addr(e, d.symtab, &symoff)) || (rc = count_dynsyms(e, L, &d, &count)))
+            goto out;
+        rc = walk_symbols(e, L, symoff, count, d.syment ? d.syment : (e->is64 ? 24 : 16),
+                          stroff, d.strsz, info, syms);
+    }
+out:
+    free(L);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ entry points */
+
+ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned flags,
+                                abigate_file_info *info, abigate_symbols *syms,
+                                abigate_error *err)
+{
+    struct src s;
+    struct elf e;
+    struct record_state st;
+    abigate_file_info out;
+    int rc;
+
+    if (!io || !io->read || !info || (flags & ~ABIGATE_READ_LEGACY))
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    abigate__ok(err);
+    s.io = io;
+    s.size = io->size;
+    s.err = err;
+    s.head_len = 0;
+    if (s.size > 0) {
+        s.head_len = s.size < HEAD_SIZE ? (size_t)s.size : HEAD_SIZE;
+        /* head_len is not yet set for src_read's fast path: read directly */
+        size_t want = s.head_len;
+        s.head_len = 0;
+        if ((rc = src_read(&s, 0, s.head, want, ABIGATE_E_IO)))
+            return rc;
+        s.head_len = want;
+    }
+    memset(&e, 0, sizeof e);
+    e.src = &s;
+    if ((rc = parse_ehdr(&e)))
+        return rc;
+
+    memset(&out, 0, sizeof out);
+    out.elf_class = e.is64 ? 64 : 32;
+    out.big_endian = (unsigned)e.be;
+    out.elf_type = e.type;
+    out.machine = e.machine;
+    out.file_size = s.size;
+
+    st.found = 0;
+    if ((rc = find_record(&e, &st)))
+        return rc;
+    if (st.found) {
+        out.record_state = st.found;
+        out.record_via = st.via;
+        out.record_offset = st.offset;
+        out.record = st.rec;
+    }
+
+    if (flags & ABIGATE_READ_LEGACY) {
+        if (syms) {
+            syms->count = 0;
+            syms->truncated = 0;
+            syms->pool_used = 0;
+        }
+        if ((rc = read_legacy(&e, &out, syms)))
+            return rc;
+        out.legacy_read = 1;
+    }
+    if (name)
+        abigate_tag_parse(name, &out.tag);
+    *info = out;
+    return ABIGATE_OK;
+}
+
+static long read_fd_cb(void *ctx, void *buf, size_t len, uint64_t offset)
+{
+    int fd = *(int *)ctx;
+    for (;;) {
+        ssize_t r = pread(fd, buf, len, (off_t)offset);
+        if (r >= 0 || errno != EINTR)
+            return (long)r;
+    }
+}
+
+struct membuf {
+    const unsigned char *p;
+    size_t len;
+};
+
+static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset)
+{
+    const struct membuf *m = ctx;
+    if (offset >= m->len)
+        return 0;
+    size_t n = m->len - (size_t)offset < len ? m->len - (size_t)offset : len;
+    memcpy(buf, m->p + offset, n);
+    return (long)n;
+}
+
+ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
+                                abigate_symbols *syms, abigate_error *err)
+{
+    struct stat st;
+    if (fd < 0)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid file descriptor %d", fd);
+    if (fstat(fd, &st) != 0)
+        return abigate__fail(err, ABIGATE_E_IO, -1, "fstat failed: %s", strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return abigate__fail(err, ABIGATE_E_IS_DIRECTORY, -1, NULL);
+    if (!S_ISREG(st.st_mode))
+        return abigate__fail(err, ABIGATE_E_NOT_REGULAR, -1,
+                             "not a regular file (a FIFO, socket or device)");
+    abigate_io io = {read_fd_cb, &fd, (uint64_t)st.st_size};
+    return abigate_read_io(&io, name, flags, info, syms, err);
+}
+
+ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file_info *info,
+                                  abigate_symbols *syms, abigate_error *err)
+{
+    if (!path)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int saved = errno;
+        if (saved == EISDIR)
+            return abigate__fail(err, ABIGATE_E_IS_DIRECTORY, -1, NULL);
+        return abigate__fail(err, ABIGATE_E_OPEN, -1, "cannot open: %s", strerror(saved));
+    }
+    int rc = abigate_read_fd(fd, path, flags, info, syms, err);
+    close(fd);
+    return rc;
+}
+
+ABIGATE_API int abigate_read_buffer(const void *buf, size_t len, const char *name,
+                                    unsigned flags, abigate_file_info *info,
+                                    abigate_symbols *syms, abigate_error *err)
+{
+    if (!buf && len)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    struct membuf m = {buf, len};
+    abigate_io io = {read_mem_cb, &m, len};
+    return abigate_read_io(&io, name, flags, info, syms, err);
+}
+
+ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsigned i)
+{
+    if (!syms || i >= syms->count)
+        return NULL;
+    return syms->pool + syms->sym[i].name;
+}

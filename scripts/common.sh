@@ -1,0 +1,42 @@
+# scripts/common.sh -- shared by scripts/demo and scripts/test (sourced).
+# Installs what is missing on Debian 12 (as root), then builds abigate in
+# $ABIGATE_BUILD (default: _build in the tree) with ./configure && make.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ABIGATE_BUILD:-$top/_build}
+export ABIGATE_CACHE=${ABIGATE_CACHE:-/var/cache/abigate}
+
+say() { printf '\n== %s\n' "$*"; }
+
+# Debian packages the build and the tests need.
+DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutils
+      python3.11-dev python3.11-dbg valgrind dpkg-dev ca-certificates)
+
+install_deps() {
+    local missing=() p
+    for p in "${DEPS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing: ${missing[*]}"
+    if [ "$(id -u)" != 0 ]; then
+        echo "scripts: need root to apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+        { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
+build_abigate() {
+    say "building abigate in $build"
+    if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ] ||
+       [ "$top/Makefile.am" -nt "$top/Makefile.in" ]; then
+        (cd "$top" && autoreconf -fi >/dev/null)
+    fi
+    mkdir -p "$build"
+    if [ ! -f "$build/Makefile" ] || [ "$top/configure" -nt "$build/config.status" ]; then
+        (cd "$build" && "$top/configure" --with-interpreter-registry="$ABIGATE_CACHE/registry.tsv" >/dev/null)
+    fi
+    make -C "$build" -j2 >/dev/null
+}

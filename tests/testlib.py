@@ -1,0 +1,122 @@
+"""testlib -- shared helpers of abigate's script tests (TAP output, the
+interpreter registry, running the CLI).  Tests print TAP on stdout; make
+check reads it through Automake's TAP driver.
+
+Registry: the TSV file that tests/interpreters/provision writes (path in
+$ABIGATE_REGISTRY).  A test names the interpreters it requires; a missing
+one stops the test with "Bail out!", which make check reports as an ERROR.
+Nothing is skipped silently."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, desc, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc))
+        if not cond and diag:
+            for line in str(diag).splitlines()[:40]:
+                print("# " + line)
+        sys.stdout.flush()
+        return cond
+
+    def eq(self, got, want, desc):
+        return self.ok(got == want, desc, "got:  %r\nwant: %r" % (got, want))
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line)
+
+    def bail(self, msg):
+        print("Bail out! " + msg)
+        sys.stdout.flush()
+        sys.exit(99)
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.exit(1 if self.failed else 0)
+
+
+def env(name, tap):
+    value = os.environ.get(name)
+    if not value:
+        tap.bail("%s is not set: run the tests through 'make check'" % name)
+    return value
+
+
+class Interpreter:
+    def __init__(self, row):
+        (self.id, self.python, self.version, hexversion, includes, self.ext_suffix,
+         flags, self.soabi) = row
+        self.hexversion = int(hexversion, 16)
+        self.includes = includes.split()
+        self.flags = set(flags.split(","))
+        self.debug = "debug" in self.flags
+        self.free_threaded = "ft" in self.flags
+        self.minor = self.hexversion >> 16 & 0xff
+
+    def system_includes(self):
+        """The include flags, as the interpreter's own build configuration
+        gives them (-I: Debian's debug headers are symlinks whose pyconfig.h
+        is found correctly only through -I)."""
+        return list(self.includes)
+
+    def __repr__(self):
+        return "<%s %s>" % (self.id, self.version)
+
+
+def registry(tap, required=()):
+    path = env("ABIGATE_REGISTRY", tap)
+    if not os.path.exists(path):
+        tap.bail("interpreter registry %s is missing: run tests/interpreters/provision "
+                 "(scripts/test does)" % path)
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 8:
+                tap.bail("malformed registry line in %s: %r" % (path, line))
+            rows.append(Interpreter(fields))
+    by_id = {r.id: r for r in rows}
+    for rid in required:
+        if rid not in by_id:
+            tap.bail("REQUIRED interpreter %s is not in %s: run tests/interpreters/provision"
+                     % (rid, path))
+    return rows, by_id
+
+
+def run(cmd, **kw):
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    kw.setdefault("universal_newlines", True)
+    return subprocess.run(cmd, **kw)
+
+
+def inspect_json(tap, *files, symbols=False):
+    cli = env("ABIGATE_CLI", tap)
+    cmd = [cli, "inspect", "--json"] + (["--symbols"] if symbols else []) + list(files)
+    p = run(cmd)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError as e:
+        tap.ok(False, "abigate inspect --json prints JSON", "%s\n%s\n%s" % (e, p.stdout, p.stderr))
+        return p.returncode, None
+    return p.returncode, doc
+
+
+def workdir(name):
+    base = os.path.join(os.environ.get("ABIGATE_BUILDDIR", "."), "tests", "work", name)
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(dir=base)

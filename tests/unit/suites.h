@@ -1,0 +1,9 @@
+/* suites.h -- every Check suite of the unit runner. */
+#ifndef SUITES_H
+#define SUITES_H
+#include <check.h>
+Suite *make_record_suite(void);
+Suite *make_reader_suite(void);
+Suite *make_malformed_suite(void);
+Suite *make_tag_suite(void);
+#endif
