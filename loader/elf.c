@@ -152,6 +152,7 @@ static const char *window_string(struct src *s, struct window *w, uint64_t strof
 
 struct elf {
     struct src *src;
+    struct window *shwin; /* section header table cache, NULL until needed */
     int be, is64;
     unsigned type, machine;
     uint64_t phoff, shoff;
@@ -283,13 +284,22 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
     return ABIGATE_OK;
 }
 
+/* Section headers sit together at the end of the file, past the head: one
+ * window over the table turns a pread per header into one per 16 KiB. */
 static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
 {
-    unsigned char b[64];
-    int rc = src_read(e->src, e->shoff + (uint64_t)i * e->shentsize, b, e->shentsize,
-                      ABIGATE_E_SH_BOUNDS);
-    if (rc)
-        return rc;
+    struct src *s = e->src;
+    uint64_t table = (uint64_t)e->shnum * e->shentsize; /* in bounds: parse_ehdr */
+    if (!e->shwin) {
+        e->shwin = malloc(sizeof *e->shwin);
+        if (!e->shwin)
+            return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
+        window_init(e->shwin, e->shoff, e->shoff + table);
+    }
+    const unsigned char *b = window_get(s, e->shwin, e->shoff + (uint64_t)i * e->shentsize,
+                                        e->shentsize, ABIGATE_E_SH_BOUNDS);
+    if (!b)
+        return s->err ? s->err->code : ABIGATE_E_SH_BOUNDS;
     int be = e->be;
     sh->type = abigate__get32(b + 4, be);
     if (e->is64) {
@@ -819,7 +829,7 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
 
     st.found = 0;
     if ((rc = find_record(&e, &st)))
-        return rc;
+        goto out;
     if (st.found) {
         out.record_state = st.found;
         out.record_via = st.via;
@@ -834,13 +844,15 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
             syms->pool_used = 0;
         }
         if ((rc = read_legacy(&e, &out, syms)))
-            return rc;
+            goto out;
         out.legacy_read = 1;
     }
     if (name)
         abigate_tag_parse(name, &out.tag);
     *info = out;
-    return ABIGATE_OK;
+out:
+    free(e.shwin);
+    return rc;
 }
 
 static long read_fd_cb(void *ctx, void *buf, size_t len, uint64_t offset)

@@ -1,0 +1,31 @@
+#!/bin/sh
+# bench/run.sh BUILDDIR SRCDIR -- the record-read benchmark (make bench).
+# 1. 240 extension files that carry a record: examples/demo.c built against
+#    the system's 3.11 headers in 4 configurations, 60 copies each (distinct
+#    inodes and names, identical content to the byte: the reader's work per
+#    file is what is measured).
+# 2. The extension modules installed on this machine (no record: the reader
+#    also walks the section headers, a second pread) for comparison.
+set -eu
+build=$1
+src=$2
+work=$build/bench/files
+rm -rf "$work"
+mkdir -p "$work"
+i=0
+for flags in "" "-DPy_LIMITED_API=0x03080000" "-DPy_BUILD_CORE_MODULE" "-O0"; do
+    # shellcheck disable=SC2086
+    gcc -shared -fPIC -O2 $flags -I"$src/slots" -I/usr/include/python3.11 \
+        "$src/examples/demo.c" -o "$work/proto$i.so"
+    for j in $(seq 1 60); do cp "$work/proto$i.so" "$work/demo$i-$j.cpython-311-x86_64-linux-gnu.so"; done
+    rm "$work/proto$i.so"
+    i=$((i + 1))
+done
+echo "== extensions with a record"
+"$build/bench/bench_read" "$work"/*.so
+installed=$(find /usr/lib/python3* -name '*.so' -type f 2>/dev/null | head -n 400)
+if [ -n "$installed" ]; then
+    echo "== installed extensions (no record)"
+    # shellcheck disable=SC2086
+    "$build/bench/bench_read" $installed
+fi
