@@ -103,49 +103,56 @@ static void window_init(struct window *w, uint64_t lo, uint64_t hi)
     w->len = 0;
 }
 
-/* Pointer to `len` (<= WINDOW_SIZE) bytes at `off`, which the caller has
- * already checked lie inside [lo, hi). */
-static const unsigned char *window_get(struct src *s, struct window *w, uint64_t off, size_t len,
-                                       int bounds_code)
+/* Point *out at `len` (<= WINDOW_SIZE) bytes at `off`, refilling the
+ * window from `off` when they are not cached.  The caller has checked that
+ * the bytes lie inside [lo, hi). */
+static int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
+                      int bounds_code, const unsigned char **out)
 {
-    if (off >= w->base && off - w->base <= w->len && w->len - (off - w->base) >= len)
-        return w->buf + (off - w->base);
-    uint64_t avail = w->hi - off;
+    if (off >= w->base && off - w->base <= w->len && w->len - (off - w->base) >= len) {
+        *out = w->buf + (off - w->base);
+        return ABIGATE_OK;
+    }
+    uint64_t avail = off < w->hi ? w->hi - off : 0;
     size_t n = avail < WINDOW_SIZE ? (size_t)avail : WINDOW_SIZE;
-    if (n < len || src_read(s, off, w->buf, n, bounds_code) != ABIGATE_OK)
-        return NULL;
+    if (n < len)
+        return abigate__fail(s->err, bounds_code, (int64_t)off,
+                             "%s: %zu bytes at offset %llu", abigate_strerror(bounds_code), len,
+                             (unsigned long long)off);
+    int rc = src_read(s, off, w->buf, n, bounds_code);
+    if (rc)
+        return rc;
     w->base = off;
     w->len = n;
-    return w->buf;
+    *out = w->buf;
+    return ABIGATE_OK;
 }
 
-/* The NUL-terminated string at strtab offset `stroff`, or NULL (error set).
- * `*len` receives its length; strings longer than STRING_MAX are reported
- * as unterminated. */
-static const char *window_string(struct src *s, struct window *w, uint64_t stroff, size_t *len)
+/* Point *str at the NUL-terminated string at string-table offset `stroff`
+ * and set *len.  Strings longer than STRING_MAX count as unterminated. */
+static int window_string(struct src *s, struct window *w, uint64_t stroff, const char **str,
+                         size_t *len)
 {
     uint64_t size = w->hi - w->lo;
-    if (stroff >= size) {
-        abigate__fail(s->err, ABIGATE_E_STRING_BOUNDS, (int64_t)(w->lo + stroff),
-                      "string offset %llu is past its string table (%llu bytes)",
-                      (unsigned long long)stroff, (unsigned long long)size);
-        return NULL;
-    }
+    if (stroff >= size)
+        return abigate__fail(s->err, ABIGATE_E_STRING_BOUNDS, (int64_t)(w->lo + stroff),
+                             "string offset %llu is past its string table (%llu bytes)",
+                             (unsigned long long)stroff, (unsigned long long)size);
     uint64_t off = w->lo + stroff;
     uint64_t avail = w->hi - off;
     size_t want = avail < STRING_MAX ? (size_t)avail : STRING_MAX;
-    const unsigned char *p = window_get(s, w, off, want, ABIGATE_E_STRTAB_BOUNDS);
-    if (!p)
-        return NULL;
+    const unsigned char *p;
+    int rc = window_get(s, w, off, want, ABIGATE_E_STRTAB_BOUNDS, &p);
+    if (rc)
+        return rc;
     const unsigned char *nul = memchr(p, 0, want);
-    if (!nul) {
-        abigate__fail(s->err, ABIGATE_E_STRING_BOUNDS, (int64_t)off,
-                      "string at offset %llu is unterminated within %zu bytes",
-                      (unsigned long long)off, want);
-        return NULL;
-    }
+    if (!nul)
+        return abigate__fail(s->err, ABIGATE_E_STRING_BOUNDS, (int64_t)off,
+                             "string at offset %llu is unterminated within %zu bytes",
+                             (unsigned long long)off, want);
+    *str = (const char *)p;
     *len = (size_t)(nul - p);
-    return (const char *)p;
+    return ABIGATE_OK;
 }
 
 /* ------------------------------------------------------------------ ELF header */
@@ -296,10 +303,11 @@ static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
             return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
         window_init(e->shwin, e->shoff, e->shoff + table);
     }
-    const unsigned char *b = window_get(s, e->shwin, e->shoff + (uint64_t)i * e->shentsize,
-                                        e->shentsize, ABIGATE_E_SH_BOUNDS);
-    if (!b)
-        return s->err ? s->err->code : ABIGATE_E_SH_BOUNDS;
+    const unsigned char *b;
+    int rc = window_get(s, e->shwin, e->shoff + (uint64_t)i * e->shentsize, e->shentsize,
+                        ABIGATE_E_SH_BOUNDS, &b);
+    if (rc)
+        return rc;
     int be = e->be;
     sh->type = abigate__get32(b + 4, be);
     if (e->is64) {
@@ -525,10 +533,10 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
         d->have_dynamic = 1;
         window_init(&L->win, p.offset, p.offset + p.filesz);
         for (uint64_t j = 0; j < p.filesz / ent; j++) {
-            const unsigned char *b =
-                window_get(s, &L->win, p.offset + j * ent, ent, ABIGATE_E_DYNAMIC_BOUNDS);
-            if (!b)
-                return s->err ? s->err->code : ABIGATE_E_DYNAMIC_BOUNDS;
+            const unsigned char *b;
+            if ((rc = window_get(s, &L->win, p.offset + j * ent, ent, ABIGATE_E_DYNAMIC_BOUNDS,
+                                 &b)))
+                return rc;
             int64_t tag = e->is64 ? (int64_t)abigate__get64(b, e->be)
                                   : (int32_t)abigate__get32(b, e->be);
             uint64_t val = e->is64 ? abigate__get64(b + 8, e->be) : abigate__get32(b + 4, e->be);
@@ -594,10 +602,10 @@ static int count_dynsyms(struct elf *e, struct legacy *L, const struct dyninfo *
     window_init(&L->win, buckets, s->size);
     uint32_t maxsym = 0;
     for (uint32_t i = 0; i < nbuckets; i++) {
-        const unsigned char *p =
-            window_get(s, &L->win, buckets + (uint64_t)i * 4, 4, ABIGATE_E_HASH_BOUNDS);
-        if (!p)
-            return s->err ? s->err->code : ABIGATE_E_HASH_BOUNDS;
+        const unsigned char *p;
+        if ((rc = window_get(s, &L->win, buckets + (uint64_t)i * 4, 4, ABIGATE_E_HASH_BOUNDS,
+                             &p)))
+            return rc;
         uint32_t v = abigate__get32(p, e->be);
         if (v > maxsym)
             maxsym = v;
@@ -616,9 +624,9 @@ static int count_dynsyms(struct elf *e, struct legacy *L, const struct dyninfo *
         if (abigate__out_of_bounds(at, 4, s->size))
             return abigate__fail(s->err, ABIGATE_E_HASH_BOUNDS, (int64_t)at,
                                  "GNU hash chain runs past the end of the file");
-        const unsigned char *p = window_get(s, &L->win, at, 4, ABIGATE_E_HASH_BOUNDS);
-        if (!p)
-            return s->err ? s->err->code : ABIGATE_E_HASH_BOUNDS;
+        const unsigned char *p;
+        if ((rc = window_get(s, &L->win, at, 4, ABIGATE_E_HASH_BOUNDS, &p)))
+            return rc;
         if (abigate__get32(p, e->be) & 1) {
             *count = i + 1;
             return ABIGATE_OK;
@@ -677,10 +685,11 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
     window_init(&L->win, symoff, symoff + count * entsize);
     window_init(&L->strwin, stroff, stroff + strsz);
     for (uint64_t i = 1; i < count; i++) {
-        const unsigned char *b =
-            window_get(s, &L->win, symoff + i * entsize, (size_t)entsize, ABIGATE_E_SYMTAB_BOUNDS);
-        if (!b)
-            return s->err ? s->err->code : ABIGATE_E_SYMTAB_BOUNDS;
+        const unsigned char *b;
+        int rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
+                            ABIGATE_E_SYMTAB_BOUNDS, &b);
+        if (rc)
+            return rc;
         uint32_t name = abigate__get32(b, e->be);
         unsigned char st_info = b[e->is64 ? 4 : 12];
         uint16_t shndx = abigate__get16(b + (e->is64 ? 6 : 14), e->be);
@@ -688,9 +697,9 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         if (name == 0 || (bind != 1 && bind != 2)) /* GLOBAL or WEAK only */
             continue;
         size_t len;
-        const char *str = window_string(s, &L->strwin, name, &len);
-        if (!str)
-            return s->err ? s->err->code : ABIGATE_E_STRING_BOUNDS;
+        const char *str;
+        if ((rc = window_string(s, &L->strwin, name, &str, &len)))
+            return rc;
         if (shndx == 0) { /* SHN_UNDEF: an import */
             if (starts_with(str, len, "Py") || starts_with(str, len, "_Py")) {
                 info->n_pysyms++;
@@ -736,11 +745,9 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
         window_init(&L->strwin, stroff, stroff + d.strsz);
         for (unsigned i = 0; i < d.n_needed_kept; i++) {
             size_t len;
-            const char *name = window_string(s, &L->strwin, d.needed[i], &len);
-            if (!name) {
-                rc = s->err ? s->err->code : ABIGATE_E_STRING_BOUNDS;
+            const char *name;
+            if ((rc = window_string(s, &L->strwin, d.needed[i], &name, &len)))
                 goto out;
-            }
             if (starts_with(name, len, "libpython")) {
                 if (info->n_libpython < ABIGATE_MAX_LIBPYTHON)
                     abigate__copy_clamped(info->libpython[info->n_libpython],
