@@ -621,10 +621,7 @@ static int count_dynsyms(struct elf *e, struct legacy *L, const struct dyninfo *
                                  "GNU hash chain longer than the cap of %u symbols",
                                  ABIGATE_MAX_SYMS);
         uint64_t at = chains + (i - symoffset) * 4;
-        if (abigate__out_of_bounds(at, 4, s->size))
-            return abigate__fail(s->err, ABIGATE_E_HASH_BOUNDS, (int64_t)at,
-                                 "GNU hash chain runs past the end of the file");
-        const unsigned char *p;
+        const unsigned char *p; /* the window ends at EOF: a chain past it fails here */
         if ((rc = window_get(s, &L->win, at, 4, ABIGATE_E_HASH_BOUNDS, &p)))
             return rc;
         if (abigate__get32(p, e->be) & 1) {
@@ -812,16 +809,11 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     s.io = io;
     s.size = io->size;
     s.err = err;
-    s.head_len = 0;
-    if (s.size > 0) {
-        s.head_len = s.size < HEAD_SIZE ? (size_t)s.size : HEAD_SIZE;
-        /* head_len is not yet set for src_read's fast path: read directly */
-        size_t want = s.head_len;
-        s.head_len = 0;
-        if ((rc = src_read(&s, 0, s.head, want, ABIGATE_E_IO)))
-            return rc;
-        s.head_len = want;
-    }
+    s.head_len = 0; /* empty until filled: src_read must not serve from it yet */
+    size_t head = s.size < HEAD_SIZE ? (size_t)s.size : HEAD_SIZE;
+    if (head > 0 && (rc = src_read(&s, 0, s.head, head, ABIGATE_E_IO)))
+        return rc;
+    s.head_len = head;
     memset(&e, 0, sizeof e);
     e.src = &s;
     if ((rc = parse_ehdr(&e)))
