@@ -45,3 +45,8 @@ X(ABIGATE_E_BAD_SYMENT,        -40, "symbol entry size does not match the ELF cl
 X(ABIGATE_E_TOO_MANY_SYMS,     -41, "symbol table is larger than the reader's cap")
 X(ABIGATE_E_HASH_BOUNDS,       -42, "symbol hash table lies outside the file")
 X(ABIGATE_E_BAD_SECTION_LINK,  -43, "section link index out of range")
+X(ABIGATE_E_BAD_SPEC,          -44, "malformed interpreter spec (want e.g. 3.13, 3.13t, 3.15.0b1)")
+X(ABIGATE_E_BAD_MODE,          -45, "unknown mode (want off, warn, strict or require, optionally ,trace)")
+X(ABIGATE_E_NO_INTERPRETER,    -46, "no CPython interpreter in this process")
+X(ABIGATE_E_NOT_INTERPRETER,   -47, "file does not export the CPython C API (no Py_Initialize)")
+X(ABIGATE_E_PROBE,             -48, "could not query the interpreter")

@@ -11,6 +11,9 @@
 #error "abigate-internal.h is private to libabigate: include <abigate.h> instead"
 #endif
 
+#ifdef HAVE_CONFIG_H
+#include <config.h> /* first: _GNU_SOURCE (AC_USE_SYSTEM_EXTENSIONS) */
+#endif
 #include "abigate.h"
 
 #include <stdarg.h>

@@ -171,6 +171,9 @@ typedef struct abigate_io {
 /* What to read (flags argument). */
 #define ABIGATE_READ_RECORD 0x0u /* ELF identity and the record: one pread */
 #define ABIGATE_READ_LEGACY 0x1u /* also hooks, DT_NEEDED, undefined Py symbols */
+#define ABIGATE_READ_EXPORTS 0x2u /* as LEGACY, but `syms` receives the *defined*,
+                                   * default-visibility Py symbols: what an
+                                   * interpreter (libpython or executable) exports */
 
 enum abigate_record_state {
     ABIGATE_RECORD_ABSENT = 0,   /* no abigate note */
@@ -215,6 +218,7 @@ typedef struct abigate_file_info {
     char libpython[ABIGATE_MAX_LIBPYTHON][ABIGATE_NAME_MAX];
     unsigned n_pysyms;                       /* undefined Py* and _Py* dynamic symbols */
     unsigned n_pysyms_weak;                  /* ... of which weak */
+    unsigned n_pyexports;                    /* defined, exported Py* and _Py* symbols */
 
     /* from the file name given to the reader (kind NONE when none given) */
     abigate_tag tag;
@@ -230,6 +234,7 @@ typedef struct abigate_file_info {
 typedef struct abigate_symbols {
     unsigned count;
     unsigned truncated;
+    unsigned sorted;      /* set by abigate_symbols_sort; cleared by a new read */
     size_t pool_used;
     struct { uint32_t name; uint8_t weak; } sym[ABIGATE_SYMBOLS_MAX]; /* name: offset in pool */
     char pool[ABIGATE_SYMBOLS_POOL];
@@ -237,6 +242,13 @@ typedef struct abigate_symbols {
 
 /* Name of symbol `i` (< syms->count); NULL when out of range. */
 ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsigned i);
+
+/* Sort the names (byte order) so that lookups are binary searches. */
+ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms);
+
+/* 1 when `name` is in `syms`, else 0 (binary search once sorted, linear
+ * before). */
+ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char *name);
 
 /* Read a file by path.  Opens with O_RDONLY|O_CLOEXEC|O_NONBLOCK (a FIFO
  * never blocks), refuses anything that is not a regular file
@@ -267,6 +279,178 @@ ABIGATE_API const char *abigate_machine_name(unsigned machine);
 /* Format `hex` (a PY_VERSION_HEX) as "3.13.1", "3.15.0b2", "3.14.0rc1"
  * into buf (at least 24 bytes).  Returns buf. */
 ABIGATE_API char *abigate_format_version(uint32_t hex, char *buf, size_t len);
+
+/* ---------------------------------------------------------------- interpreter profiles */
+
+/* What a running (or targeted) interpreter is, for abigate_decide. */
+#define ABIGATE_PROFILE_FREETHREADED 0x1u /* Py_GIL_DISABLED */
+#define ABIGATE_PROFILE_DEBUG        0x2u /* Py_DEBUG */
+#define ABIGATE_PROFILE_TRACE_REFS   0x4u /* Py_TRACE_REFS */
+#define ABIGATE_PROFILE_KNOWN        0x7u
+
+enum abigate_profile_source {
+    ABIGATE_PROFILE_FROM_SPEC = 1, /* a spec string: "3.13t", "3.15.0b1" */
+    ABIGATE_PROFILE_FROM_PYTHON,   /* an interpreter on disk, asked once */
+    ABIGATE_PROFILE_FROM_PROCESS,  /* the interpreter this process runs */
+    ABIGATE_PROFILE_FROM_BUILD     /* abigate_profile_init by a caller */
+};
+
+#define ABIGATE_PROFILE_MAX_SUFFIXES 8
+#define ABIGATE_PROFILE_TEXT_MAX 96
+#define ABIGATE_PROFILE_PATH_MAX 512
+
+typedef struct abigate_profile {
+    uint32_t hexversion;   /* full PY_VERSION_HEX, release level included */
+    unsigned flags;        /* ABIGATE_PROFILE_* */
+    unsigned pointer_size; /* sizeof(void *) in bytes */
+    unsigned elf_class;    /* 32 or 64 */
+    unsigned big_endian;
+    unsigned machine;      /* ELF e_machine */
+    char soabi[ABIGATE_PROFILE_TEXT_MAX];     /* "cpython-313t-x86_64-linux-gnu" */
+    char multiarch[ABIGATE_PROFILE_TEXT_MAX]; /* "x86_64-linux-gnu", "" unknown */
+    unsigned n_suffixes;   /* importlib.machinery.EXTENSION_SUFFIXES, in order */
+    char suffixes[ABIGATE_PROFILE_MAX_SUFFIXES][ABIGATE_PROFILE_TEXT_MAX];
+    int source;            /* enum abigate_profile_source */
+    char origin[ABIGATE_PROFILE_PATH_MAX];       /* spec text or interpreter path */
+    char exports_path[ABIGATE_PROFILE_PATH_MAX]; /* file the exports came from, "" */
+    /* The Py symbols this interpreter exports (sorted), or NULL: unknown, in
+     * which case no symbol evidence is used.  Not owned by the profile. */
+    const abigate_symbols *exports;
+} abigate_profile;
+
+/* Fill `p` for CPython `hexversion` with ABIGATE_PROFILE_* `flags` on the
+ * machine libabigate was built for: pointer size, ELF class, byte order,
+ * machine, multiarch, SOABI and the extension suffixes CPython of that
+ * version uses.  exports = NULL, source = ABIGATE_PROFILE_FROM_BUILD.
+ * Returns ABIGATE_OK or ABIGATE_E_INVALID_ARG. */
+ABIGATE_API int abigate_profile_init(abigate_profile *p, uint32_t hexversion, unsigned flags);
+
+/* Parse a spec: MAJOR.MINOR[.MICRO[{a|b|rc}N]] followed by ABI letters
+ * 't' (free-threaded) and/or 'd' (debug), e.g. "3.13", "3.13t", "3.15d",
+ * "3.11.2", "3.15.0b1".  Without a micro version the profile is MAJOR.MINOR.0
+ * final.  Returns ABIGATE_OK or ABIGATE_E_BAD_SPEC (`p` untouched). */
+ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abigate_error *err);
+
+/* Profile the interpreter this process runs (code linked into or loaded by
+ * CPython): the runtime version from Py_Version (3.11+) or Py_GetVersion(),
+ * found with dlsym; the build flags and the exports from the ELF file that
+ * defines them (libpython or the executable), read with the bounded reader.
+ * `exports` (may be NULL) receives the sorted export list and is linked
+ * from the profile.  Returns ABIGATE_OK, ABIGATE_E_NO_INTERPRETER when no
+ * CPython is in the process, or a read error. */
+ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
+                                             abigate_error *err);
+
+/* Read the exports of an interpreter's libpython or executable `path` into
+ * `exports` (sorted) and link them from `p` (exports_path is set).  When
+ * `derive_flags` is 1, the free-threaded / debug / trace-refs flags are
+ * set from symbols only such builds export.  Returns ABIGATE_OK or a read
+ * error; ABIGATE_E_NOT_INTERPRETER when the file exports no Py_Initialize. */
+ABIGATE_API int abigate_profile_load_exports(abigate_profile *p, const char *path,
+                                             int derive_flags, abigate_symbols *exports,
+                                             abigate_error *err);
+
+/* Short name of the profile, like a spec: "3.13.15t", "3.15.2d". */
+ABIGATE_API char *abigate_profile_name(const abigate_profile *p, char *buf, size_t len);
+
+/* ---------------------------------------------------------------- the decision */
+
+enum abigate_mode {
+    ABIGATE_MODE_OFF = 0, /* nothing is checked */
+    ABIGATE_MODE_WARN,    /* everything loads; mismatches are reported */
+    ABIGATE_MODE_STRICT,  /* proven mismatches are refused; unknown files load */
+    ABIGATE_MODE_REQUIRE  /* as strict, and files without a record are refused */
+};
+
+#define ABIGATE_POLICY_TRACE        0x1u /* callers print every decision */
+#define ABIGATE_POLICY_ADAPT_ABI3T  0x2u /* the caller can load an abi3t slots-only
+                                          * module below 3.15 (import gate) */
+
+typedef struct abigate_policy {
+    int mode;        /* enum abigate_mode */
+    unsigned flags;  /* ABIGATE_POLICY_* */
+} abigate_policy;
+
+/* Parse "off", "warn", "strict", "require", each optionally followed by
+ * ",trace" (also "trace" alone: strict with trace).  Returns ABIGATE_OK or
+ * ABIGATE_E_BAD_MODE (`out` untouched). */
+ABIGATE_API int abigate_policy_parse(const char *text, abigate_policy *out, abigate_error *err);
+
+/* "off", "warn", "strict", "require"; "?" for other values. */
+ABIGATE_API const char *abigate_mode_name(int mode);
+
+enum abigate_verdict_kind {
+    ABIGATE_ACCEPT = 0, /* load it */
+    ABIGATE_ADAPT,      /* load it, the way `adapt` says */
+    ABIGATE_REFUSE      /* do not load it: `reason` and `message` say why */
+};
+
+enum abigate_adapt_kind {
+    ABIGATE_ADAPT_NONE = 0,
+    ABIGATE_ADAPT_ABI3T_BACKPORT /* abi3t slots-only module below 3.15 */
+};
+
+/* Why: one table (abigate-reasons.h) gives the enum, abigate_reason_name
+ * and the rows of docs/POLICY.md. */
+enum abigate_reason {
+#define X(name, value, text) name = value,
+#include "abigate-reasons.h"
+#undef X
+    ABIGATE__REASON_END_
+};
+
+enum abigate_evidence {
+    ABIGATE_EVIDENCE_NONE = 0, /* gate off */
+    ABIGATE_EVIDENCE_RECORD,   /* the abigate record */
+    ABIGATE_EVIDENCE_INFERRED  /* no record: file name, DT_NEEDED, symbols */
+};
+
+#define ABIGATE_VERDICT_MESSAGE_MAX 640
+
+typedef struct abigate_verdict {
+    int kind;      /* enum abigate_verdict_kind */
+    int adapt;     /* enum abigate_adapt_kind, when kind == ABIGATE_ADAPT */
+    int reason;    /* enum abigate_reason: the rule that refused, or (warning) would have */
+    int warning;   /* 1: a mismatch was found and the mode (warn) let it load */
+    int evidence;  /* enum abigate_evidence */
+    char message[ABIGATE_VERDICT_MESSAGE_MAX]; /* names the evidence; never empty */
+} abigate_verdict;
+
+/* The verdict for `file` (read with ABIGATE_READ_LEGACY for symbol
+ * evidence; `file_syms` its imported symbols, may be NULL) on `profile`
+ * under `policy`.  Pure: no I/O, no global state.  Returns the verdict kind,
+ * or ABIGATE_E_INVALID_ARG (NULL arguments, unknown mode). */
+ABIGATE_API int abigate_decide(const abigate_file_info *file, const abigate_symbols *file_syms,
+                               const abigate_profile *profile, const abigate_policy *policy,
+                               abigate_verdict *out);
+
+/* The PyABIInfo part alone, with CPython 3.15's PyABIInfo_Check semantics
+ * plus abigate's stricter rules (docs/POLICY.md): ABIGATE_R_NONE when
+ * compatible, else the reason. */
+ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *info, const abigate_profile *profile);
+
+/* "ABIGATE_R_VERSION", ...; and a short text ("needs the same major.minor"). */
+ABIGATE_API const char *abigate_reason_name(int reason);
+ABIGATE_API const char *abigate_reason_text(int reason);
+ABIGATE_API const char *abigate_verdict_name(int kind); /* "accept", "adapt", "refuse" */
+
+/* ---------------------------------------------------------------- stable ABI table */
+
+/* CPython's Misc/stable_abi.toml as data: each stable-ABI symbol with the
+ * version that added it.  `abi_only`: part of the ABI, not of the API. */
+typedef struct abigate_stable_symbol {
+    const char *name;
+    uint32_t added;   /* PY_VERSION_HEX of the major.minor that added it */
+    uint8_t kind;     /* 'f' function, 'd' data */
+    uint8_t abi_only;
+    uint8_t ref_debug_only; /* only in Py_REF_DEBUG (debug) builds */
+} abigate_stable_symbol;
+
+/* The entry for `name`, or NULL when it is not in the stable ABI list. */
+ABIGATE_API const abigate_stable_symbol *abigate_stable_abi_lookup(const char *name);
+
+/* The newest major.minor the table knows (its source version), as hex. */
+ABIGATE_API uint32_t abigate_stable_abi_version(void);
 
 #ifdef __cplusplus
 }

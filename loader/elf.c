@@ -161,6 +161,7 @@ struct elf {
     struct src *src;
     struct window *shwin; /* section header table cache, NULL until needed */
     int be, is64;
+    int keep_exports; /* ABIGATE_READ_EXPORTS: keep defined Py symbols, not imports */
     unsigned type, machine;
     uint64_t phoff, shoff;
     unsigned phentsize, phnum, shentsize, shnum;
@@ -697,14 +698,23 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         const char *str;
         if ((rc = window_string(s, &L->strwin, name, &str, &len)))
             return rc;
+        int pyname = starts_with(str, len, "Py") || starts_with(str, len, "_Py");
         if (shndx == 0) { /* SHN_UNDEF: an import */
-            if (starts_with(str, len, "Py") || starts_with(str, len, "_Py")) {
+            if (pyname) {
                 info->n_pysyms++;
                 if (bind == 2)
                     info->n_pysyms_weak++;
-                keep_symbol(syms, str, len, bind == 2);
+                if (!e->keep_exports)
+                    keep_symbol(syms, str, len, bind == 2);
             }
-        } else if (starts_with(str, len, "PyInit_")) {
+            continue;
+        }
+        if (pyname && (b[e->is64 ? 5 : 13] & 3) == 0) { /* STV_DEFAULT: exported */
+            info->n_pyexports++;
+            if (e->keep_exports)
+                keep_symbol(syms, str, len, bind == 2);
+        }
+        if (starts_with(str, len, "PyInit_")) {
             if (info->n_pyinit++ == 0)
                 abigate__copy_clamped(info->pyinit, sizeof info->pyinit, str, len);
         } else if (starts_with(str, len, "PyModExport_")) {
@@ -803,7 +813,8 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     abigate_file_info out;
     int rc;
 
-    if (!io || !io->read || !info || (flags & ~ABIGATE_READ_LEGACY))
+    if (!io || !io->read || !info ||
+        (flags & ~(ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)))
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     abigate__ok(err);
     s.io = io;
@@ -816,6 +827,7 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     s.head_len = head;
     memset(&e, 0, sizeof e);
     e.src = &s;
+    e.keep_exports = (flags & ABIGATE_READ_EXPORTS) != 0;
     if ((rc = parse_ehdr(&e)))
         return rc;
 
@@ -836,10 +848,11 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
         out.record = st.rec;
     }
 
-    if (flags & ABIGATE_READ_LEGACY) {
+    if (flags & (ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)) {
         if (syms) {
             syms->count = 0;
             syms->truncated = 0;
+            syms->sorted = 0;
             syms->pool_used = 0;
         }
         if ((rc = read_legacy(&e, &out, syms)))
@@ -929,4 +942,44 @@ ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsign
     if (!syms || i >= syms->count)
         return NULL;
     return syms->pool + syms->sym[i].name;
+}
+
+static int compare_names(const void *a, const void *b, void *pool)
+{
+    const char *p = pool;
+    const uint32_t na = *(const uint32_t *)a, nb = *(const uint32_t *)b;
+    return strcmp(p + na, p + nb);
+}
+
+ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
+{
+    if (!syms || syms->sorted)
+        return;
+    /* The name offset is the first member of each entry. */
+    qsort_r(syms->sym, syms->count, sizeof syms->sym[0], compare_names, syms->pool);
+    syms->sorted = 1;
+}
+
+ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char *name)
+{
+    if (!syms || !name)
+        return 0;
+    if (!syms->sorted) {
+        for (unsigned i = 0; i < syms->count; i++)
+            if (strcmp(syms->pool + syms->sym[i].name, name) == 0)
+                return 1;
+        return 0;
+    }
+    unsigned lo = 0, hi = syms->count;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, syms->pool + syms->sym[mid].name);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
 }

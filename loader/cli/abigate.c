@@ -1,31 +1,44 @@
 /* abigate -- command-line front end of libabigate.
  *
  *   abigate inspect [--json] [--symbols] FILE...
+ *   abigate check [--python PATH | --target SPEC] [--mode MODE] [--json] FILE...
+ *   abigate profile [--python PATH | --target SPEC] [--json]
  *
- * Exit status (documented in abigate(1)):
+ * Exit status of inspect (documented in abigate(1)):
  *   0  every file was read (with or without a record)
  *   1  at least one file could not be read or is malformed
  *   2  usage error
+ * check and profile: see check.c.
  */
-#include "abigate.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_READ_ERROR 1
-#define EXIT_USAGE 2
-
-static const char usage_text[] =
+const char usage_text[] =
     "usage: abigate inspect [--json] [--symbols] FILE...\n"
+    "       abigate check [--python PATH | --target SPEC] [--mode MODE] [--json] FILE...\n"
+    "       abigate profile [--python PATH | --target SPEC] [--json]\n"
     "       abigate --version | --help\n"
     "\n"
     "  inspect    show the ABI record of each extension module, or what can be\n"
     "             inferred from a file without one (name tag, libpython, symbols)\n"
+    "  check      decide whether each file can be loaded by an interpreter:\n"
+    "             accept, adapt or refuse, with the evidence\n"
+    "  profile    show what abigate knows about an interpreter\n"
+    "  --python PATH  the interpreter to check against (run once to ask it;\n"
+    "                 default: python3 on PATH)\n"
+    "  --target SPEC  an interpreter described by a spec: 3.13, 3.13t, 3.15d,\n"
+    "                 3.11.2, 3.15.0b1 (no symbol evidence)\n"
+    "  --mode MODE    warn, strict (default) or require; off checks nothing\n"
     "  --json     one JSON document on stdout instead of one line per file\n"
     "  --symbols  also list the undefined Py* / _Py* symbols each file imports\n"
     "\n"
-    "Exit status: 0 all files read, 1 some file unreadable or malformed, 2 usage.\n";
+    "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed;\n"
+    "check: 0 every file acceptable, 1 some file refused; profile: 0, or 1 when\n"
+    "the interpreter cannot be profiled; all: 2 usage or read errors (check),\n"
+    "2 usage (inspect, profile).\n";
 
 /* ------------------------------------------------------------------ describing */
 
@@ -143,35 +156,6 @@ static void print_human(const char *path, const abigate_file_info *fi, const abi
 }
 
 /* ------------------------------------------------------------------ JSON */
-
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", stdout); break;
-        case '\\': fputs("\\\\", stdout); break;
-        case '\n': fputs("\\n", stdout); break;
-        case '\t': fputs("\\t", stdout); break;
-        default:
-            if (*p < 0x20)
-                printf("\\u%04x", *p);
-            else
-                putchar(*p);
-        }
-    }
-    putchar('"');
-}
-
-static void json_hex(const char *key, uint32_t v, int comma)
-{
-    printf("\"%s\": \"0x%08x\"%s", key, v, comma ? ", " : "");
-}
-
-static void json_bool(const char *key, int v, int comma)
-{
-    printf("\"%s\": %s%s", key, v ? "true" : "false", comma ? ", " : "");
-}
 
 static void json_record(const abigate_file_info *fi)
 {
@@ -299,7 +283,7 @@ static void json_file(const char *path, int rc, const abigate_error *err,
 
 /* ------------------------------------------------------------------ commands */
 
-static int cmd_inspect(int argc, char **argv)
+int cmd_inspect(int argc, char **argv)
 {
     int json = 0, list_symbols = 0, nfiles = 0, status = 0, i;
     for (i = 0; i < argc; i++) {
@@ -384,6 +368,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "inspect") == 0)
         return cmd_inspect(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check") == 0)
+        return cmd_check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "profile") == 0)
+        return cmd_profile(argc - 2, argv + 2);
     fprintf(stderr, "abigate: unknown command '%s'\n%s", argv[1], usage_text);
     return EXIT_USAGE;
 }

@@ -1,0 +1,286 @@
+/* check.c -- `abigate check` and `abigate profile`.
+ *
+ *   abigate check [--python PATH | --target SPEC] [--mode MODE] [--json] FILE...
+ *     One verdict per file.  Exit 0 when every file is acceptable (accept,
+ *     adapt, or a warning under --mode warn), 1 when any is refused, 2 on a
+ *     usage error or a file that cannot be read.
+ *   abigate profile [--python PATH | --target SPEC] [--json]
+ *     What abigate knows about the interpreter.  Exit 0, 1 when it cannot be
+ *     profiled, 2 on a usage error.
+ * Without --python or --target the interpreter is `python3` from PATH.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct options {
+    const char *python, *target, *mode;
+    int json;
+    char **files;
+    int nfiles;
+};
+
+/* Parse options up to the first non-option; 0 or EXIT_USAGE. */
+static int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
+                         struct options *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *value = NULL;
+        const char **slot = NULL;
+        if (!strcmp(a, "--json")) {
+            o->json = 1;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || !a[1])
+            break;
+        static const char *const names[] = {"--python", "--target", "--mode"};
+        for (int k = 0; k < 3 && !slot; k++) {
+            size_t n = strlen(names[k]);
+            if (k == 2 && !allow_mode)
+                break;
+            if (!strncmp(a, names[k], n) && (a[n] == '\0' || a[n] == '=')) {
+                slot = k == 0 ? &o->python : k == 1 ? &o->target : &o->mode;
+                if (a[n] == '=')
+                    value = a + n + 1;
+                else if (i + 1 < argc)
+                    value = argv[++i];
+            }
+        }
+        if (!slot) {
+            fprintf(stderr, "abigate %s: unknown option '%s'\n%s", cmd, a, usage_text);
+            return EXIT_USAGE;
+        }
+        if (!value || !*value) {
+            fprintf(stderr, "abigate %s: %s needs a value\n", cmd, a);
+            return EXIT_USAGE;
+        }
+        *slot = value;
+    }
+    if (o->python && o->target) {
+        fprintf(stderr, "abigate %s: give --python or --target, not both\n", cmd);
+        return EXIT_USAGE;
+    }
+    o->files = argv + i;
+    o->nfiles = argc - i;
+    return 0;
+}
+
+/* The profile the options ask for; 0, 1 (cannot profile) or EXIT_USAGE. */
+static int make_profile(const char *cmd, const struct options *o, abigate_profile *p,
+                        abigate_symbols *exports)
+{
+    abigate_error err;
+    if (o->target) {
+        if (abigate_profile_parse(p, o->target, &err) != ABIGATE_OK) {
+            fprintf(stderr, "abigate %s: --target %s\n", cmd, err.message);
+            return EXIT_USAGE;
+        }
+        return 0;
+    }
+    const char *python = o->python ? o->python : "python3";
+    if (probe_python(python, p, exports, &err) != ABIGATE_OK) {
+        fprintf(stderr, "abigate %s: %s\n", cmd, err.message);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *evidence_word(int e)
+{
+    return e == ABIGATE_EVIDENCE_RECORD ? "record" : e == ABIGATE_EVIDENCE_INFERRED ? "inferred"
+                                                                                    : "none";
+}
+
+static const char *source_word(int s)
+{
+    switch (s) {
+    case ABIGATE_PROFILE_FROM_SPEC: return "spec";
+    case ABIGATE_PROFILE_FROM_PYTHON: return "python";
+    case ABIGATE_PROFILE_FROM_PROCESS: return "process";
+    default: return "build";
+    }
+}
+
+static void json_profile(const abigate_profile *p)
+{
+    char name[32], v[24];
+    printf("{\"name\": ");
+    json_string(abigate_profile_name(p, name, sizeof name));
+    printf(", \"source\": \"%s\", \"origin\": ", source_word(p->source));
+    json_string(p->origin);
+    printf(", \"version\": \"%s\", ", abigate_format_version(p->hexversion, v, sizeof v));
+    json_hex("hexversion", p->hexversion, 1);
+    json_bool("free_threaded", p->flags & ABIGATE_PROFILE_FREETHREADED, 1);
+    json_bool("debug", p->flags & ABIGATE_PROFILE_DEBUG, 1);
+    json_bool("trace_refs", p->flags & ABIGATE_PROFILE_TRACE_REFS, 1);
+    const char *m = abigate_machine_name(p->machine);
+    printf("\"pointer_size\": %u, \"elf_class\": %u, \"big_endian\": %s, \"machine\": ",
+           p->pointer_size, p->elf_class, p->big_endian ? "true" : "false");
+    json_string(m ? m : "unknown");
+    printf(", \"soabi\": ");
+    json_string(p->soabi);
+    printf(", \"multiarch\": ");
+    json_string(p->multiarch);
+    printf(", \"suffixes\": [");
+    for (unsigned i = 0; i < p->n_suffixes; i++) {
+        if (i)
+            printf(", ");
+        json_string(p->suffixes[i]);
+    }
+    printf("], \"exports\": ");
+    if (p->exports) {
+        printf("{\"file\": ");
+        json_string(p->exports_path);
+        printf(", \"count\": %u}", p->exports->count);
+    } else {
+        printf("null");
+    }
+    printf("}");
+}
+
+static void print_profile(const abigate_profile *p)
+{
+    char name[32], v[24];
+    const char *m = abigate_machine_name(p->machine);
+    printf("interpreter:  %s (%s: %s)\n", abigate_profile_name(p, name, sizeof name),
+           source_word(p->source), p->origin);
+    printf("version:      %s (0x%08x)\n", abigate_format_version(p->hexversion, v, sizeof v),
+           p->hexversion);
+    printf("threading:    %s\n", p->flags & ABIGATE_PROFILE_FREETHREADED ? "free-threaded" : "GIL");
+    printf("debug:        %s\n", p->flags & ABIGATE_PROFILE_DEBUG ? "yes (Py_DEBUG)" : "no");
+    printf("trace-refs:   %s\n", p->flags & ABIGATE_PROFILE_TRACE_REFS ? "yes" : "no");
+    printf("platform:     ELF%u %s-endian %s, %u-byte pointers\n", p->elf_class,
+           p->big_endian ? "big" : "little", m ? m : "unknown", p->pointer_size);
+    printf("soabi:        %s\n", p->soabi);
+    printf("multiarch:    %s\n", p->multiarch[0] ? p->multiarch : "(unknown)");
+    printf("suffixes:    ");
+    for (unsigned i = 0; i < p->n_suffixes; i++)
+        printf(" %s", p->suffixes[i]);
+    printf("\n");
+    if (p->exports)
+        printf("exports:      %u Py symbols, read from %s\n", p->exports->count, p->exports_path);
+    else
+        printf("exports:      unknown (a spec has no symbols: no symbol evidence)\n");
+}
+
+int cmd_profile(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_options("profile", argc, argv, 0, &o);
+    if (rc)
+        return rc;
+    if (o.nfiles) {
+        fprintf(stderr, "abigate profile: unexpected argument '%s'\n", o.files[0]);
+        return EXIT_USAGE;
+    }
+    abigate_symbols *exports = malloc(sizeof *exports);
+    abigate_profile p;
+    if (!exports) {
+        fprintf(stderr, "abigate: out of memory\n");
+        return 1;
+    }
+    rc = make_profile("profile", &o, &p, exports);
+    if (!rc) {
+        if (o.json) {
+            printf("{\"abigate\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING);
+            json_profile(&p);
+            printf("}\n");
+        } else {
+            print_profile(&p);
+        }
+    }
+    free(exports);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct options o;
+    abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
+    abigate_error err;
+    int rc = parse_options("check", argc, argv, 1, &o);
+    if (rc)
+        return rc;
+    if (o.mode && abigate_policy_parse(o.mode, &policy, &err) != ABIGATE_OK) {
+        fprintf(stderr, "abigate check: --mode %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    if (o.nfiles == 0) {
+        fprintf(stderr, "abigate check: no FILE given\n%s", usage_text);
+        return EXIT_USAGE;
+    }
+    abigate_symbols *exports = malloc(sizeof *exports), *syms = malloc(sizeof *syms);
+    abigate_profile p;
+    if (!exports || !syms) {
+        fprintf(stderr, "abigate: out of memory\n");
+        free(exports);
+        free(syms);
+        return EXIT_USAGE;
+    }
+    if ((rc = make_profile("check", &o, &p, exports))) {
+        free(exports);
+        free(syms);
+        return EXIT_USAGE;
+    }
+    int refused = 0, failed = 0;
+    if (o.json) {
+        printf("{\"abigate\": \"%s\", \"mode\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING,
+               abigate_mode_name(policy.mode));
+        json_profile(&p);
+        printf(", \"files\": [");
+    }
+    for (int j = 0; j < o.nfiles; j++) {
+        abigate_file_info fi;
+        abigate_verdict v;
+        const char *path = o.files[j];
+        rc = abigate_read_path(path, ABIGATE_READ_LEGACY, &fi, syms, &err);
+        if (rc == ABIGATE_OK)
+            abigate_decide(&fi, syms, &p, &policy, &v);
+        if (o.json) {
+            printf("%s\n  {\"path\": ", j ? "," : "");
+            json_string(path);
+            if (rc != ABIGATE_OK) {
+                printf(", \"error\": {\"code\": \"%s\", \"message\": ", abigate_code_name(rc));
+                json_string(err.message);
+                printf("}}");
+            } else {
+                printf(", \"verdict\": \"%s\", \"adapt\": %d, \"reason\": \"%s\", "
+                       "\"warning\": %s, \"evidence\": \"%s\", \"message\": ",
+                       abigate_verdict_name(v.kind), v.adapt, abigate_reason_name(v.reason),
+                       v.warning ? "true" : "false", evidence_word(v.evidence));
+                json_string(v.message);
+                printf("}");
+            }
+        } else if (rc != ABIGATE_OK) {
+            fflush(stdout);
+            fprintf(stderr, "abigate: %s: %s\n", path, err.message);
+        } else {
+            printf("%s: %s%s: %s", path, abigate_verdict_name(v.kind),
+                   v.warning ? " with a warning" : "", v.message);
+            if (v.reason)
+                printf(" [%s]", abigate_reason_name(v.reason));
+            printf("\n");
+        }
+        if (rc != ABIGATE_OK)
+            failed = 1;
+        else if (v.kind == ABIGATE_REFUSE)
+            refused = 1;
+    }
+    if (o.json)
+        printf("\n]}\n");
+    free(exports);
+    free(syms);
+    if (fflush(stdout) != 0) {
+        perror("abigate: writing output");
+        return EXIT_USAGE;
+    }
+    return failed ? EXIT_USAGE : refused ? EXIT_REFUSED : 0;
+}
