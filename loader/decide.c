@@ -178,6 +178,12 @@ ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *a, const abigate_p
         return ABIGATE_R_ABIINFO_VERSION;
     if ((a->flags & ABIGATE_ABIINFO_INTERNAL) && a->abi_version && a->abi_version != rt)
         return ABIGATE_R_INTERNAL_VERSION;
+    unsigned gil = a->flags & ABIGATE_ABIINFO_AGNOSTIC;
+    /* Stricter than CPython, which never runs this check below 3.15: abi3t
+     * (agnostic stable ABI) says so before its 3.15 floor is compared. */
+    if ((a->flags & ABIGATE_ABIINFO_STABLE) && gil == ABIGATE_ABIINFO_AGNOSTIC &&
+        rt < VERSION_3_15)
+        return ABIGATE_R_ABI3T_TOO_OLD;
     if (a->flags & ABIGATE_ABIINFO_STABLE) {
         if (a->abi_version) {
             if (XY(a->abi_version) > XY(rt))
@@ -190,15 +196,12 @@ ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *a, const abigate_p
     } else if (a->abi_version && XY(a->abi_version) != XY(rt)) {
         return ABIGATE_R_VERSION;
     }
-    unsigned gil = a->flags & ABIGATE_ABIINFO_AGNOSTIC;
     if (profile_ft(p) && gil == ABIGATE_ABIINFO_GIL)
         return ABIGATE_R_GIL_ON_FREETHREADED;
     if (!profile_ft(p) && gil == ABIGATE_ABIINFO_FREETHREADED)
         return ABIGATE_R_FREETHREADED_ON_GIL;
 
     /* Stricter than CPython (docs/POLICY.md, "Where abigate is stricter"). */
-    if ((a->flags & ABIGATE_ABIINFO_STABLE) && gil == ABIGATE_ABIINFO_AGNOSTIC && rt < VERSION_3_15)
-        return ABIGATE_R_ABI3T_TOO_OLD;
     /* The ABI the file depends on is the build's own major.minor (version-
      * specific, or a stable floor equal to it): before rc1 that ABI is not
      * frozen, so only the very same version will do. */
@@ -363,6 +366,17 @@ static void rewind_to(struct text *t, size_t mark)
 
 /* ---------------------------------------------------------------- files with a record */
 
+/* An abi3t record the import gate's backport could load below 3.15: opaque
+ * PyObject (no object layout), a PEP 793 PyModExport hook, a stable floor
+ * the backport knows (3.15), and symbol evidence to check. */
+static int backport_candidate(const abigate_file_info *f, const abigate_profile *p,
+                              const abigate_policy *pol)
+{
+    const abigate_record *r = &f->record;
+    return (pol->flags & ABIGATE_POLICY_ADAPT_ABI3T) && (r->flags & ABIGATE_REC_OPAQUE_PYOBJECT) &&
+           f->n_modexport && XY(r->abiinfo.abi_version) <= VERSION_3_15 && p->exports;
+}
+
 static int decide_record(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
                          const abigate_profile *p, const abigate_policy *pol, int *adapt)
 {
@@ -373,16 +387,23 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
         return ABIGATE_R_POINTER_SIZE;
     }
     int reason = abigate_decide_abiinfo(&r->abiinfo, p);
-    if (reason == ABIGATE_R_ABI3T_TOO_OLD && (pol->flags & ABIGATE_POLICY_ADAPT_ABI3T) &&
-        (r->flags & ABIGATE_REC_OPAQUE_PYOBJECT) && f->n_modexport && p->exports &&
-        syms && f->legacy_read && !syms->truncated && !count_names(syms, pick_missing, p->exports)) {
+    if (reason == ABIGATE_R_ABI3T_TOO_OLD && backport_candidate(f, p, pol)) {
         put_build(t, r);
         put(t, "; this interpreter is ");
         put_profile(t, p);
-        put(t, ": loaded through the abi3t backport (opaque PyObject, slots-only %s, "
-               "every imported symbol exported)", f->modexport);
-        *adapt = ABIGATE_ADAPT_ABI3T_BACKPORT;
-        return ABIGATE_R_NONE;
+        size_t mark = t->len;
+        put(t, ": the abi3t backport cannot load it, it ");
+        if ((reason = check_symbols(t, f, syms, p)))
+            return reason;
+        rewind_to(t, mark);
+        if (syms && f->legacy_read && !syms->truncated) {
+            put(t, ": loaded through the abi3t backport (opaque PyObject, slots-only %s, "
+                   "every imported symbol exported)", f->modexport);
+            *adapt = ABIGATE_ADAPT_ABI3T_BACKPORT;
+            return ABIGATE_R_NONE;
+        }
+        rewind_to(t, 0);
+        reason = ABIGATE_R_ABI3T_TOO_OLD;
     }
     if (reason) {
         put_build(t, r);

@@ -6,4 +6,5 @@ Suite *make_record_suite(void);
 Suite *make_reader_suite(void);
 Suite *make_malformed_suite(void);
 Suite *make_tag_suite(void);
+Suite *make_decide_suite(void);
 #endif

@@ -1,0 +1,594 @@
+/* check_decide.c -- abigate_decide, table-tested: every rule of
+ * docs/POLICY.md on both sides of its boundary, and every mode.
+ *
+ * The inputs are built directly (decide is pure): a file's facts, the
+ * symbols it imports, a profile from a spec string (plus exports when a
+ * row gives them) and a policy.
+ */
+#include "suites.h"
+
+#include <abigate.h>
+#include <stdio.h>
+#include <string.h>
+
+#define V(maj, min, mic, lvl, ser) \
+    ((uint32_t)(maj) << 24 | (uint32_t)(min) << 16 | (uint32_t)(mic) << 8 | (lvl) << 4 | (ser))
+#define F 0xf /* final */
+
+#define STABLE ABIGATE_ABIINFO_STABLE
+#define GIL ABIGATE_ABIINFO_GIL
+#define FT ABIGATE_ABIINFO_FREETHREADED
+#define AGNOSTIC ABIGATE_ABIINFO_AGNOSTIC
+#define INTERNAL ABIGATE_ABIINFO_INTERNAL
+
+enum { ABSENT = ABIGATE_RECORD_ABSENT, PRESENT = ABIGATE_RECORD_PRESENT,
+       UNSUPPORTED = ABIGATE_RECORD_UNSUPPORTED };
+enum { OFF = ABIGATE_MODE_OFF, WARN = ABIGATE_MODE_WARN, STRICT = ABIGATE_MODE_STRICT,
+       REQUIRE = ABIGATE_MODE_REQUIRE };
+enum { ACCEPT = ABIGATE_ACCEPT, ADAPT = ABIGATE_ADAPT, REFUSE = ABIGATE_REFUSE };
+
+struct row {
+    const char *name;
+    /* the file */
+    int state;
+    uint16_t abiflags;
+    uint32_t build, abi, recflags;
+    const char *file_name; /* for the tag; NULL: none */
+    const char *libpython; /* DT_NEEDED; NULL: none */
+    const char *imports;   /* comma-separated; "~name" is weak; NULL: not read */
+    const char *modexport; /* PyModExport_ hook; NULL: none */
+    /* the interpreter */
+    const char *spec;
+    unsigned extra_flags;  /* ABIGATE_PROFILE_* added to the spec's */
+    const char *exports;   /* comma-separated; NULL: unknown */
+    /* the policy */
+    int mode;
+    unsigned policy_flags;
+    /* expected */
+    int kind, reason, warning;
+    const char *says;      /* a substring of the message */
+    /* ELF identity overrides (0: the profile's) */
+    unsigned elf_class, machine, big_endian, pointer_size;
+};
+
+#define REC(fl, b, a) PRESENT, (fl), (b), (a)
+#define NOREC ABSENT, 0, 0, 0
+
+static const struct row rows[] = {
+    /* version-specific ABI: same major.minor */
+    {"same minor", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "compatible with this 3.13.0"},
+    {"newer micro, same minor", REC(GIL, V(3,13,5,F,0), V(3,13,5,F,0)), 0, NULL, NULL, NULL,
+     NULL, "3.13.0", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "built for 3.13 (GIL)"},
+    {"older minor", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL, NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_VERSION, 0, "needs a 3.13 build"},
+    {"newer minor", REC(GIL, V(3,14,0,F,0), V(3,14,0,F,0)), 0, NULL, NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_VERSION, 0, "built for 3.14 (GIL)"},
+    /* internal ABI: exact version */
+    {"internal exact", REC(GIL | INTERNAL, V(3,13,1,F,0), V(3,13,1,F,0)), ABIGATE_REC_BUILD_CORE,
+     NULL, NULL, NULL, NULL, "3.13.1", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "exactly"},
+    {"internal, newer micro runtime", REC(GIL | INTERNAL, V(3,13,1,F,0), V(3,13,1,F,0)), 0,
+     NULL, NULL, NULL, NULL, "3.13.2", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_INTERNAL_VERSION,
+     0, "exactly 3.13.1"},
+    {"internal, older micro runtime", REC(GIL | INTERNAL, V(3,13,1,F,0), V(3,13,1,F,0)), 0,
+     NULL, NULL, NULL, NULL, "3.13.0", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_INTERNAL_VERSION,
+     0, "internal ABI"},
+    /* pre-release: exact version until rc1 */
+    {"beta on the same beta", REC(GIL, V(3,15,0,0xb,1), V(3,15,0,0xb,1)), 0, NULL, NULL, NULL,
+     NULL, "3.15.0b1", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "compatible"},
+    {"beta on final", REC(GIL, V(3,15,0,0xb,1), V(3,15,0,0xb,1)), 0, NULL, NULL, NULL, NULL,
+     "3.15.0", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_PRERELEASE, 0, "3.15.0b1 headers"},
+    {"alpha on beta", REC(GIL, V(3,15,0,0xa,7), V(3,15,0,0xa,7)), 0, NULL, NULL, NULL, NULL,
+     "3.15.0b1", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_PRERELEASE, 0, "not frozen"},
+    {"rc1 on final (frozen)", REC(GIL, V(3,15,0,0xc,1), V(3,15,0,0xc,1)), 0, NULL, NULL, NULL,
+     NULL, "3.15.0", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "compatible"},
+    {"final on a beta runtime", REC(GIL, V(3,15,2,F,0), V(3,15,2,F,0)), 0, NULL, NULL, NULL,
+     NULL, "3.15.0b2", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_PRERELEASE, 0, "this interpreter is a"},
+    {"stable 3.8 from beta headers", REC(STABLE | GIL, V(3,15,0,0xb,1), V(3,8,0,0,0)), 0, NULL,
+     NULL, NULL, NULL, "3.14", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "abi3, 3.8+"},
+    {"stable 3.15 from beta headers", REC(STABLE | GIL, V(3,15,0,0xb,1), V(3,15,0,0,0)), 0,
+     NULL, NULL, NULL, NULL, "3.15", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_PRERELEASE, 0,
+     "pre-release"},
+    /* stable ABI: 3.2 <= floor <= runtime */
+    {"abi3 3.8 on 3.13", REC(STABLE | GIL, V(3,13,1,F,0), V(3,8,0,0,0)), 0, NULL, NULL, NULL,
+     NULL, "3.13", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "abi3, 3.8+"},
+    {"abi3 floor = runtime", REC(STABLE | GIL, V(3,13,1,F,0), V(3,13,0,0,0)), 0, NULL, NULL,
+     NULL, NULL, "3.13", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "3.13+"},
+    {"abi3 floor = runtime + 1", REC(STABLE | GIL, V(3,14,1,F,0), V(3,14,0,0,0)), 0, NULL, NULL,
+     NULL, NULL, "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_STABLE_TOO_NEW, 0,
+     "older than the stable ABI floor 3.14"},
+    {"abi3 floor 3.2", REC(STABLE | GIL, V(3,11,2,F,0), V(3,2,0,0,0)), 0, NULL, NULL, NULL, NULL,
+     "3.11", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "3.2+"},
+    {"abi3 floor below 3.2", REC(STABLE | GIL, V(3,11,2,F,0), 0x0301ffffu), 0, NULL, NULL,
+     NULL, NULL, "3.11", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_STABLE_INVALID, 0, "below 3.2"},
+    {"stable + internal", REC(STABLE | INTERNAL | GIL, V(3,11,2,F,0), V(3,11,2,F,0)), 0, NULL,
+     NULL, NULL, NULL, "3.11.2", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_STABLE_INTERNAL, 0,
+     "both the stable and the internal"},
+    {"stable + internal, other version", REC(STABLE | INTERNAL | GIL, V(3,11,2,F,0),
+     V(3,8,0,0,0)), 0, NULL, NULL, NULL, NULL, "3.11.2", 0, NULL, STRICT, 0, REFUSE,
+     ABIGATE_R_INTERNAL_VERSION, 0, "internal ABI"},
+    /* GIL / free-threaded / agnostic */
+    {"abi3 (GIL) on 3.13t", REC(STABLE | GIL, V(3,13,1,F,0), V(3,8,0,0,0)), 0, NULL, NULL, NULL,
+     NULL, "3.13t", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_GIL_ON_FREETHREADED, 0,
+     "needs a free-threaded or abi3t build"},
+    {"3.13 GIL build on 3.13t", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL, NULL,
+     NULL, "3.13t", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_GIL_ON_FREETHREADED, 0,
+     "free-threaded"},
+    {"3.13t build on 3.13", REC(FT, V(3,13,1,F,0), V(3,13,1,F,0)), ABIGATE_REC_GIL_DISABLED,
+     NULL, NULL, NULL, NULL, "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_FREETHREADED_ON_GIL,
+     0, "built for 3.13t"},
+    {"3.13t build on 3.13t", REC(FT, V(3,13,1,F,0), V(3,13,1,F,0)), ABIGATE_REC_GIL_DISABLED,
+     NULL, NULL, NULL, NULL, "3.13t", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0,
+     "free-threaded"},
+    {"abi3t on 3.15", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, NULL, NULL, "3.15", 0, NULL, STRICT, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "abi3t, 3.15+"},
+    {"abi3t on 3.15t", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, NULL, NULL, "3.15t", 0, NULL, STRICT, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "free-threaded"},
+    {"abi3t on 3.14", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, NULL, NULL, "3.14", 0, NULL, STRICT, 0, REFUSE,
+     ABIGATE_R_ABI3T_TOO_OLD, 0, "from 3.15 on"},
+    /* the abi3t backport decision (acted on by the import gate) */
+    {"abi3t backport allowed", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, "PyModule_FromSlotsAndSpec,Py_IncRef",
+     "PyModExport_demo", "3.13t", 0, "PyModule_FromSlotsAndSpec,Py_IncRef,Py_Initialize",
+     STRICT, ABIGATE_POLICY_ADAPT_ABI3T, ADAPT, ABIGATE_R_NONE, 0, "abi3t backport"},
+    {"abi3t backport, symbol missing", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, "PyModule_FromSlotsAndSpec,PyUnstable_New315",
+     "PyModExport_demo", "3.13", 0, "PyModule_FromSlotsAndSpec,Py_Initialize", STRICT,
+     ABIGATE_POLICY_ADAPT_ABI3T, REFUSE, ABIGATE_R_MISSING_SYMBOLS, 0, "PyUnstable_New315"},
+    {"abi3t backport, no PyModExport", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, "Py_IncRef", NULL, "3.13", 0,
+     "Py_IncRef,Py_Initialize", STRICT, ABIGATE_POLICY_ADAPT_ABI3T, REFUSE,
+     ABIGATE_R_ABI3T_TOO_OLD, 0, "from 3.15 on"},
+    {"plain abi3 3.15 never adapts", REC(STABLE | GIL, V(3,15,2,F,0), V(3,15,0,0,0)), 0, NULL,
+     NULL, "Py_IncRef", "PyModExport_demo", "3.13", 0, "Py_IncRef,Py_Initialize", STRICT,
+     ABIGATE_POLICY_ADAPT_ABI3T, REFUSE, ABIGATE_R_STABLE_TOO_NEW, 0, "3.15"},
+    /* Py_TRACE_REFS below 3.13 */
+    {"trace-refs build on 3.12", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), ABIGATE_REC_TRACE_REFS,
+     NULL, NULL, NULL, NULL, "3.12", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_TRACE_REFS, 0,
+     "Py_TRACE_REFS"},
+    {"release build on trace-refs 3.12", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL, NULL,
+     NULL, NULL, "3.12d", ABIGATE_PROFILE_TRACE_REFS, NULL, STRICT, 0, REFUSE,
+     ABIGATE_R_TRACE_REFS, 0, "PyObject layout"},
+    {"trace-refs build on 3.13", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), ABIGATE_REC_TRACE_REFS,
+     NULL, NULL, NULL, NULL, "3.13", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "compatible"},
+    /* debug builds on release runtimes: only debug-only imports refuse */
+    {"debug build, debug-only import", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)),
+     ABIGATE_REC_PY_DEBUG, NULL, NULL, "Py_IncRef,_Py_NegativeRefcount", NULL, "3.13", 0, NULL,
+     STRICT, 0, REFUSE, ABIGATE_R_DEBUG_SYMBOLS, 0, "_Py_NegativeRefcount"},
+    {"debug build on debug runtime", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)),
+     ABIGATE_REC_PY_DEBUG, NULL, NULL, "Py_IncRef,_Py_NegativeRefcount", NULL, "3.13d", 0, NULL,
+     STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "compatible"},
+    {"debug build, no debug-only import", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)),
+     ABIGATE_REC_PY_DEBUG, NULL, NULL, "Py_IncRef", NULL, "3.13", 0, NULL, STRICT, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "debug"},
+    {"debug build, exports known", REC(GIL, V(3,11,2,F,0), V(3,11,2,F,0)),
+     ABIGATE_REC_PY_DEBUG, NULL, NULL, "Py_IncRef,_Py_RefTotal", NULL, "3.11", 0,
+     "Py_IncRef,Py_Initialize", STRICT, 0, REFUSE, ABIGATE_R_DEBUG_SYMBOLS, 0, "_Py_RefTotal"},
+    /* imported symbols against the interpreter's exports */
+    {"record, missing import", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL,
+     "Py_IncRef,_PyUnicode_Ready", NULL, "3.13", 0, "Py_IncRef,Py_Initialize", STRICT, 0,
+     REFUSE, ABIGATE_R_MISSING_SYMBOLS, 0, "_PyUnicode_Ready, which this 3.13.0"},
+    {"record, weak missing import", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL,
+     "Py_IncRef,~_PyUnicode_Ready", NULL, "3.13", 0, "Py_IncRef,Py_Initialize", STRICT, 0,
+     ACCEPT, ABIGATE_R_NONE, 0, "compatible"},
+    {"record, exports unknown", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL,
+     "_PyUnicode_Ready", NULL, "3.13", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0,
+     "compatible"},
+    /* ELF identity and the record's pointer width */
+    {"ELF32 file", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL, NULL, NULL, "3.13", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_ELF_CLASS, 0, "32-bit", 32, 0, 0, 0},
+    {"AArch64 file", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL, NULL, NULL, "3.13",
+     0, NULL, STRICT, 0, REFUSE, ABIGATE_R_MACHINE, 0, "AArch64", 0, 183, 0, 0},
+    {"big-endian file", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_BYTE_ORDER, 0, "big-endian", 0, 0, 1, 0},
+    {"4-byte pointers in the record", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL,
+     NULL, NULL, "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_POINTER_SIZE, 0, "4-byte", 0, 0,
+     0, 4},
+    /* record of an unknown major version */
+    {"unsupported record, strict", UNSUPPORTED, 0, 0, 0, 0, NULL, NULL, NULL, NULL, "3.13", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_RECORD_UNSUPPORTED, 0, "cannot read"},
+    {"unsupported record, warn", UNSUPPORTED, 0, 0, 0, 0, NULL, NULL, NULL, NULL, "3.13", 0,
+     NULL, WARN, 0, ACCEPT, ABIGATE_R_RECORD_UNSUPPORTED, 1, "cannot read"},
+    {"unsupported record, require", UNSUPPORTED, 0, 0, 0, 0, NULL, NULL, NULL, NULL, "3.13", 0,
+     NULL, REQUIRE, 0, REFUSE, ABIGATE_R_RECORD_UNSUPPORTED, 0, "cannot read"},
+    /* no record: inference from the file name */
+    {"tag of another version", NOREC, 0, "m.cpython-311-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_TAG_VERSION, 0, "CPython 3.11"},
+    {"tag of this version", NOREC, 0, "m.cpython-313-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    {"t tag on a GIL build", NOREC, 0, "m.cpython-313t-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_TAG_ABI_FLAGS, 0, "free-threaded"},
+    {"GIL tag on 3.13t", NOREC, 0, "m.cpython-313-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.13t", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_TAG_ABI_FLAGS, 0, "GIL"},
+    {"dm tag on 3.7 release", NOREC, 0, "m.cpython-37dm-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.7", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_TAG_ABI_FLAGS, 0, "below 3.8"},
+    {"d tag on 3.11 release", NOREC, 0, "m.cpython-311d-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.11", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    {"tag of another platform", NOREC, 0, "m.cpython-313-aarch64-linux-gnu.so", NULL, NULL,
+     NULL, "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_TAG_PLATFORM, 0, "aarch64-linux-gnu"},
+    {"PyPy tag", NOREC, 0, "m.pypy39-pp73-x86_64-linux-gnu.so", NULL, NULL, NULL, "3.13", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_TAG_OTHER, 0, "pypy39"},
+    {"abi3 tag on 3.13t", NOREC, 0, "m.abi3.so", NULL, NULL, NULL, "3.13t", 0, NULL, STRICT, 0,
+     REFUSE, ABIGATE_R_ABI3_FREETHREADED, 0, "GIL stable ABI"},
+    {"abi3 tag on 3.13", NOREC, 0, "m.abi3.so", NULL, NULL, NULL, "3.13", 0, NULL, STRICT, 0,
+     ACCEPT, ABIGATE_R_NONE, 0, "tagged abi3"},
+    {"abi3t tag on 3.14", NOREC, 0, "m.abi3t.so", NULL, NULL, NULL, "3.14", 0, NULL, STRICT, 0,
+     REFUSE, ABIGATE_R_ABI3T_TOO_OLD, 0, "from 3.15 on"},
+    {"abi3t tag on 3.15", NOREC, 0, "m.abi3t.so", NULL, NULL, NULL, "3.15", 0, NULL, STRICT, 0,
+     ACCEPT, ABIGATE_R_NONE, 0, "tagged abi3t"},
+    {"bare name, nothing else", NOREC, 0, "m.so", NULL, NULL, NULL, "3.13", 0, NULL, STRICT, 0,
+     ACCEPT, ABIGATE_R_NONE, 0, "no ABI tag"},
+    /* no record: DT_NEEDED libpython */
+    {"libpython of another version", NOREC, 0, "m.so", "libpython3.11.so.1.0", NULL, NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_LIBPYTHON, 0, "libpython3.11.so.1.0"},
+    {"libpython of this version", NOREC, 0, "m.so", "libpython3.13.so.1.0", NULL, NULL, "3.13",
+     0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    {"free-threaded libpython", NOREC, 0, "m.so", "libpython3.13t.so.1.0", NULL, NULL, "3.13", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_LIBPYTHON, 0, "libpython3.13t"},
+    {"libpython3.so (stable forwarder)", NOREC, 0, "m.so", "libpython3.so", NULL, NULL, "3.13",
+     0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    /* no record: symbols */
+    {"legacy, missing import", NOREC, 0, "m.cpython-311-x86_64-linux-gnu.so", NULL,
+     "PyLong_FromLong,_PyUnicode_Ready", NULL, "3.13", 0, "PyLong_FromLong,Py_Initialize",
+     STRICT, 0, REFUSE, ABIGATE_R_MISSING_SYMBOLS, 0,
+     "needs _PyUnicode_Ready, which this 3.13.0 interpreter does not export; the file is "
+     "tagged cpython-311"},
+    {"legacy, all imports exported", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13", 0,
+     "PyLong_FromLong,Py_Initialize", STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0,
+     "all exported by this interpreter"},
+    {"abi3 tag, non-stable import", NOREC, 0, "m.abi3.so", NULL, "PyLong_FromLong,_PyUnicode_Ready",
+     NULL, "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_ABI3_NOT_STABLE, 0,
+     "outside the stable ABI"},
+    {"abi3 tag, non-stable import, runtime past the table", NOREC, 0, "m.abi3.so", NULL,
+     "PyLong_FromLong,_PyUnicode_Ready", NULL, "3.15", 0, NULL, STRICT, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "no evidence"},
+    {"abi3 tag, 3.12 symbol on 3.11", NOREC, 0, "m.abi3.so", NULL, "PyType_FromMetaclass", NULL,
+     "3.11", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_ABI3_SYMBOL_TOO_NEW, 0, "PyType_FromMetaclass"},
+    {"abi3 tag, 3.12 symbol on 3.12", NOREC, 0, "m.abi3.so", NULL, "PyType_FromMetaclass", NULL,
+     "3.12", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    /* modes */
+    {"off: nothing is checked", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL, NULL, NULL,
+     NULL, "3.13", 0, NULL, OFF, 0, ACCEPT, ABIGATE_R_NONE, 0, "mode off"},
+    {"warn: mismatch loads with a warning", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL,
+     NULL, NULL, NULL, "3.13", 0, NULL, WARN, 0, ACCEPT, ABIGATE_R_VERSION, 1, "3.12"},
+    {"warn: legacy evidence", NOREC, 0, "m.cpython-311-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.13", 0, NULL, WARN, 0, ACCEPT, ABIGATE_R_TAG_VERSION, 1, "3.11"},
+    {"require: no record", NOREC, 0, "m.cpython-313-x86_64-linux-gnu.so", NULL, NULL, NULL,
+     "3.13", 0, NULL, REQUIRE, 0, REFUSE, ABIGATE_R_NO_RECORD, 0, "mode require"},
+    {"require: good record", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL, NULL, NULL,
+     "3.13", 0, NULL, REQUIRE, 0, ACCEPT, ABIGATE_R_NONE, 0, "compatible"},
+    {"require: bad record", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL, NULL, NULL, NULL,
+     "3.13", 0, NULL, REQUIRE, 0, REFUSE, ABIGATE_R_VERSION, 0, "3.12"},
+    {"warn: no record", NOREC, 0, "m.so", NULL, NULL, NULL, "3.13", 0, NULL, WARN, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "no evidence"},
+};
+
+/* Fill `syms` from "a,~b,c". */
+static void fill_symbols(abigate_symbols *syms, const char *list)
+{
+    memset(syms, 0, offsetof(abigate_symbols, pool));
+    const char *s = list;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        int weak = *s == '~';
+        memcpy(syms->pool + syms->pool_used, s + weak, n - weak);
+        syms->pool[syms->pool_used + n - weak] = '\0';
+        syms->sym[syms->count].name = (uint32_t)syms->pool_used;
+        syms->sym[syms->count].weak = (uint8_t)weak;
+        syms->count++;
+        syms->pool_used += n - weak + 1;
+        s += n + (s[n] == ',');
+    }
+}
+
+static abigate_symbols file_syms, exports;
+
+static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_profile *p)
+{
+    abigate_error err;
+    ck_assert_int_eq(abigate_profile_parse(p, r->spec, &err), ABIGATE_OK);
+    p->flags |= r->extra_flags;
+    if (r->exports) {
+        fill_symbols(&exports, r->exports);
+        abigate_symbols_sort(&exports);
+        p->exports = &exports;
+    }
+    memset(fi, 0, sizeof *fi);
+    fi->elf_class = r->elf_class ? r->elf_class : p->elf_class;
+    fi->machine = r->machine ? r->machine : p->machine;
+    fi->big_endian = r->big_endian;
+    fi->elf_type = 3;
+    fi->record_state = r->state;
+    if (r->state != ABSENT) {
+        fi->record.major = r->state == PRESENT ? 1 : 2;
+        fi->record.size = 40;
+    }
+    if (r->state == PRESENT) {
+        fi->record.abiinfo.major = 1;
+        fi->record.abiinfo.flags = r->abiflags;
+        fi->record.abiinfo.build_version = r->build;
+        fi->record.abiinfo.abi_version = r->abi;
+        fi->record.flags = r->recflags;
+        fi->record.pointer_size = (uint8_t)(r->pointer_size ? r->pointer_size : p->pointer_size);
+    }
+    if (r->file_name)
+        ck_assert_int_eq(abigate_tag_parse(r->file_name, &fi->tag), ABIGATE_OK);
+    if (r->libpython) {
+        fi->n_needed = fi->n_libpython = 1;
+        snprintf(fi->libpython[0], sizeof fi->libpython[0], "%s", r->libpython);
+    }
+    if (r->modexport) {
+        fi->n_modexport = 1;
+        snprintf(fi->modexport, sizeof fi->modexport, "%s", r->modexport);
+    }
+    fi->legacy_read = 1;
+    fill_symbols(&file_syms, r->imports ? r->imports : "");
+    fi->n_pysyms = file_syms.count;
+}
+
+START_TEST(test_rule)
+{
+    const struct row *r = &rows[_i];
+    abigate_file_info fi;
+    abigate_profile p;
+    abigate_policy pol = {r->mode, r->policy_flags};
+    abigate_verdict v;
+    build_inputs(r, &fi, &p);
+    int kind = abigate_decide(&fi, r->imports ? &file_syms : NULL, &p, &pol, &v);
+    ck_assert_msg(kind == r->kind && v.kind == r->kind && v.reason == r->reason &&
+                      v.warning == r->warning,
+                  "%s: got %s/%s warning %d, want %s/%s warning %d: %s", r->name,
+                  abigate_verdict_name(v.kind), abigate_reason_name(v.reason), v.warning,
+                  abigate_verdict_name(r->kind), abigate_reason_name(r->reason), r->warning,
+                  v.message);
+    ck_assert_msg(strstr(v.message, r->says), "%s: message lacks \"%s\": %s", r->name, r->says,
+                  v.message);
+    ck_assert_int_eq(v.adapt, r->kind == ADAPT ? ABIGATE_ADAPT_ABI3T_BACKPORT : 0);
+    ck_assert_int_eq(v.evidence, r->mode == OFF ? ABIGATE_EVIDENCE_NONE
+                                 : r->state == ABSENT ? ABIGATE_EVIDENCE_INFERRED
+                                                      : ABIGATE_EVIDENCE_RECORD);
+}
+END_TEST
+
+/* Every reason in the table is exercised by some row. */
+START_TEST(test_every_reason_covered)
+{
+    static const int reasons[] = {
+#define X(name, value, text) name,
+#include "abigate-reasons.h"
+#undef X
+    };
+    for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++) {
+        int seen = 0;
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+            seen |= rows[i].reason == reasons[k];
+        if (reasons[k] == ABIGATE_R_ABIINFO_VERSION)
+            continue; /* a record decodes only with PyABIInfo 1.x: see test_abiinfo_major */
+        ck_assert_msg(seen, "no row exercises %s", abigate_reason_name(reasons[k]));
+    }
+}
+END_TEST
+
+/* The four modes over the same five files: the mode table of POLICY.md. */
+struct mode_case {
+    const char *file;
+    int state, bad;   /* bad: a proven mismatch */
+    int expect[4];    /* kind for off, warn, strict, require */
+    int warn_flag[4];
+};
+
+static const struct mode_case mode_cases[] = {
+    {"good record", PRESENT, 0, {ACCEPT, ACCEPT, ACCEPT, ACCEPT}, {0, 0, 0, 0}},
+    {"mismatched record", PRESENT, 1, {ACCEPT, ACCEPT, REFUSE, REFUSE}, {0, 1, 0, 0}},
+    {"no record, no evidence", ABSENT, 0, {ACCEPT, ACCEPT, ACCEPT, REFUSE}, {0, 0, 0, 0}},
+    {"no record, evidence", ABSENT, 1, {ACCEPT, ACCEPT, REFUSE, REFUSE}, {0, 1, 0, 0}},
+    {"unsupported record", UNSUPPORTED, 0, {ACCEPT, ACCEPT, REFUSE, REFUSE}, {0, 1, 0, 0}},
+};
+
+START_TEST(test_modes)
+{
+    const struct mode_case *c = &mode_cases[_i / 4];
+    int mode = _i % 4;
+    struct row r = {c->file, c->state, GIL, V(3,13,1,F,0), V(3,13,1,F,0), 0,
+                    "m.cpython-313-x86_64-linux-gnu.so", NULL, NULL, NULL, "3.13", 0, NULL,
+                    mode, 0, 0, 0, 0, "", 0, 0, 0, 0};
+    if (c->bad && c->state == PRESENT)
+        r.build = r.abi = V(3,12,1,F,0);
+    if (c->bad && c->state == ABSENT)
+        r.file_name = "m.cpython-312-x86_64-linux-gnu.so";
+    abigate_file_info fi;
+    abigate_profile p;
+    abigate_policy pol = {mode, 0};
+    abigate_verdict v;
+    build_inputs(&r, &fi, &p);
+    abigate_decide(&fi, NULL, &p, &pol, &v);
+    ck_assert_msg(v.kind == c->expect[mode] && v.warning == c->warn_flag[mode],
+                  "%s, mode %s: got %s warning %d", c->file, abigate_mode_name(mode),
+                  abigate_verdict_name(v.kind), v.warning);
+    ck_assert(v.message[0] != '\0');
+}
+END_TEST
+
+START_TEST(test_abiinfo_major)
+{
+    abigate_profile p;
+    abigate_profile_parse(&p, "3.15", NULL);
+    abigate_abiinfo a = {2, 0, GIL, V(3,15,0,F,0), V(3,15,0,F,0)};
+    ck_assert_int_eq(abigate_decide_abiinfo(&a, &p), ABIGATE_R_ABIINFO_VERSION);
+    a.major = 0; /* "no information", as in CPython */
+    a.abi_version = V(3,1,0,0,0);
+    ck_assert_int_eq(abigate_decide_abiinfo(&a, &p), ABIGATE_R_NONE);
+}
+END_TEST
+
+START_TEST(test_invalid_arguments)
+{
+    abigate_file_info fi;
+    abigate_profile p;
+    abigate_policy pol = {STRICT, 0};
+    abigate_verdict v;
+    memset(&fi, 0, sizeof fi);
+    abigate_profile_parse(&p, "3.13", NULL);
+    ck_assert_int_eq(abigate_decide(NULL, NULL, &p, &pol, &v), ABIGATE_E_INVALID_ARG);
+    ck_assert_int_eq(abigate_decide(&fi, NULL, NULL, &pol, &v), ABIGATE_E_INVALID_ARG);
+    ck_assert_int_eq(abigate_decide(&fi, NULL, &p, NULL, &v), ABIGATE_E_INVALID_ARG);
+    ck_assert_int_eq(abigate_decide(&fi, NULL, &p, &pol, NULL), ABIGATE_E_INVALID_ARG);
+    pol.mode = 7;
+    ck_assert_int_eq(abigate_decide(&fi, NULL, &p, &pol, &v), ABIGATE_E_INVALID_ARG);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- profiles and policies */
+
+static const struct spec_case {
+    const char *spec;
+    int rc;
+    uint32_t hex;
+    unsigned flags;
+    const char *soabi, *first_suffix;
+    unsigned n_suffixes;
+} specs[] = {
+    {"3.13", ABIGATE_OK, V(3,13,0,F,0), 0, "cpython-313-", ".cpython-313-", 3},
+    {"3.13t", ABIGATE_OK, V(3,13,0,F,0), ABIGATE_PROFILE_FREETHREADED, "cpython-313t-",
+     ".cpython-313t-", 2},
+    {"3.15d", ABIGATE_OK, V(3,15,0,F,0), ABIGATE_PROFILE_DEBUG, "cpython-315d-", ".cpython-315d-", 4},
+    {"3.15td", ABIGATE_OK, V(3,15,0,F,0), ABIGATE_PROFILE_FREETHREADED | ABIGATE_PROFILE_DEBUG,
+     "cpython-315td-", ".cpython-315td-", 3},
+    {"3.11.2", ABIGATE_OK, V(3,11,2,F,0), 0, "cpython-311-", ".cpython-311-", 3},
+    {"3.15.0b1", ABIGATE_OK, V(3,15,0,0xb,1), 0, "cpython-315-", ".cpython-315-", 4},
+    {"3.14.0rc2", ABIGATE_OK, V(3,14,0,0xc,2), 0, "cpython-314-", ".cpython-314-", 3},
+    {"3.15.0a7t", ABIGATE_OK, V(3,15,0,0xa,7), ABIGATE_PROFILE_FREETHREADED, "cpython-315t-",
+     ".cpython-315t-", 3},
+    {"3.7", ABIGATE_OK, V(3,7,0,F,0), 0, "cpython-37m-", ".cpython-37m-", 3},
+    {"3.12t", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"2.7", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3.13tt", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3.13x", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3.13.", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3.15.0b", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3.15.0b16", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"3.256", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {"", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+    {" 3.13", ABIGATE_E_BAD_SPEC, 0, 0, NULL, NULL, 0},
+};
+
+START_TEST(test_spec)
+{
+    const struct spec_case *c = &specs[_i];
+    abigate_profile p;
+    abigate_error err;
+    memset(&p, 0x5a, sizeof p);
+    int rc = abigate_profile_parse(&p, c->spec, &err);
+    ck_assert_msg(rc == c->rc, "'%s': rc %d, want %d", c->spec, rc, c->rc);
+    ck_assert_int_eq(err.code, c->rc);
+    if (rc != ABIGATE_OK) {
+        ck_assert_int_eq(((unsigned char *)&p)[0], 0x5a); /* untouched */
+        ck_assert(strstr(err.message, "3.13t") || strstr(err.message, "from 3.13"));
+        return;
+    }
+    ck_assert_uint_eq(p.hexversion, c->hex);
+    ck_assert_uint_eq(p.flags, c->flags);
+    ck_assert_int_eq(p.source, ABIGATE_PROFILE_FROM_SPEC);
+    ck_assert_str_eq(p.origin, c->spec);
+    ck_assert_ptr_null(p.exports);
+    ck_assert_msg(!strncmp(p.soabi, c->soabi, strlen(c->soabi)), "soabi %s", p.soabi);
+    ck_assert_uint_eq(p.n_suffixes, c->n_suffixes);
+    ck_assert(!strncmp(p.suffixes[0], c->first_suffix, strlen(c->first_suffix)));
+    ck_assert_str_eq(p.suffixes[p.n_suffixes - 1], ".so");
+    ck_assert_uint_eq(p.pointer_size, sizeof(void *));
+}
+END_TEST
+
+static const struct policy_case {
+    const char *text;
+    int rc, mode;
+    unsigned flags;
+} policies[] = {
+    {"off", ABIGATE_OK, OFF, 0},
+    {"warn", ABIGATE_OK, WARN, 0},
+    {"strict", ABIGATE_OK, STRICT, 0},
+    {"require", ABIGATE_OK, REQUIRE, 0},
+    {"warn,trace", ABIGATE_OK, WARN, ABIGATE_POLICY_TRACE},
+    {"trace", ABIGATE_OK, STRICT, ABIGATE_POLICY_TRACE},
+    {"trace,require", ABIGATE_OK, REQUIRE, ABIGATE_POLICY_TRACE},
+    {"", ABIGATE_E_BAD_MODE, 0, 0},
+    {"strict,", ABIGATE_E_BAD_MODE, 0, 0},
+    {"strict,warn", ABIGATE_E_BAD_MODE, 0, 0},
+    {"trace,trace", ABIGATE_E_BAD_MODE, 0, 0},
+    {"STRICT", ABIGATE_E_BAD_MODE, 0, 0},
+    {"on", ABIGATE_E_BAD_MODE, 0, 0},
+};
+
+START_TEST(test_policy_parse)
+{
+    const struct policy_case *c = &policies[_i];
+    abigate_policy pol = {99, 99};
+    abigate_error err;
+    ck_assert_int_eq(abigate_policy_parse(c->text, &pol, &err), c->rc);
+    if (c->rc) {
+        ck_assert_int_eq(pol.mode, 99);
+        ck_assert(strstr(err.message, "want off, warn, strict or require"));
+    } else {
+        ck_assert_int_eq(pol.mode, c->mode);
+        ck_assert_uint_eq(pol.flags, c->flags);
+    }
+}
+END_TEST
+
+START_TEST(test_stable_abi_table)
+{
+    const abigate_stable_symbol *e = abigate_stable_abi_lookup("PyType_FromMetaclass");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->added, V(3,12,0,0,0));
+    ck_assert_int_eq(e->kind, 'f');
+    ck_assert_ptr_nonnull(e = abigate_stable_abi_lookup("PyLong_FromLong"));
+    ck_assert_uint_eq(e->added, V(3,2,0,0,0));
+    ck_assert_ptr_nonnull(e = abigate_stable_abi_lookup("_Py_NegativeRefcount"));
+    ck_assert_int_eq(e->ref_debug_only, 1);
+    ck_assert_ptr_nonnull(e = abigate_stable_abi_lookup("PyExc_TypeError"));
+    ck_assert_int_eq(e->kind, 'd');
+    ck_assert_ptr_null(abigate_stable_abi_lookup("_PyUnicode_Ready"));
+    ck_assert_ptr_null(abigate_stable_abi_lookup("PyErr_SetFromWindowsErr")); /* MS_WINDOWS */
+    ck_assert_ptr_null(abigate_stable_abi_lookup(""));
+    ck_assert_ptr_null(abigate_stable_abi_lookup(NULL));
+    ck_assert_uint_eq(abigate_stable_abi_version() >> 16, 0x030d);
+}
+END_TEST
+
+START_TEST(test_symbols_lookup)
+{
+    fill_symbols(&exports, "Py_c,Py_a,_Py_b,Py_d");
+    ck_assert_int_eq(abigate_symbols_contains(&exports, "_Py_b"), 1); /* linear */
+    abigate_symbols_sort(&exports);
+    ck_assert_str_eq(abigate_symbols_name(&exports, 0), "Py_a");
+    ck_assert_str_eq(abigate_symbols_name(&exports, 3), "_Py_b");
+    for (unsigned i = 0; i < exports.count; i++)
+        ck_assert_int_eq(abigate_symbols_contains(&exports, abigate_symbols_name(&exports, i)), 1);
+    ck_assert_int_eq(abigate_symbols_contains(&exports, "Py_"), 0);
+    ck_assert_int_eq(abigate_symbols_contains(&exports, "Py_e"), 0);
+    ck_assert_int_eq(abigate_symbols_contains(&exports, NULL), 0);
+}
+END_TEST
+
+Suite *make_decide_suite(void)
+{
+    Suite *s = suite_create("decide");
+    TCase *tc = tcase_create("rules");
+    tcase_add_loop_test(tc, test_rule, 0, (int)(sizeof rows / sizeof rows[0]));
+    tcase_add_test(tc, test_every_reason_covered);
+    tcase_add_loop_test(tc, test_modes, 0, (int)(sizeof mode_cases / sizeof mode_cases[0]) * 4);
+    tcase_add_test(tc, test_abiinfo_major);
+    tcase_add_test(tc, test_invalid_arguments);
+    suite_add_tcase(s, tc);
+    TCase *tp = tcase_create("profiles");
+    tcase_add_loop_test(tp, test_spec, 0, (int)(sizeof specs / sizeof specs[0]));
+    tcase_add_loop_test(tp, test_policy_parse, 0, (int)(sizeof policies / sizeof policies[0]));
+    tcase_add_test(tp, test_stable_abi_table);
+    tcase_add_test(tp, test_symbols_lookup);
+    suite_add_tcase(s, tp);
+    return s;
+}
