@@ -1,7 +1,12 @@
-/* bench_read.c -- per-file cost of reading the abigate record, against the
- * floor of one open + one 4 KiB pread + close on the same files.
+/* bench_read.c -- per-file cost of reading the abigate record, and of the
+ * whole check (read + abigate_decide), against the floor of one open + one
+ * 4 KiB pread + close on the same files.
  *
- *   bench_read [-r ROUNDS] FILE...
+ *   bench_read [-r ROUNDS] [-x INTERPRETER_API_FILE] FILE...
+ *
+ * -x: the libpython or python executable whose exports the profile uses
+ * (symbol evidence, as `abigate check --python` has); the profile is
+ * CPython 3.11 on this machine.
  *
  * Both are measured in one process and one run, interleaved round by round
  * (floor, record, floor, record, ...) so that machine noise hits both
@@ -46,7 +51,43 @@ static double floor_pass(char **files, int n)
     return (now_ns() - t0) / n;
 }
 
-static abigate_symbols syms;
+static abigate_symbols syms, exports;
+static abigate_profile profile;
+static const abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
+
+/* Read and decide, as `abigate check` does per file. */
+static double check_pass(char **files, int n, unsigned flags)
+{
+    abigate_file_info fi;
+    abigate_error err;
+    abigate_verdict v;
+    int refused = 0;
+    double t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        if (abigate_read_path(files[i], flags, &fi, flags ? &syms : NULL, &err) != ABIGATE_OK)
+            exit(2);
+        refused += abigate_decide(&fi, flags ? &syms : NULL, &profile, &policy, &v) == ABIGATE_REFUSE;
+    }
+    double per = (now_ns() - t0) / n;
+    if (refused < 0) /* keeps the loop observable */
+        puts("");
+    return per;
+}
+
+/* abigate_decide alone, over facts read beforehand (no symbols). */
+static double decide_pass(const abigate_file_info *infos, int n, int repeat)
+{
+    abigate_verdict v;
+    unsigned sum = 0;
+    double t0 = now_ns();
+    for (int k = 0; k < repeat; k++)
+        for (int i = 0; i < n; i++)
+            sum += (unsigned)abigate_decide(&infos[i], NULL, &profile, &policy, &v) + v.message[0];
+    double per = (now_ns() - t0) / ((double)n * repeat);
+    if (sum == 0xffffffffu)
+        puts("");
+    return per;
+}
 
 static double read_pass(char **files, int n, unsigned flags, int *with_record)
 {
@@ -67,39 +108,72 @@ static double read_pass(char **files, int n, unsigned flags, int *with_record)
     return per;
 }
 
+static double median(double *v, int rounds)
+{
+    qsort(v, (size_t)rounds, sizeof *v, cmp_double);
+    return v[rounds / 2];
+}
+
+enum { FLOOR, RECORD, RECORD_CHECK, LEGACY, LEGACY_CHECK, DECIDE, NPASS };
+
 int main(int argc, char **argv)
 {
     int rounds = 31, first = 1;
-    if (argc > 2 && strcmp(argv[1], "-r") == 0) {
-        rounds = atoi(argv[2]);
-        first = 3;
+    const char *api_file = NULL;
+    while (argc > first + 1 && argv[first][0] == '-') {
+        if (strcmp(argv[first], "-r") == 0)
+            rounds = atoi(argv[first + 1]);
+        else if (strcmp(argv[first], "-x") == 0)
+            api_file = argv[first + 1];
+        else
+            break;
+        first += 2;
     }
     int n = argc - first;
     char **files = argv + first;
     if (n < 1 || rounds < 1) {
-        fprintf(stderr, "usage: bench_read [-r ROUNDS] FILE...\n");
+        fprintf(stderr, "usage: bench_read [-r ROUNDS] [-x API_FILE] FILE...\n");
         return 2;
     }
-    double *fl = calloc((size_t)rounds, sizeof *fl), *rd = calloc((size_t)rounds, sizeof *rd),
-           *lg = calloc((size_t)rounds, sizeof *lg);
+    abigate_error err;
+    abigate_profile_init(&profile, 0x030b02f0, 0);
+    if (api_file && abigate_profile_load_exports(&profile, api_file, 0, &exports, &err)) {
+        fprintf(stderr, "%s: %s\n", api_file, err.message);
+        return 2;
+    }
+    double *t[NPASS];
+    for (int k = 0; k < NPASS; k++)
+        t[k] = calloc((size_t)rounds, sizeof(double));
+    abigate_file_info *infos = calloc((size_t)n, sizeof *infos);
     int records = 0;
     floor_pass(files, n); /* warm the page cache */
     read_pass(files, n, ABIGATE_READ_LEGACY, NULL);
+    for (int i = 0; i < n; i++)
+        abigate_read_path(files[i], ABIGATE_READ_RECORD, &infos[i], NULL, &err);
     for (int r = 0; r < rounds; r++) {
-        fl[r] = floor_pass(files, n);
-        rd[r] = read_pass(files, n, ABIGATE_READ_RECORD, &records);
-        lg[r] = read_pass(files, n, ABIGATE_READ_LEGACY, NULL);
+        t[FLOOR][r] = floor_pass(files, n);
+        t[RECORD][r] = read_pass(files, n, ABIGATE_READ_RECORD, &records);
+        t[RECORD_CHECK][r] = check_pass(files, n, ABIGATE_READ_RECORD);
+        t[LEGACY][r] = read_pass(files, n, ABIGATE_READ_LEGACY, NULL);
+        t[LEGACY_CHECK][r] = check_pass(files, n, ABIGATE_READ_LEGACY);
+        t[DECIDE][r] = decide_pass(infos, n, 20);
     }
-    qsort(fl, (size_t)rounds, sizeof *fl, cmp_double);
-    qsort(rd, (size_t)rounds, sizeof *rd, cmp_double);
-    qsort(lg, (size_t)rounds, sizeof *lg, cmp_double);
-    double f = fl[rounds / 2], r = rd[rounds / 2], l = lg[rounds / 2];
-    printf("files: %d (%d with a record), rounds: %d, median per file\n", n, records, rounds);
-    printf("  floor  open+pread(4 KiB)+close  %8.0f ns\n", f);
-    printf("  abigate_read_path(RECORD)       %8.0f ns   ratio %.2f\n", r, r / f);
-    printf("  abigate_read_path(LEGACY)       %8.0f ns   ratio %.2f\n", l, l / f);
-    free(fl);
-    free(rd);
-    free(lg);
+    double m[NPASS];
+    for (int k = 0; k < NPASS; k++)
+        m[k] = median(t[k], rounds);
+    double f = m[FLOOR];
+    printf("files: %d (%d with a record), rounds: %d, median per file; profile 3.11 %s\n", n,
+           records, rounds, api_file ? "with exports" : "without exports");
+    printf("  floor  open+pread(4 KiB)+close      %8.0f ns\n", f);
+    printf("  abigate_read_path(RECORD)           %8.0f ns   ratio %.2f\n", m[RECORD], m[RECORD] / f);
+    printf("  check: read(RECORD) + decide        %8.0f ns   ratio %.2f   decide adds %+.1f%%\n",
+           m[RECORD_CHECK], m[RECORD_CHECK] / f, 100.0 * (m[RECORD_CHECK] / m[RECORD] - 1));
+    printf("  abigate_read_path(LEGACY)           %8.0f ns   ratio %.2f\n", m[LEGACY], m[LEGACY] / f);
+    printf("  check: read(LEGACY) + decide+syms   %8.0f ns   ratio %.2f   decide adds %+.1f%%\n",
+           m[LEGACY_CHECK], m[LEGACY_CHECK] / f, 100.0 * (m[LEGACY_CHECK] / m[LEGACY] - 1));
+    printf("  abigate_decide alone (no symbols)   %8.0f ns per call\n", m[DECIDE]);
+    for (int k = 0; k < NPASS; k++)
+        free(t[k]);
+    free(infos);
     return 0;
 }

@@ -22,10 +22,10 @@ for flags in "" "-DPy_LIMITED_API=0x03080000" "-DPy_BUILD_CORE_MODULE" "-O0"; do
     i=$((i + 1))
 done
 echo "== extensions with a record"
-"$build/bench/bench_read" "$work"/*.so
+"$build/bench/bench_read" -x /usr/bin/python3.11 "$work"/*.so
 installed=$(find /usr/lib/python3* -name '*.so' -type f 2>/dev/null | head -n 400)
 if [ -n "$installed" ]; then
     echo "== installed extensions (no record)"
     # shellcheck disable=SC2086
-    "$build/bench/bench_read" $installed
+    "$build/bench/bench_read" -x /usr/bin/python3.11 $installed
 fi

@@ -231,23 +231,25 @@ typedef struct abigate_file_info {
  * the buffer is reused. */
 #define ABIGATE_SYMBOLS_MAX  8192
 #define ABIGATE_SYMBOLS_POOL (256u * 1024u)
+#define ABIGATE_SYMBOLS_INDEX (2 * ABIGATE_SYMBOLS_MAX) /* hash slots, a power of two */
 typedef struct abigate_symbols {
     unsigned count;
     unsigned truncated;
-    unsigned sorted;      /* set by abigate_symbols_sort; cleared by a new read */
+    unsigned sorted;      /* set by abigate_symbols_sort (sorted and indexed); cleared by a read */
     size_t pool_used;
     struct { uint32_t name; uint8_t weak; } sym[ABIGATE_SYMBOLS_MAX]; /* name: offset in pool */
     char pool[ABIGATE_SYMBOLS_POOL];
+    uint16_t index[ABIGATE_SYMBOLS_INDEX]; /* open addressing: symbol number + 1, 0 empty */
 } abigate_symbols;
 
 /* Name of symbol `i` (< syms->count); NULL when out of range. */
 ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsigned i);
 
-/* Sort the names (byte order) so that lookups are binary searches. */
+/* Sort the names (byte order) and build a hash index, so that lookups cost
+ * one hash and about one comparison (abigate_decide looks up every import). */
 ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms);
 
-/* 1 when `name` is in `syms`, else 0 (binary search once sorted, linear
- * before). */
+/* 1 when `name` is in `syms`, else 0 (hashed once sorted, linear before). */
 ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char *name);
 
 /* Read a file by path.  Opens with O_RDONLY|O_CLOEXEC|O_NONBLOCK (a FIFO

@@ -113,56 +113,76 @@ static void put(struct text *t, const char *fmt, ...)
         t->len = (size_t)n < t->cap - t->len ? t->len + (size_t)n : t->cap - 1;
 }
 
-static const char *vtext(uint32_t hex, char *buf, size_t len)
+/* The hot path (an ACCEPT on every import) appends without printf. */
+static void put_s(struct text *t, const char *s)
 {
-    return abigate_format_version(hex, buf, len);
+    while (*s && t->len + 1 < t->cap)
+        t->buf[t->len++] = *s++;
+    t->buf[t->len] = '\0';
 }
 
-/* "3.13.15 free-threaded (3.13t)", "3.11.2 (GIL)", "3.15.2 debug (GIL)" */
-static void put_profile(struct text *t, const abigate_profile *p)
+static void put_version(struct text *t, uint32_t hex)
 {
     char v[24];
-    put(t, "%s %s%s", vtext(p->hexversion, v, sizeof v),
-        p->flags & ABIGATE_PROFILE_DEBUG ? "debug " : "",
-        profile_ft(p) ? "free-threaded" : "with the GIL");
+    put_s(t, abigate_format_version(hex, v, sizeof v));
+}
+
+/* "3.8" */
+static void put_xy(struct text *t, uint32_t hex)
+{
+    char v[24];
+    abigate_format_version(hex & 0xffff00f0u, v, sizeof v); /* "3.8.0" */
+    *strrchr(v, '.') = '\0';
+    put_s(t, v);
+}
+
+/* "3.13.15 free-threaded", "3.11.2 with the GIL", "3.15.2 debug with the GIL" */
+static void put_profile(struct text *t, const abigate_profile *p)
+{
+    put_version(t, p->hexversion);
+    put_s(t, p->flags & ABIGATE_PROFILE_DEBUG ? " debug " : " ");
+    put_s(t, profile_ft(p) ? "free-threaded" : "with the GIL");
 }
 
 /* What the record says the file was built for. */
 static void put_build(struct text *t, const abigate_record *r)
 {
-    char v[24], w[24];
     const abigate_abiinfo *a = &r->abiinfo;
     unsigned gil = a->flags & ABIGATE_ABIINFO_AGNOSTIC;
-    const char *dbg = r->flags & ABIGATE_REC_PY_DEBUG ? " debug" : "";
+    int dbg = (r->flags & ABIGATE_REC_PY_DEBUG) != 0;
     if (a->flags & ABIGATE_ABIINFO_STABLE) {
-        snprintf(w, sizeof w, "%u.%u+", a->abi_version >> 24 & 0xff, ver_minor(a->abi_version));
-        if (gil == ABIGATE_ABIINFO_AGNOSTIC)
-            put(t, "built for the free-threading agnostic stable ABI (abi3t, %s)", w);
-        else if (gil == ABIGATE_ABIINFO_FREETHREADED)
-            put(t, "built for the free-threaded stable ABI (%s)", w);
-        else
-            put(t, "built for the GIL stable ABI (abi3, %s)", w);
+        put_s(t, gil == ABIGATE_ABIINFO_AGNOSTIC
+                     ? "built for the free-threading agnostic stable ABI (abi3t, "
+                 : gil == ABIGATE_ABIINFO_FREETHREADED
+                     ? "built for the free-threaded stable ABI ("
+                     : "built for the GIL stable ABI (abi3, ");
+        put_xy(t, a->abi_version);
+        put_s(t, dbg ? "+), debug" : "+)");
     } else if (a->flags & ABIGATE_ABIINFO_INTERNAL) {
-        put(t, "built for the internal ABI of exactly %s%s",
-            vtext(a->abi_version ? a->abi_version : a->build_version, v, sizeof v), dbg);
-        dbg = "";
+        put_s(t, "built for the internal ABI of exactly ");
+        put_version(t, a->abi_version ? a->abi_version : a->build_version);
+        put_s(t, dbg ? " debug" : "");
     } else {
-        put(t, "built for %u.%u%s%s", a->abi_version >> 24 & 0xff, ver_minor(a->abi_version),
-            gil == ABIGATE_ABIINFO_FREETHREADED ? "t (free-threaded)" : " (GIL)", dbg);
-        dbg = "";
+        put_s(t, "built for ");
+        put_xy(t, a->abi_version ? a->abi_version : a->build_version);
+        put_s(t, gil == ABIGATE_ABIINFO_FREETHREADED ? "t (free-threaded)" : " (GIL)");
+        put_s(t, dbg ? " debug" : "");
     }
-    if (dbg[0])
-        put(t, ",%s", dbg);
-    if (a->build_version && pre_freeze(a->build_version))
-        put(t, " with %s headers", vtext(a->build_version, v, sizeof v));
+    if (a->build_version && pre_freeze(a->build_version)) {
+        put_s(t, " with ");
+        put_version(t, a->build_version);
+        put_s(t, " headers");
+    }
 }
 
 static void put_tag(struct text *t, const abigate_tag *tag)
 {
-    if (tag->kind == ABIGATE_TAG_NONE || tag->kind == ABIGATE_TAG_BARE)
-        put(t, "the file name has no ABI tag");
-    else
-        put(t, "the file is tagged %s", tag->tag);
+    if (tag->kind == ABIGATE_TAG_NONE || tag->kind == ABIGATE_TAG_BARE) {
+        put_s(t, "the file name has no ABI tag");
+    } else {
+        put_s(t, "the file is tagged ");
+        put_s(t, tag->tag);
+    }
 }
 
 /* ---------------------------------------------------------------- the PyABIInfo rules */
@@ -217,7 +237,6 @@ ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *a, const abigate_p
 static void put_abiinfo_rule(struct text *t, int reason, const abigate_record *r,
                              const abigate_profile *p)
 {
-    char v[24];
     const abigate_abiinfo *a = &r->abiinfo;
     unsigned minor = ver_minor(p->hexversion);
     switch (reason) {
@@ -235,7 +254,6 @@ static void put_abiinfo_rule(struct text *t, int reason, const abigate_record *r
         put(t, "; %s is a pre-release whose ABI is not frozen before rc1, so only the "
                "exact version it was built with is compatible",
             pre_freeze(a->build_version) ? "the build" : "this interpreter");
-        (void)v;
         break;
     case ABIGATE_R_STABLE_TOO_NEW:
         put(t, ", older than the stable ABI floor %u.%u the file needs",
@@ -275,6 +293,8 @@ static const char *const debug_only_symbols[] = {
 
 static int debug_only(const char *name)
 {
+    if (name[0] != '_' || name[1] != 'P' || name[2] != 'y' || name[3] != '_')
+        return 0; /* all of them are _Py_*: most imports leave here */
     for (size_t i = 0; i < sizeof debug_only_symbols / sizeof *debug_only_symbols; i++)
         if (!strcmp(name, debug_only_symbols[i]))
             return 1;
@@ -430,9 +450,9 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
         return reason;
     rewind_to(t, mark);
     put_build(t, r);
-    put(t, "; compatible with this ");
+    put_s(t, "; compatible with this ");
     put_profile(t, p);
-    put(t, " interpreter");
+    put_s(t, " interpreter");
     return ABIGATE_R_NONE;
 }
 

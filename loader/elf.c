@@ -951,12 +951,27 @@ static int compare_names(const void *a, const void *b, void *pool)
     return strcmp(p + na, p + nb);
 }
 
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
 ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
 {
     if (!syms || syms->sorted)
         return;
     /* The name offset is the first member of each entry. */
     qsort_r(syms->sym, syms->count, sizeof syms->sym[0], compare_names, syms->pool);
+    memset(syms->index, 0, sizeof syms->index);
+    for (unsigned i = 0; i < syms->count; i++) {
+        uint32_t h = name_hash(syms->pool + syms->sym[i].name) & (ABIGATE_SYMBOLS_INDEX - 1);
+        while (syms->index[h])
+            h = (h + 1) & (ABIGATE_SYMBOLS_INDEX - 1);
+        syms->index[h] = (uint16_t)(i + 1);
+    }
     syms->sorted = 1;
 }
 
@@ -970,16 +985,10 @@ ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char
                 return 1;
         return 0;
     }
-    unsigned lo = 0, hi = syms->count;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        int c = strcmp(name, syms->pool + syms->sym[mid].name);
-        if (c == 0)
+    /* count <= ABIGATE_SYMBOLS_MAX < ABIGATE_SYMBOLS_INDEX: an empty slot exists. */
+    uint32_t h = name_hash(name) & (ABIGATE_SYMBOLS_INDEX - 1);
+    for (unsigned i; (i = syms->index[h]) != 0; h = (h + 1) & (ABIGATE_SYMBOLS_INDEX - 1))
+        if (strcmp(syms->pool + syms->sym[i - 1].name, name) == 0)
             return 1;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
     return 0;
 }

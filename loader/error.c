@@ -65,17 +65,48 @@ int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen)
     return clamped;
 }
 
+/* Append decimal `v` at buf[*n] (cap bytes in all); keeps room for the NUL. */
+static void append_uint(char *buf, size_t cap, size_t *n, unsigned v)
+{
+    char digits[12];
+    int k = 0;
+    do
+        digits[k++] = (char)('0' + v % 10);
+    while ((v /= 10) && k < 12);
+    while (k > 0 && *n + 1 < cap)
+        buf[(*n)++] = digits[--k];
+}
+
+static void append_str(char *buf, size_t cap, size_t *n, const char *s)
+{
+    while (*s && *n + 1 < cap)
+        buf[(*n)++] = *s++;
+}
+
+/* Hand-rolled (no printf): abigate_decide formats versions on every call. */
 ABIGATE_API char *abigate_format_version(uint32_t hex, char *buf, size_t len)
 {
-    unsigned major = hex >> 24 & 0xff, minor = hex >> 16 & 0xff, micro = hex >> 8 & 0xff;
-    unsigned level = hex >> 4 & 0xf, serial = hex & 0xf;
-    const char *lv = level == 0xa ? "a" : level == 0xb ? "b" : level == 0xc ? "rc" : NULL;
-    if (level == 0xf)
-        snprintf(buf, len, "%u.%u.%u", major, minor, micro);
-    else if (lv)
-        snprintf(buf, len, "%u.%u.%u%s%u", major, minor, micro, lv, serial);
-    else
-        snprintf(buf, len, "%u.%u.%u(level %x)%u", major, minor, micro, level, serial);
+    static const char hexdigit[] = "0123456789abcdef";
+    unsigned level = hex >> 4 & 0xf;
+    size_t n = 0;
+    if (!buf || !len)
+        return buf;
+    append_uint(buf, len, &n, hex >> 24 & 0xff);
+    append_str(buf, len, &n, ".");
+    append_uint(buf, len, &n, hex >> 16 & 0xff);
+    append_str(buf, len, &n, ".");
+    append_uint(buf, len, &n, hex >> 8 & 0xff);
+    if (level != 0xf) {
+        if (level == 0xa || level == 0xb || level == 0xc) {
+            append_str(buf, len, &n, level == 0xa ? "a" : level == 0xb ? "b" : "rc");
+        } else {
+            char lv[] = "(level x)";
+            lv[7] = hexdigit[level];
+            append_str(buf, len, &n, lv);
+        }
+        append_uint(buf, len, &n, hex & 0xf);
+    }
+    buf[n] = '\0';
     return buf;
 }
 

@@ -9,6 +9,7 @@ Nothing is skipped silently."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -120,3 +121,92 @@ def workdir(name):
     base = os.path.join(os.environ.get("ABIGATE_BUILDDIR", "."), "tests", "work", name)
     os.makedirs(base, exist_ok=True)
     return tempfile.mkdtemp(dir=base)
+
+
+# ------------------------------------------------------------ the demo extension
+# What a test does with an imported examples/demo.c module: a Box holds one
+# reference and releases it, get() returns it, add() adds.  Runs on every
+# Python 3 the tests use (3.6 up); prints the Py_mod_abi PyABIInfo (hex) on
+# 3.15+, "-" elsewhere.
+DEMO_EXERCISE = r"""
+import sys, demo
+o = object()
+before = sys.getrefcount(o)
+box = demo.Box(o)
+assert sys.getrefcount(o) == before + 1, "Box holds one reference"
+assert box.get() is o
+del box
+assert sys.getrefcount(o) == before, "dealloc released it"
+assert demo.add(40, 2) == 42
+print(demo.abiinfo().hex() if hasattr(demo, "abiinfo") else "-")
+"""
+
+
+def build_demo(tap, interp, cflags, out):
+    """Compile examples/demo.c, with the abigate record, against the headers
+    of registry entry `interp` (its own include flags: Debian's debug and
+    sid's headers need exactly those) plus `cflags`, into `out`.  Returns
+    (CompletedProcess, the command line)."""
+    srcdir = env("ABIGATE_SRCDIR", tap)
+    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror"] + \
+        list(cflags) + ["-I" + os.path.join(srcdir, "slots")] + interp.system_includes() + \
+        [os.path.join(srcdir, "examples", "demo.c"), "-o", out]
+    return run(cmd), cmd
+
+
+LEGACY_PACKAGES = ("python3-yaml", "python3-numpy", "python3-cryptography", "python3-lxml")
+
+
+def legacy_extensions(tap):
+    """(root, {package: [extension paths]}) of the Debian packages that
+    tests/legacy/fetch unpacked; bails out when one is missing."""
+    cache = os.environ.get("ABIGATE_CACHE", "/var/cache/abigate")
+    root = os.path.join(cache, "legacy")
+    found = {}
+    for pkg in LEGACY_PACKAGES:
+        dirs = [d for d in os.listdir(root) if d.startswith(pkg + "_")] if os.path.isdir(root) else []
+        if not dirs:
+            tap.bail("%s is not unpacked under %s: run tests/legacy/fetch (scripts/test does)"
+                     % (pkg, root))
+        for dirpath, _, files in os.walk(os.path.join(root, sorted(dirs)[-1])):
+            for f in sorted(files):
+                path = os.path.join(dirpath, f)
+                if f.endswith(".so") and not os.path.islink(path):
+                    found.setdefault(pkg, []).append(path)
+    return root, found
+
+
+def nm_py_imports(path):
+    """{name: weak} of the undefined Py*/_Py* dynamic symbols, by binutils."""
+    out = run(["nm", "-D", "--undefined-only", path]).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and re.match(r"_?Py", parts[-1]):
+            syms[parts[-1].split("@")[0]] = parts[-2] in ("w", "v")
+    return syms
+
+
+def nm_py_exports(path):
+    """The defined Py*/_Py* dynamic symbols of an interpreter file, by binutils."""
+    out = run(["nm", "-D", "--defined-only", path]).stdout
+    return {line.split()[-1].split("@")[0] for line in out.splitlines()
+            if re.match(r"_?Py", line.split()[-1] if line.split() else "")}
+
+
+def check_json(tap, files, python=None, target=None, mode=None):
+    """Run abigate check --json; returns (exit status, document or None)."""
+    cli = env("ABIGATE_CLI", tap)
+    cmd = [cli, "check", "--json"]
+    if python:
+        cmd += ["--python", python]
+    if target:
+        cmd += ["--target", target]
+    if mode:
+        cmd += ["--mode", mode]
+    p = run(cmd + ["--"] + list(files))
+    try:
+        return p.returncode, json.loads(p.stdout)
+    except ValueError as e:
+        tap.ok(False, "abigate check --json prints JSON", "%s\n%s\n%s" % (e, p.stdout, p.stderr))
+        return p.returncode, None

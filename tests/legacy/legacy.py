@@ -13,36 +13,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import testlib  # noqa: E402
 
 tap = testlib.Tap()
-cache = os.environ.get("ABIGATE_CACHE", "/var/cache/abigate")
-root = os.path.join(cache, "legacy")
-PACKAGES = ("python3-yaml", "python3-numpy", "python3-cryptography", "python3-lxml")
-found = {}
-for pkg in PACKAGES:
-    dirs = [d for d in os.listdir(root) if d.startswith(pkg + "_")] if os.path.isdir(root) else []
-    if not dirs:
-        tap.bail("%s is not unpacked under %s: run tests/legacy/fetch (scripts/test does)"
-                 % (pkg, root))
-    for dirpath, _, files in os.walk(os.path.join(root, sorted(dirs)[-1])):
-        for f in files:
-            path = os.path.join(dirpath, f)
-            if f.endswith(".so") and not os.path.islink(path):
-                found.setdefault(pkg, []).append(path)
-
+root, found = testlib.legacy_extensions(tap)
+PACKAGES = testlib.LEGACY_PACKAGES
 everything = [p for pkg in PACKAGES for p in found.get(pkg, [])]
 tap.ok(len(everything) >= 20, "at least 20 real extension files (%d)" % len(everything))
 rc, doc = testlib.inspect_json(tap, *everything, symbols=True)
 tap.eq(rc, 0, "inspect reads every file (exit 0)")
 files = {f["path"]: f for f in doc["files"]} if doc else {}
-
-
-def nm_py_imports(path):
-    out = testlib.run(["nm", "-D", "--undefined-only", path]).stdout
-    syms = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and re.match(r"_?Py", parts[-1]):
-            syms[parts[-1].split("@")[0]] = parts[-2] in ("w", "v")
-    return syms
 
 
 def needed_libpython(path):
@@ -65,7 +42,7 @@ for path in everything:
                ("cpython", "3.11", "x86_64-linux-gnu"), "%s: tag cpython-311" % short)
     tap.eq(f["legacy"]["pyinit"], "PyInit_" + module, "%s: exports PyInit_%s" % (short, module))
     tap.eq(f["legacy"]["libpython"], needed_libpython(path), "%s: libpython as readelf -d" % short)
-    want = nm_py_imports(path)
+    want = testlib.nm_py_imports(path)
     tap.eq(sorted(f["legacy"]["py_symbols"]), sorted(want),
            "%s: %d imported Py symbols, as nm -D" % (short, len(want)))
     tap.eq(f["legacy"]["py_symbols_weak"], sum(want.values()), "%s: weak count" % short)
