@@ -337,8 +337,8 @@ ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abig
  * CPython): the runtime version from Py_Version (3.11+) or Py_GetVersion(),
  * found with dlsym; the build flags and the exports from the ELF file that
  * defines them (libpython or the executable), read with the bounded reader.
- * `exports` (may be NULL) receives the sorted export list and is linked
- * from the profile.  Returns ABIGATE_OK, ABIGATE_E_NO_INTERPRETER when no
+ * `exports` receives the sorted export list and is linked from the
+ * profile; when it is NULL only the version is learned (flags stay 0).  Returns ABIGATE_OK, ABIGATE_E_NO_INTERPRETER when no
  * CPython is in the process, or a read error. */
 ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
                                              abigate_error *err);

@@ -10,6 +10,7 @@
 #include "abigate-internal.h"
 
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,30 @@ static uint32_t parse_version_text(const char *text)
     return abigate_profile_parse(&tmp, spec, NULL) == ABIGATE_OK ? tmp.hexversion : 0;
 }
 
+/* The file mapped at `addr`, from /proc/self/maps.  dladdr() would name the
+ * main program by argv[0], which is wrong for interpreters started through
+ * a launcher or an explicit ld.so. */
+static int mapped_file_of(const void *addr, char *out, size_t cap)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[ABIGATE_PROFILE_PATH_MAX + 128];
+    int found = 0;
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        int at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || !at)
+            continue;
+        if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi || line[at] != '/')
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        found = !abigate__copy_clamped(out, cap, line + at, strlen(line + at));
+    }
+    fclose(f);
+    return found;
+}
+
 ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
                                              abigate_error *err)
 {
@@ -274,10 +299,9 @@ ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols
     tmp.source = ABIGATE_PROFILE_FROM_PROCESS;
     snprintf(tmp.origin, sizeof tmp.origin, "this process");
     if (exports) {
-        Dl_info where;
-        const char *path = "/proc/self/exe";
-        if (dladdr(anchor, &where) && where.dli_fname && where.dli_fname[0] == '/')
-            path = where.dli_fname;
+        char path[ABIGATE_PROFILE_PATH_MAX];
+        if (!mapped_file_of(anchor, path, sizeof path))
+            snprintf(path, sizeof path, "/proc/self/exe");
         int rc = abigate_profile_load_exports(&tmp, path, 1, exports, err);
         if (rc)
             return rc;

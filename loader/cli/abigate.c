@@ -35,10 +35,10 @@ const char usage_text[] =
     "  --json     one JSON document on stdout instead of one line per file\n"
     "  --symbols  also list the undefined Py* / _Py* symbols each file imports\n"
     "\n"
-    "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed;\n"
-    "check: 0 every file acceptable, 1 some file refused; profile: 0, or 1 when\n"
-    "the interpreter cannot be profiled; all: 2 usage or read errors (check),\n"
-    "2 usage (inspect, profile).\n";
+    "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed,\n"
+    "2 usage.  check: 0 every file acceptable, 1 some file refused, 2 usage, an\n"
+    "unreadable file or an interpreter that cannot be profiled.  profile: 0, 1 the\n"
+    "interpreter cannot be profiled, 2 usage.\n";
 
 /* ------------------------------------------------------------------ describing */
 
