@@ -1,5 +1,7 @@
 /* fuzz_elf.c -- libFuzzer target for the ELF reader: any bytes, both read
- * modes, with and without a symbol buffer and an error struct.  Built with
+ * modes, with and without a symbol buffer and an error struct; whatever is
+ * read is then judged by abigate_decide on three profiles (the exports of
+ * one being the file's own symbols) in every mode.  Built with
  * --enable-fuzzing; `make check` replays the seed corpus through
  * tests/fuzz/replay.c so every named regression keeps running. */
 #include "abigate.h"
@@ -27,5 +29,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = 0; i < syms.count; i++)
             if (strlen(abigate_symbols_name(&syms, i)) == 0)
                 abort();
+    if (b != ABIGATE_OK)
+        return 0;
+    /* decide: a verdict from the table and a non-empty message, always */
+    static abigate_symbols exports;
+    if (abigate_read_buffer(data, size, NULL, ABIGATE_READ_EXPORTS, &fi, &exports, NULL))
+        abort();
+    abigate_symbols_sort(&exports);
+    abigate_read_buffer(data, size, "fuzz.abi3.so", ABIGATE_READ_LEGACY, &fi, &syms, NULL);
+    static const char *const specs[] = {"3.11", "3.13t", "3.15.0b1d"};
+    for (int k = 0; k < 3; k++) {
+        abigate_profile p;
+        if (abigate_profile_parse(&p, specs[k], NULL))
+            abort();
+        if (k == 1)
+            p.exports = &exports;
+        for (int mode = ABIGATE_MODE_OFF; mode <= ABIGATE_MODE_REQUIRE; mode++) {
+            abigate_policy pol = {mode, ABIGATE_POLICY_ADAPT_ABI3T};
+            abigate_verdict v;
+            int kind = abigate_decide(&fi, &syms, &p, &pol, &v);
+            if (kind < ABIGATE_ACCEPT || kind > ABIGATE_REFUSE || kind != v.kind ||
+                v.message[0] == '\0' || strlen(v.message) >= sizeof v.message ||
+                strcmp(abigate_reason_name(v.reason), "ABIGATE_R_UNKNOWN") == 0)
+                abort();
+        }
+    }
     return 0;
 }
