@@ -6,10 +6,16 @@
  *     Py_mod_abi slot on 3.15 headers), version-specific or limited API;
  *   - abi3t (Py_TARGET_ABI3T, 3.15 headers): PyObject is opaque and
  *     PyModuleDef is hidden, so the module is PEP 793 slots-only
- *     (PyModExport_demo) and the instance data uses PEP 697.
+ *     (PyModExport_demo) and the instance data uses PEP 697;
+ *   - limited API below 3.5 (Py_LIMITED_API=3 is 3.2): single-phase init
+ *     (PyModule_Create) and no PyType_GetSlot, which those levels lack.
  */
 #include <Python.h>
 #include <abigate/slot.h>
+
+#if defined(Py_LIMITED_API) && Py_LIMITED_API < 0x03050000
+#define DEMO_SINGLE_PHASE 1 /* no PyModuleDef_Init (3.5), no PyType_GetSlot (3.4) */
+#endif
 
 #ifdef _Py_OPAQUE_PYOBJECT
 ABIGATE_RECORD(ABIGATE_HOOK_MODEXPORT);
@@ -56,8 +62,12 @@ static void box_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     Py_XDECREF(box_of(self)->item);
+#ifdef DEMO_SINGLE_PHASE
+    PyObject_Free(self); /* the default tp_free of a non-GC heap type */
+#else
     freefunc f = (freefunc)PyType_GetSlot(tp, Py_tp_free);
     f(self);
+#endif
     Py_DECREF(tp);
 }
 
@@ -143,6 +153,21 @@ static PySlot demo_slots[] = {
 PyMODEXPORT_FUNC PyModExport_demo(void)
 {
     return demo_slots;
+}
+#elif defined(DEMO_SINGLE_PHASE)
+static struct PyModuleDef demo_def = {
+    PyModuleDef_HEAD_INIT, "demo", "abigate integration-test module", -1, demo_methods,
+    NULL, NULL, NULL, NULL
+};
+
+PyMODINIT_FUNC PyInit_demo(void)
+{
+    PyObject *module = PyModule_Create(&demo_def);
+    if (module && demo_exec(module) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }
 #else
 static PyModuleDef_Slot demo_slots[] = {

@@ -15,10 +15,6 @@ import testlib  # noqa: E402
 tap = testlib.Tap()
 REQUIRED = ("3.11", "3.11d", "sid-3.14", "sid-3.15", "sid-3.15d")
 rows, by_id = testlib.registry(tap, required=REQUIRED)
-srcdir = testlib.env("ABIGATE_SRCDIR", tap)
-cc = os.environ.get("CC") or "gcc"
-demo_c = os.path.join(srcdir, "examples", "demo.c")
-slots_inc = os.path.join(srcdir, "slots")
 work = testlib.workdir("integration")
 
 # (name, interpreter id, extra cflags, expected record fields, import it?)
@@ -60,20 +56,6 @@ for interp in rows:
     if interp.id.startswith("pyenv-") and interp.hexversion >= 0x03050000:
         CONFIGS.append(("version-specific %s" % interp.id, interp.id, [], want(), True))
 
-EXERCISE = r"""
-import sys, demo
-o = object()
-before = sys.getrefcount(o)
-box = demo.Box(o)
-assert sys.getrefcount(o) == before + 1, "Box holds one reference"
-assert box.get() is o
-del box
-assert sys.getrefcount(o) == before, "dealloc released it"
-assert demo.add(40, 2) == 42
-print(demo.abiinfo().hex() if hasattr(demo, "abiinfo") else "-")
-"""
-
-
 def abiinfo_bytes(rec):
     a = rec["abiinfo"]
     return struct.pack("<BBHII", a["major"], a["minor"], a["flags"],
@@ -86,9 +68,7 @@ for name, iid, cflags, expect, do_import in CONFIGS:
     os.makedirs(d, exist_ok=True)
     suffix = ".abi3.so" if expect["abi"] == "stable" else interp.ext_suffix
     so = os.path.join(d, "demo" + suffix)
-    cmd = [cc, "-shared", "-fPIC", "-O1", "-Wall", "-Werror"] + cflags + \
-        ["-I" + slots_inc] + interp.includes + [demo_c, "-o", so]
-    p = testlib.run(cmd)
+    p, cmd = testlib.build_demo(tap, interp, cflags, so)
     if not tap.ok(p.returncode == 0, "%s: builds" % name, " ".join(cmd) + "\n" + p.stderr):
         continue
     rc, doc = testlib.inspect_json(tap, so)
@@ -114,7 +94,7 @@ for name, iid, cflags, expect, do_import in CONFIGS:
            "%s: the exported hook matches the record" % name)
     if not do_import:
         continue
-    p = testlib.run([interp.python, "-c", EXERCISE], cwd=d)
+    p = testlib.run([interp.python, "-c", testlib.DEMO_EXERCISE], cwd=d)
     if not tap.ok(p.returncode == 0, "%s: imports and works in %s" % (name, interp.id),
                   p.stdout + p.stderr):
         continue
