@@ -96,8 +96,9 @@ expect("3.11", BARE_YAML, "accept", NONE, ("all exported by this interpreter",))
 for rid in ("3.13", "sid-3.15"):
     for p in YAML + [BARE_YAML]:
         expect(rid, p, "refuse", ("ABIGATE_R_MISSING_SYMBOLS",), ("_PyUnicode_Ready",))
-    for p in ETREE:
-        expect(rid, p, "refuse", ("ABIGATE_R_MISSING_SYMBOLS",), ("_PyUnicode_Ready",))
+    for p in ETREE:  # 6 missing on 3.15: the message names 4 and counts the rest
+        expect(rid, p, "refuse", ("ABIGATE_R_MISSING_SYMBOLS",),
+               ("_PyUnicode_FastCopyCharacters", "interpreter does not export"))
     for p in everything:
         if ".abi3." not in p:
             expect(rid, p, "refuse", ("ABIGATE_R_MISSING_SYMBOLS", "ABIGATE_R_TAG_VERSION"),
