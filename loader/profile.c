@@ -112,10 +112,19 @@ ABIGATE_API int abigate_profile_init(abigate_profile *p, uint32_t hexversion, un
              p->multiarch[0] ? "-" : "", p->multiarch);
 
     /* importlib.machinery.EXTENSION_SUFFIXES of an upstream build
-     * (Python/dynload_shlib.c): the SOABI suffix; ".abi3.so" except on
-     * free-threaded builds; ".abi3t.so" from 3.15; then ".so". */
+     * (Python/dynload_shlib.c): the SOABI suffix; on debug builds from 3.8
+     * the release SOABI suffix (ALT_SOABI); ".abi3.so", which 3.13t
+     * and 3.14t load too (the crash abigate exists for), but free-threaded
+     * 3.15+ does not; ".abi3t.so" from 3.15; then ".so". */
     add_suffix(p, ".%s.so", p->soabi);
-    if (!ft)
+    if ((flags & ABIGATE_PROFILE_DEBUG) && minor >= 8) {
+        /* ALT_SOABI: from 3.8 a debug build also loads release extensions */
+        char alt[ABIGATE_PROFILE_TEXT_MAX];
+        snprintf(alt, sizeof alt, "cpython-3%u%s%s%.48s", minor, ft ? "t" : "",
+                 p->multiarch[0] ? "-" : "", p->multiarch);
+        add_suffix(p, ".%s.so", alt);
+    }
+    if (!ft || minor < 15)
         add_suffix(p, "%s", ".abi3.so");
     if (minor >= 15)
         add_suffix(p, "%s", ".abi3t.so");

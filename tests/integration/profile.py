@@ -69,6 +69,13 @@ for interp in rows:
     want = (truth["hexversion"], truth["ft"], truth["debug"], truth["soabi"], truth["suffixes"])
     tap.eq(got, want, "%s: profile --python: version, threading, debug, SOABI, suffixes"
            % interp.id)
+    if interp.id.startswith(("3.13", "pyenv-")):  # upstream builds (Debian patches suffixes)
+        spec = "%d.%d%s%s" % (truth["hexversion"] >> 24, truth["hexversion"] >> 16 & 0xff,
+                              "t" if truth["ft"] else "", "d" if truth["debug"] else "")
+        p = testlib.run([cli, "profile", "--target", spec, "--json"])
+        guess = json.loads(p.stdout)["profile"] if p.returncode == 0 else {}
+        tap.eq((guess.get("soabi"), guess.get("suffixes")), (truth["soabi"], truth["suffixes"]),
+               "%s: --target %s gives the real SOABI and suffixes" % (interp.id, spec))
     exports = prof["exports"] or {"file": "", "count": -1}
     nm_count = len(testlib.nm_py_exports(exports["file"])) if exports["file"] else 0
     tap.ok(exports["count"] == nm_count and nm_count > 1000,

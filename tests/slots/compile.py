@@ -21,9 +21,16 @@ work = testlib.workdir("slots")
 STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
 
 
+LIMITED_ON_FT = "The limited API is not currently supported in the free-threaded build"
+
+
 def configurations(interp):
     floor = 0x03000000 | interp.minor << 16
-    yield "version-specific", [], dict(abi="version-specific", limited=None)
+    yield "version-specific", [], dict(abi="version-specific", limited=None,
+                                       threading="free-threaded" if interp.free_threaded
+                                       else "gil")
+    if interp.free_threaded and interp.minor < 15:
+        return  # 3.13t/3.14t headers refuse the limited API: checked below
     if not interp.debug or interp.minor >= 10:
         yield "limited %#x" % floor, ["-DPy_LIMITED_API=%#010x" % floor], \
             dict(abi="stable", floor="3.%d" % interp.minor, limited=floor)
@@ -65,6 +72,15 @@ for interp in rows:
             if tap.ok(p.returncode == 0, "%s %s %s compiles cleanly" % (interp.id, what, lang),
                       " ".join(cmd) + "\n" + p.stderr) and lang == "c11":
                 check_record(tap, obj, interp, what, want)
+
+# Free-threaded 3.13 headers have no limited API: CPython's own #error, not ours.
+for interp in [r for r in rows if r.free_threaded and r.minor < 15]:
+    cmd = [cc, "-std=c11", "-DPy_LIMITED_API=0x030d0000", "-I" + slots_inc] + \
+        interp.system_includes() + ["-c", src, "-o", os.path.join(work, "ft-limited.o")]
+    p = testlib.run(cmd)
+    tap.ok(p.returncode != 0 and LIMITED_ON_FT in p.stderr,
+           "%s: the limited API on free-threaded headers is CPython's #error" % interp.id,
+           p.stderr)
 
 # Misuse: the header without <Python.h> first is a clear #error.
 bad = os.path.join(work, "misuse.c")

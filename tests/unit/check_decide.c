@@ -453,10 +453,10 @@ static const struct spec_case {
 } specs[] = {
     {"3.13", ABIGATE_OK, V(3,13,0,F,0), 0, "cpython-313-", ".cpython-313-", 3},
     {"3.13t", ABIGATE_OK, V(3,13,0,F,0), ABIGATE_PROFILE_FREETHREADED, "cpython-313t-",
-     ".cpython-313t-", 2},
-    {"3.15d", ABIGATE_OK, V(3,15,0,F,0), ABIGATE_PROFILE_DEBUG, "cpython-315d-", ".cpython-315d-", 4},
+     ".cpython-313t-", 3}, /* 3.13t loads .abi3.so */
+    {"3.15d", ABIGATE_OK, V(3,15,0,F,0), ABIGATE_PROFILE_DEBUG, "cpython-315d-", ".cpython-315d-", 5},
     {"3.15td", ABIGATE_OK, V(3,15,0,F,0), ABIGATE_PROFILE_FREETHREADED | ABIGATE_PROFILE_DEBUG,
-     "cpython-315td-", ".cpython-315td-", 3},
+     "cpython-315td-", ".cpython-315td-", 4},
     {"3.11.2", ABIGATE_OK, V(3,11,2,F,0), 0, "cpython-311-", ".cpython-311-", 3},
     {"3.15.0b1", ABIGATE_OK, V(3,15,0,0xb,1), 0, "cpython-315-", ".cpython-315-", 4},
     {"3.14.0rc2", ABIGATE_OK, V(3,14,0,0xc,2), 0, "cpython-314-", ".cpython-314-", 3},
