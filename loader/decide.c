@@ -409,10 +409,10 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
     int reason = abigate_decide_abiinfo(&r->abiinfo, p);
     if (reason == ABIGATE_R_ABI3T_TOO_OLD && backport_candidate(f, p, pol)) {
         put_build(t, r);
-        put(t, "; this interpreter is ");
+        put_s(t, "; this interpreter is ");
         put_profile(t, p);
         size_t mark = t->len;
-        put(t, ": the abi3t backport cannot load it, it ");
+        put_s(t, ": the abi3t backport cannot load it, it ");
         if ((reason = check_symbols(t, f, syms, p)))
             return reason;
         rewind_to(t, mark);
@@ -443,13 +443,12 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
             tr_rt ? "with" : "without");
         return ABIGATE_R_TRACE_REFS;
     }
-    size_t mark = t->len;
     put_build(t, r);
-    put(t, "; it ");
+    size_t mark = t->len;
+    put_s(t, "; it ");
     if ((reason = check_symbols(t, f, syms, p)))
         return reason;
     rewind_to(t, mark);
-    put_build(t, r);
     put_s(t, "; compatible with this ");
     put_profile(t, p);
     put_s(t, " interpreter");
