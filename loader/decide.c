@@ -407,28 +407,24 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
         return ABIGATE_R_POINTER_SIZE;
     }
     int reason = abigate_decide_abiinfo(&r->abiinfo, p);
-    if (reason == ABIGATE_R_ABI3T_TOO_OLD && backport_candidate(f, p, pol)) {
+    if (reason) {
         put_build(t, r);
         put_s(t, "; this interpreter is ");
         put_profile(t, p);
-        size_t mark = t->len;
-        put_s(t, ": the abi3t backport cannot load it, it ");
-        if ((reason = check_symbols(t, f, syms, p)))
-            return reason;
-        rewind_to(t, mark);
-        if (syms && f->legacy_read && !syms->truncated) {
-            put(t, ": loaded through the abi3t backport (opaque PyObject, slots-only %s, "
-                   "every imported symbol exported)", f->modexport);
-            *adapt = ABIGATE_ADAPT_ABI3T_BACKPORT;
-            return ABIGATE_R_NONE;
+        if (reason == ABIGATE_R_ABI3T_TOO_OLD && backport_candidate(f, p, pol)) {
+            size_t mark = t->len;
+            put_s(t, ": the abi3t backport cannot load it, it ");
+            int missing = check_symbols(t, f, syms, p);
+            if (missing)
+                return missing;
+            rewind_to(t, mark);
+            if (syms && f->legacy_read && !syms->truncated) {
+                put(t, ": loaded through the abi3t backport (opaque PyObject, slots-only %s, "
+                       "every imported symbol exported)", f->modexport);
+                *adapt = ABIGATE_ADAPT_ABI3T_BACKPORT;
+                return ABIGATE_R_NONE;
+            }
         }
-        rewind_to(t, 0);
-        reason = ABIGATE_R_ABI3T_TOO_OLD;
-    }
-    if (reason) {
-        put_build(t, r);
-        put(t, "; this interpreter is ");
-        put_profile(t, p);
         put_abiinfo_rule(t, reason, r, p);
         return reason;
     }

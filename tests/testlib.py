@@ -105,16 +105,19 @@ def run(cmd, **kw):
     return subprocess.run(cmd, **kw)
 
 
-def inspect_json(tap, *files, symbols=False):
-    cli = env("ABIGATE_CLI", tap)
-    cmd = [cli, "inspect", "--json"] + (["--symbols"] if symbols else []) + list(files)
-    p = run(cmd)
+def cli_json(tap, command, args):
+    """Run `abigate COMMAND --json ARGS...`; returns (exit status, document or None)."""
+    p = run([env("ABIGATE_CLI", tap), command, "--json"] + list(args))
     try:
-        doc = json.loads(p.stdout)
+        return p.returncode, json.loads(p.stdout)
     except ValueError as e:
-        tap.ok(False, "abigate inspect --json prints JSON", "%s\n%s\n%s" % (e, p.stdout, p.stderr))
+        tap.ok(False, "abigate %s --json prints JSON" % command,
+               "%s\n%s\n%s" % (e, p.stdout, p.stderr))
         return p.returncode, None
-    return p.returncode, doc
+
+
+def inspect_json(tap, *files, symbols=False):
+    return cli_json(tap, "inspect", (["--symbols"] if symbols else []) + list(files))
 
 
 def workdir(name):
@@ -196,17 +199,8 @@ def nm_py_exports(path):
 
 def check_json(tap, files, python=None, target=None, mode=None):
     """Run abigate check --json; returns (exit status, document or None)."""
-    cli = env("ABIGATE_CLI", tap)
-    cmd = [cli, "check", "--json"]
-    if python:
-        cmd += ["--python", python]
-    if target:
-        cmd += ["--target", target]
-    if mode:
-        cmd += ["--mode", mode]
-    p = run(cmd + ["--"] + list(files))
-    try:
-        return p.returncode, json.loads(p.stdout)
-    except ValueError as e:
-        tap.ok(False, "abigate check --json prints JSON", "%s\n%s\n%s" % (e, p.stdout, p.stderr))
-        return p.returncode, None
+    opts = []
+    for name, value in (("--python", python), ("--target", target), ("--mode", mode)):
+        if value:
+            opts += [name, value]
+    return cli_json(tap, "check", opts + ["--"] + list(files))
