@@ -37,8 +37,18 @@ build_abigate() {
         (cd "$top" && autoreconf -fi >/dev/null)
     fi
     mkdir -p "$build"
-    if [ ! -f "$build/Makefile" ] || [ "$top/configure" -nt "$build/config.status" ]; then
-        (cd "$build" && "$top/configure" --with-interpreter-registry="$ABIGATE_CACHE/registry.tsv" >/dev/null)
+    # The import gate is built for every registered interpreter from 3.8 on.
+    local args=(--with-interpreter-registry="$ABIGATE_CACHE/registry.tsv") id py hex
+    if [ -f "$ABIGATE_CACHE/registry.tsv" ]; then
+        while IFS=$'\t' read -r id py _ hex _; do
+            case $id in '#'*) continue ;; esac
+            [ $((hex)) -ge $((0x03080000)) ] && args+=(--with-python="$py")
+        done <"$ABIGATE_CACHE/registry.tsv"
+    fi
+    if [ ! -f "$build/Makefile" ] || [ "$top/configure" -nt "$build/config.status" ] ||
+       [ "$(cat "$build/.configure-args" 2>/dev/null)" != "${args[*]}" ]; then
+        (cd "$build" && "$top/configure" "${args[@]}" >/dev/null)
+        printf '%s' "${args[*]}" >"$build/.configure-args"
     fi
     make -C "$build" -j2 >/dev/null
 }

@@ -1,0 +1,429 @@
+/* _abigate.c -- the import gate's C half: a CPython extension module built
+ * for each interpreter (configure --with-python=PATH) and linked with
+ * libabigate.  The `abigate` package (loader/gate/abigate/__init__.py) puts
+ * it in the path-based finder; this module does the work that must not run
+ * any of the judged file's code:
+ *
+ *   profile()              what this interpreter is (libabigate's profile of
+ *                          this process, taken once, on first use)
+ *   inspect(path)          what the file is, as a dict (the CLI's inspect)
+ *   decide(path, mode, flags)
+ *                          read the file (bounded preads, no dlopen) and judge
+ *                          it: (kind, reason, message, warning, evidence, adapt)
+ *   backport_create(spec, path, dlopenflags)
+ *                          the abi3t backport (loader/gate/backport.c)
+ *
+ * The GIL is released while a file is read and judged, so that threads
+ * importing different extensions are judged in parallel.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abigate.h"
+#include "gate.h"
+
+/* ---------------------------------------------------------------- the profile */
+
+static abigate_profile process_profile;
+static abigate_symbols *process_exports;
+static abigate_error profile_error;
+static int profile_rc = 1; /* 1: not taken yet */
+static PyThread_type_lock profile_lock;
+
+/* The interpreter's own EXTENSION_SUFFIXES (Debian adds multiarch and debug
+ * fallbacks that libabigate's computed list does not know). */
+static int set_suffixes(abigate_profile *p)
+{
+    PyObject *imp = PyImport_ImportModule("_imp");
+    if (!imp)
+        return -1;
+    PyObject *list = PyObject_CallMethod(imp, "extension_suffixes", NULL);
+    Py_DECREF(imp);
+    if (!list)
+        return -1;
+    Py_ssize_t n = PyList_Check(list) ? PyList_GET_SIZE(list) : 0;
+    unsigned k = 0;
+    for (Py_ssize_t i = 0; i < n && k < ABIGATE_PROFILE_MAX_SUFFIXES; i++) {
+        const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i));
+        if (!s) {
+            Py_DECREF(list);
+            return -1;
+        }
+        if (strlen(s) < ABIGATE_PROFILE_TEXT_MAX)
+            memcpy(p->suffixes[k++], s, strlen(s) + 1);
+    }
+    if (k)
+        p->n_suffixes = k;
+    Py_DECREF(list);
+    return 0;
+}
+
+/* The process profile, taken on first use; NULL with ImportError set when
+ * this process cannot be profiled. */
+const abigate_profile *gate_profile(void)
+{
+    if (profile_rc == 0)
+        return &process_profile;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(profile_lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+    if (profile_rc == 1) {
+        abigate_symbols *ex = malloc(sizeof *ex);
+        if (!ex) {
+            PyThread_release_lock(profile_lock);
+            PyErr_NoMemory();
+            return NULL;
+        }
+        abigate_profile p;
+        int rc = abigate_profile_from_process(&p, ex, &profile_error);
+        if (rc == 0) {
+            /* The flags this module was compiled with are the interpreter's own. */
+            unsigned flags = 0;
+#ifdef Py_GIL_DISABLED
+            flags |= ABIGATE_PROFILE_FREETHREADED;
+#endif
+#ifdef Py_DEBUG
+            flags |= ABIGATE_PROFILE_DEBUG;
+#endif
+#ifdef Py_TRACE_REFS
+            flags |= ABIGATE_PROFILE_TRACE_REFS;
+#endif
+            p.flags = flags;
+            if (set_suffixes(&p) < 0) {
+                free(ex);
+                PyThread_release_lock(profile_lock);
+                return NULL;
+            }
+            process_profile = p;
+            process_exports = ex;
+        } else {
+            free(ex);
+        }
+        profile_rc = rc;
+    }
+    PyThread_release_lock(profile_lock);
+    if (profile_rc != 0) {
+        PyErr_Format(PyExc_ImportError, "abigate: cannot profile this interpreter: %s",
+                     profile_error.message);
+        return NULL;
+    }
+    return &process_profile;
+}
+
+/* ---------------------------------------------------------------- per-thread scratch */
+
+/* The imported-symbol buffer is large (ABIGATE_SYMBOLS_POOL); each thread
+ * keeps one, freed when the thread ends. */
+static pthread_key_t scratch_key;
+
+static abigate_symbols *scratch_symbols(void)
+{
+    abigate_symbols *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = malloc(sizeof *s);
+        if (s && pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            s = NULL;
+        }
+    }
+    return s;
+}
+
+/* ---------------------------------------------------------------- conversions */
+
+static int path_arg(PyObject *obj, void *out)
+{
+    return PyUnicode_FSConverter(obj, out);
+}
+
+static PyObject *os_error(const abigate_error *err, const char *path)
+{
+    PyObject *exc = PyObject_CallFunction(PyExc_OSError, "isz", 0, err->message, path);
+    if (exc) {
+        PyObject *code = PyUnicode_FromString(abigate_code_name(err->code));
+        if (code) {
+            PyObject_SetAttrString(exc, "abigate_code", code);
+            Py_DECREF(code);
+        }
+        PyErr_SetObject(PyExc_OSError, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+static int set_item(PyObject *d, const char *key, PyObject *value)
+{
+    if (!value)
+        return -1;
+    int rc = PyDict_SetItemString(d, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *version_text(uint32_t hex)
+{
+    char buf[32];
+    return PyUnicode_FromString(abigate_format_version(hex, buf, sizeof buf));
+}
+
+/* ---------------------------------------------------------------- profile() */
+
+static PyObject *gate_profile_dict(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    const abigate_profile *p = gate_profile();
+    if (!p)
+        return NULL;
+    char name[64];
+    PyObject *d = PyDict_New(), *suffixes = PyList_New(0);
+    if (!d || !suffixes)
+        goto fail;
+    for (unsigned i = 0; i < p->n_suffixes; i++) {
+        PyObject *s = PyUnicode_FromString(p->suffixes[i]);
+        if (!s || PyList_Append(suffixes, s) < 0) {
+            Py_XDECREF(s);
+            goto fail;
+        }
+        Py_DECREF(s);
+    }
+    if (set_item(d, "name", PyUnicode_FromString(abigate_profile_name(p, name, sizeof name))) ||
+        set_item(d, "version", version_text(p->hexversion)) ||
+        set_item(d, "hexversion", PyLong_FromUnsignedLong(p->hexversion)) ||
+        set_item(d, "free_threaded", PyBool_FromLong(p->flags & ABIGATE_PROFILE_FREETHREADED)) ||
+        set_item(d, "debug", PyBool_FromLong(p->flags & ABIGATE_PROFILE_DEBUG)) ||
+        set_item(d, "trace_refs", PyBool_FromLong(p->flags & ABIGATE_PROFILE_TRACE_REFS)) ||
+        set_item(d, "pointer_size", PyLong_FromUnsignedLong(p->pointer_size)) ||
+        set_item(d, "machine", PyUnicode_FromString(abigate_machine_name(p->machine)
+                                                        ? abigate_machine_name(p->machine) : "")) ||
+        set_item(d, "soabi", PyUnicode_FromString(p->soabi)) ||
+        set_item(d, "multiarch", PyUnicode_FromString(p->multiarch)) ||
+        set_item(d, "extension_suffixes", (Py_INCREF(suffixes), suffixes)) ||
+        set_item(d, "exports_path", PyUnicode_DecodeFSDefault(p->exports_path)) ||
+        set_item(d, "exports", PyLong_FromUnsignedLong(p->exports ? p->exports->count : 0)))
+        goto fail;
+    Py_DECREF(suffixes);
+    return d;
+fail:
+    Py_XDECREF(d);
+    Py_XDECREF(suffixes);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- inspect(path) */
+
+static PyObject *record_dict(const abigate_record *r)
+{
+    PyObject *d = PyDict_New();
+    if (!d)
+        return NULL;
+    const abigate_abiinfo *a = &r->abiinfo;
+    if (set_item(d, "version", PyUnicode_FromFormat("%u.%u", r->major, r->minor)) ||
+        set_item(d, "abiinfo_flags", PyLong_FromUnsignedLong(a->flags)) ||
+        set_item(d, "build_version", version_text(a->build_version)) ||
+        set_item(d, "abi_version", (a->flags & ABIGATE_ABIINFO_STABLE)
+                                       ? PyUnicode_FromFormat("%u.%u", (unsigned)(a->abi_version >> 24),
+                                                              (unsigned)(a->abi_version >> 16 & 0xff))
+                                       : version_text(a->abi_version)) ||
+        set_item(d, "stable", PyBool_FromLong(a->flags & ABIGATE_ABIINFO_STABLE)) ||
+        set_item(d, "gil", PyBool_FromLong(a->flags & ABIGATE_ABIINFO_GIL)) ||
+        set_item(d, "free_threaded", PyBool_FromLong(a->flags & ABIGATE_ABIINFO_FREETHREADED)) ||
+        set_item(d, "internal", PyBool_FromLong(a->flags & ABIGATE_ABIINFO_INTERNAL)) ||
+        set_item(d, "opaque_pyobject", PyBool_FromLong(r->flags & ABIGATE_REC_OPAQUE_PYOBJECT)) ||
+        set_item(d, "debug", PyBool_FromLong(r->flags & ABIGATE_REC_PY_DEBUG)) ||
+        set_item(d, "trace_refs", PyBool_FromLong(r->flags & ABIGATE_REC_TRACE_REFS)) ||
+        set_item(d, "limited_api", PyLong_FromUnsignedLong(r->limited_api)) ||
+        set_item(d, "target_abi3t", PyLong_FromUnsignedLong(r->target_abi3t)) ||
+        set_item(d, "pointer_size", PyLong_FromUnsignedLong(r->pointer_size))) {
+        Py_DECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+static PyObject *gate_inspect(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *path = NULL;
+    if (!PyArg_ParseTuple(args, "O&:inspect", path_arg, &path))
+        return NULL;
+    abigate_file_info info;
+    abigate_error err;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = abigate_read_path(PyBytes_AS_STRING(path), ABIGATE_READ_LEGACY, &info, NULL, &err);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        os_error(&err, PyBytes_AS_STRING(path));
+        Py_DECREF(path);
+        return NULL;
+    }
+    Py_DECREF(path);
+    PyObject *d = PyDict_New(), *libpython = PyList_New(0);
+    if (!d || !libpython)
+        goto fail;
+    for (unsigned i = 0; i < info.n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
+        PyObject *s = PyUnicode_FromString(info.libpython[i]);
+        if (!s || PyList_Append(libpython, s) < 0) {
+            Py_XDECREF(s);
+            goto fail;
+        }
+        Py_DECREF(s);
+    }
+    const char *machine = abigate_machine_name(info.machine);
+    PyObject *record = info.record_state == ABIGATE_RECORD_PRESENT ? record_dict(&info.record)
+                                                                  : (Py_INCREF(Py_None), Py_None);
+    if (set_item(d, "elf_class", PyLong_FromUnsignedLong(info.elf_class)) ||
+        set_item(d, "machine", PyUnicode_FromString(machine ? machine : "unknown")) ||
+        set_item(d, "record", record) ||
+        set_item(d, "record_state", PyUnicode_FromString(
+                     info.record_state == ABIGATE_RECORD_PRESENT ? "present"
+                     : info.record_state == ABIGATE_RECORD_UNSUPPORTED ? "unsupported" : "absent")) ||
+        set_item(d, "tag", PyUnicode_FromString(info.tag.tag)) ||
+        set_item(d, "pyinit", PyUnicode_FromString(info.pyinit)) ||
+        set_item(d, "modexport", PyUnicode_FromString(info.modexport)) ||
+        set_item(d, "libpython", (Py_INCREF(libpython), libpython)) ||
+        set_item(d, "py_imports", PyLong_FromUnsignedLong(info.n_pysyms)))
+        goto fail;
+    Py_DECREF(libpython);
+    return d;
+fail:
+    Py_XDECREF(d);
+    Py_XDECREF(libpython);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- decide(path, mode, flags) */
+
+static const char *evidence_name(int e)
+{
+    return e == ABIGATE_EVIDENCE_RECORD ? "record" : e == ABIGATE_EVIDENCE_INFERRED ? "inferred"
+                                                                                     : "none";
+}
+
+/* Judge `path` on this interpreter.  Never dlopens: the file is read with
+ * bounded preads.  Unreadable files raise OSError; a file that is not ELF is
+ * not an extension this interpreter could load either, so that is a refusal
+ * the caller reports like any other (reason "ABIGATE_E_..."). */
+static PyObject *gate_decide(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *path = NULL;
+    int mode;
+    unsigned flags;
+    if (!PyArg_ParseTuple(args, "O&iI:decide", path_arg, &path, &mode, &flags))
+        return NULL;
+    const abigate_profile *p = gate_profile();
+    abigate_symbols *syms = scratch_symbols();
+    if (!p || !syms) {
+        Py_DECREF(path);
+        return syms ? NULL : PyErr_NoMemory();
+    }
+    abigate_policy policy = {mode, flags};
+    abigate_file_info info;
+    abigate_verdict v;
+    abigate_error err;
+    int rc, kind = -1;
+    Py_BEGIN_ALLOW_THREADS
+    rc = abigate_read_path(PyBytes_AS_STRING(path), ABIGATE_READ_LEGACY, &info, syms, &err);
+    if (rc == 0)
+        kind = abigate_decide(&info, syms, p, &policy, &v);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        PyObject *res = NULL;
+        if (rc == ABIGATE_E_OPEN || rc == ABIGATE_E_IS_DIRECTORY || rc == ABIGATE_E_NOT_REGULAR)
+            os_error(&err, PyBytes_AS_STRING(path));
+        else /* not an ELF file, or a damaged one: nothing to load */
+            res = Py_BuildValue("(sssiss)", mode == ABIGATE_MODE_OFF ? "accept" : "refuse",
+                                abigate_code_name(rc), err.message, 0, "none", "");
+        Py_DECREF(path);
+        return res;
+    }
+    Py_DECREF(path);
+    if (kind < 0) {
+        PyErr_SetString(PyExc_ValueError, "abigate: invalid mode");
+        return NULL;
+    }
+    return Py_BuildValue("(sssiss)", abigate_verdict_name(v.kind), abigate_reason_name(v.reason),
+                         v.message, v.warning, evidence_name(v.evidence),
+                         v.adapt == ABIGATE_ADAPT_ABI3T_BACKPORT ? "abi3t-backport" : "");
+}
+
+/* parse_mode(text) -> (mode, flags); ValueError with libabigate's message. */
+static PyObject *gate_parse_mode(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *text;
+    if (!PyArg_ParseTuple(args, "s:parse_mode", &text))
+        return NULL;
+    abigate_policy pol;
+    abigate_error err;
+    if (abigate_policy_parse(text, &pol, &err)) {
+        PyErr_SetString(PyExc_ValueError, err.message);
+        return NULL;
+    }
+    return Py_BuildValue("(iI)", pol.mode, pol.flags);
+}
+
+/* ---------------------------------------------------------------- the module */
+
+static PyMethodDef gate_methods[] = {
+    {"profile", gate_profile_dict, METH_NOARGS,
+     "profile() -> dict: what abigate knows about this interpreter."},
+    {"inspect", gate_inspect, METH_VARARGS,
+     "inspect(path) -> dict: the file's abigate record and evidence (no code is run)."},
+    {"decide", gate_decide, METH_VARARGS,
+     "decide(path, mode, flags) -> (kind, reason, message, warning, evidence, adapt)."},
+    {"parse_mode", gate_parse_mode, METH_VARARGS,
+     "parse_mode(text) -> (mode, flags), e.g. 'strict,trace'."},
+    {"backport_create", gate_backport_create, METH_VARARGS,
+     "backport_create(spec, path, dlopenflags) -> module: the abi3t backport."},
+    {NULL, NULL, 0, NULL}
+};
+
+static int gate_exec(PyObject *m)
+{
+    if (!profile_lock) {
+        profile_lock = PyThread_allocate_lock();
+        if (!profile_lock || pthread_key_create(&scratch_key, free) != 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    if (PyModule_AddIntConstant(m, "MODE_OFF", ABIGATE_MODE_OFF) ||
+        PyModule_AddIntConstant(m, "MODE_WARN", ABIGATE_MODE_WARN) ||
+        PyModule_AddIntConstant(m, "MODE_STRICT", ABIGATE_MODE_STRICT) ||
+        PyModule_AddIntConstant(m, "MODE_REQUIRE", ABIGATE_MODE_REQUIRE) ||
+        PyModule_AddIntConstant(m, "POLICY_TRACE", ABIGATE_POLICY_TRACE) ||
+        PyModule_AddIntConstant(m, "POLICY_ADAPT_ABI3T", ABIGATE_POLICY_ADAPT_ABI3T) ||
+        PyModule_AddStringConstant(m, "__version__", ABIGATE_VERSION_STRING))
+        return -1;
+    return 0;
+}
+
+static PyModuleDef_Slot gate_slots[] = {
+    {Py_mod_exec, (void *)gate_exec},
+#if PY_VERSION_HEX >= 0x030c0000
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030d0000
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+    {0, NULL}
+};
+
+static PyModuleDef gate_module = {
+    PyModuleDef_HEAD_INIT, "_abigate",
+    "abigate's import gate (C half): judge extension files before they are loaded.",
+    0, gate_methods, gate_slots, NULL, NULL, NULL
+};
+
+PyMODINIT_FUNC PyInit__abigate(void); /* for -Wmissing-prototypes */
+PyMODINIT_FUNC PyInit__abigate(void)
+{
+    return PyModuleDef_Init(&gate_module);
+}

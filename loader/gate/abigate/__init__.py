@@ -1,0 +1,369 @@
+"""abigate: judge CPython extension modules before they are loaded.
+
+The import gate puts a finder in front of every extension module that the
+path-based finder loads (top-level modules, submodules, relative imports,
+importlib.import_module, importlib.reload, ``python -m``).  Before CPython
+dlopen()s the file, its abigate record (or, for files without one, the
+evidence in the file) is read and judged against this interpreter by
+libabigate's abigate_decide (docs/POLICY.md).  Then:
+
+- ACCEPT: the file loads as usual;
+- ADAPT: a compatible sibling build is loaded instead, or a PEP 793
+  slots-only abi3t module is loaded on 3.12-3.14 (the abi3t backport);
+- REFUSE: ImportError, with ``name`` and ``path`` set and a message naming
+  the module, the file, what it was built for, this interpreter, and the
+  rule.
+
+Switching it on: ``PYTHONABIGATE=MODE`` (ignored under -E and -I, like every
+PYTHON* variable) or ``-X abigate=MODE`` (always counts, and wins), where
+MODE is off, warn, strict or require, optionally followed by ",trace".  The
+abigate.pth file installed next to this package does it at start-up; without
+either setting it does nothing else.  ``install()`` does it from code.
+
+docs/GATE.md is the user guide.
+"""
+import os as _os
+import sys as _sys
+
+import _abigate
+import _imp
+import _thread
+
+try:  # the frozen importlib machinery is always loaded; importlib itself may not be
+    import _frozen_importlib_external as _external
+except ImportError:  # pragma: no cover - CPython always has it
+    from importlib import _bootstrap_external as _external
+
+__all__ = ["ABIWarning", "Verdict", "check", "inspect", "profile", "install", "uninstall",
+           "mode", "__version__"]
+__version__ = _abigate.__version__
+
+_FileFinder = _external.FileFinder
+_ExtensionFileLoader = _external.ExtensionFileLoader
+
+
+class ABIWarning(RuntimeWarning):
+    """The warning the gate issues in ``warn`` mode for an extension that
+    ``strict`` would refuse; the module is loaded anyway.  A RuntimeWarning
+    (not an ImportWarning, which Python's default filters hide), so it is
+    shown by default and can be turned into an error with
+    ``-W error::abigate.ABIWarning``."""
+
+
+class Verdict(tuple):
+    """The gate's judgement of one file: kind ('accept', 'adapt', 'refuse'),
+    reason (an ABIGATE_R_* name, or ABIGATE_E_* for a file that is not a
+    readable ELF object), message, warning (True when warn mode let a
+    mismatch load), evidence ('record', 'inferred', 'none'), adapt
+    ('abi3t-backport' or ''), path."""
+    __slots__ = ()
+    kind = property(lambda self: self[0])
+    reason = property(lambda self: self[1])
+    message = property(lambda self: self[2])
+    warning = property(lambda self: bool(self[3]))
+    evidence = property(lambda self: self[4])
+    adapt = property(lambda self: self[5])
+    path = property(lambda self: self[6])
+
+    def __repr__(self):
+        return "Verdict(kind=%r, reason=%r, path=%r, message=%r)" % (
+            self[0], self[1], self[6], self[2])
+
+    def _noted(self, note):
+        return Verdict(self[:2] + (self[2] + note,) + self[3:])
+
+
+_MODES = {_abigate.MODE_OFF: "off", _abigate.MODE_WARN: "warn",
+          _abigate.MODE_STRICT: "strict", _abigate.MODE_REQUIRE: "require"}
+_TRACE = _abigate.POLICY_TRACE
+_ADAPT = _abigate.POLICY_ADAPT_ABI3T
+
+# The active policy: (mode, flags); MODE_OFF when the gate is not installed.
+_policy = (_abigate.MODE_OFF, 0)
+_activated = False            # _activate() ran (abigate.pth)
+_saved_hook = None            # the FileFinder path hook the gate replaced
+_trace_lock = _thread.allocate_lock()
+_native_suffixes = _imp.extension_suffixes()
+_suffixes = _native_suffixes  # what the gate's finder looks for (see _gate_suffixes)
+_extra_suffixes = ()
+
+
+def _gate_suffixes():
+    """This interpreter's extension suffixes, plus, below 3.15, the abi3t ones
+    (placed as 3.15 places them, before '.so'), so that the abi3t backport
+    finds PEP 793 slots-only modules named m.abi3t.so."""
+    if _sys.hexversion >= 0x030f0000:
+        return _native_suffixes, ()
+    multiarch = _abigate.profile()["multiarch"]
+    extra = tuple(s for s in (multiarch and ".abi3t-%s.so" % multiarch, ".abi3t.so") if s)
+    suffixes = list(_native_suffixes)
+    at = suffixes.index(".so") if ".so" in suffixes else len(suffixes)
+    suffixes[at:at] = [s for s in extra if s not in suffixes]
+    return suffixes, extra
+
+
+def _parse(mode):
+    """'strict,trace' -> (mode, flags); ValueError for an unknown mode."""
+    m, f = _abigate.parse_mode(mode)
+    return m, f | _ADAPT
+
+
+def _judge(path, policy):
+    m, f = policy
+    return Verdict(_abigate.decide(path, m, f) + (path,))
+
+
+def _trace(action, name, v):
+    line = "abigate: %s %r %s: %s%s\n" % (
+        action, name, v.path, v.message,
+        "" if v.reason == "ABIGATE_R_NONE" else " [%s]" % v.reason)
+    with _trace_lock:
+        _sys.stderr.write(line)
+        _sys.stderr.flush()
+
+
+def _refusal(name, v, others=()):
+    msg = "cannot load %r from %s: %s [%s]" % (name, v.path, v.message, v.reason)
+    if others:
+        msg += "; also refused: " + ", ".join(
+            "%s [%s]" % (_os.path.basename(o.path), o.reason) for o in others)
+    err = ImportError(msg, name=name, path=v.path)
+    err.abigate_reason = v.reason
+    return err
+
+
+# ---------------------------------------------------------------- the loader
+
+class GateLoader(_ExtensionFileLoader):
+    """ExtensionFileLoader that acts on the verdict the finder stored in
+    ``spec.loader_state`` (or judges the file itself when the spec was made
+    elsewhere): raises the refusal, warns, or adapts, before CPython
+    dlopen()s anything."""
+
+    def _verdict(self, spec):
+        v = spec.loader_state
+        if not isinstance(v, Verdict) or v.path != spec.origin:
+            v = _judge(spec.origin, _policy)
+            spec.loader_state = v
+            if _policy[1] & _TRACE:
+                _trace(v.kind, spec.name, v)
+        return v
+
+    def create_module(self, spec):
+        v = self._verdict(spec)
+        if v.kind == "refuse":
+            raise _refusal(spec.name, v, getattr(spec, "_abigate_others", ()))
+        if v.warning:
+            import warnings
+            warnings.warn("abigate: %r from %s: %s [%s]" % (spec.name, v.path, v.message,
+                                                            v.reason), ABIWarning, stacklevel=2)
+        gil_check = _policy[1] & _TRACE and not _gil_enabled()
+        if v.adapt == "abi3t-backport":
+            module = _abigate.backport_create(spec, v.path, _sys.getdlopenflags())
+        else:
+            module = _imp.create_dynamic(spec)
+        if gil_check and _gil_enabled():
+            _trace("gil", spec.name, Verdict((
+                "accept", "ABIGATE_R_NONE",
+                "compatible, but it does not declare Py_mod_gil (Py_MOD_GIL_NOT_USED), "
+                "so CPython has re-enabled the GIL", 0, v.evidence, v.adapt, v.path)))
+        return module
+
+    def exec_module(self, module):
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self:  # importlib.reload: no create_module
+            v = self._verdict(spec)
+            if v.kind == "refuse":
+                raise _refusal(spec.name, v)
+        _imp.exec_dynamic(module)
+
+
+def _gil_enabled():
+    f = getattr(_sys, "_is_gil_enabled", None)
+    return True if f is None else f()
+
+
+# ---------------------------------------------------------------- the finder
+
+class GateFinder(_FileFinder):
+    """FileFinder that judges every extension module it finds, and picks
+    among sibling builds (m.cpython-313t-....so, m.abi3.so, m.so) the first,
+    in this interpreter's suffix order, that is not refused."""
+
+    def find_spec(self, fullname, target=None):
+        spec = _FileFinder.find_spec(self, fullname, target)
+        policy = _policy
+        if spec is None or type(spec.loader) is not GateLoader or policy[0] == _abigate.MODE_OFF:
+            return spec
+        v = _judge(spec.origin, policy)
+        spec.loader_state = v
+        trace = policy[1] & _TRACE
+        if v.kind != "refuse" or spec.submodule_search_locations is not None:
+            if trace:
+                _trace("warn" if v.warning else v.kind, fullname, v)
+            return spec
+        # Sibling selection: the candidates after the one the finder chose.
+        tail = fullname.rpartition(".")[2]
+        refused = [v]
+        chosen = None
+        for suffix in _suffixes:
+            path = _os.path.join(self.path, tail + suffix)
+            if path == spec.origin or tail + suffix not in self._path_cache or \
+                    not _os.path.isfile(path) or any(r.path == path for r in refused):
+                continue
+            w = _judge(path, policy)
+            if w.kind == "refuse":
+                refused.append(w)
+                continue
+            chosen = w
+            break
+        if trace:
+            for r in refused:
+                _trace("skip" if chosen or r.path.endswith(_extra_suffixes) else "refuse",
+                       fullname, r)
+            if chosen:
+                _trace(chosen.kind, fullname, chosen._noted(
+                    " (sibling chosen over %s)" % ", ".join(
+                        _os.path.basename(r.path) for r in refused)))
+        if chosen is not None:
+            new = _external.spec_from_file_location(fullname, chosen.path,
+                                                    loader=GateLoader(fullname, chosen.path))
+            new.loader_state = chosen
+            return new
+        if all(r.path.endswith(_extra_suffixes) for r in refused):
+            # Only abi3t files, which this interpreter would not have looked
+            # at, and the backport cannot load them: a module of another kind
+            # here (m.py) is found as CPython finds it; else the refusal is
+            # raised, naming what the backport lacks.
+            plain = self._without_extra().find_spec(fullname, target)
+            if plain is not None:
+                return plain
+        spec.loader_state = v
+        spec._abigate_others = refused[1:]
+        return spec
+
+    def _without_extra(self):
+        finder = self.__dict__.get("_abigate_plain")
+        if finder is None:
+            finder = self._abigate_plain = _FileFinder(self.path, *_loaders(_native_suffixes))
+        return finder
+
+
+def _loaders(ext_suffixes):
+    loaders = []
+    for loader, suffixes in _external._get_supported_file_loaders():
+        if loader is _ExtensionFileLoader:
+            loader, suffixes = GateLoader, list(ext_suffixes)
+        loaders.append((loader, suffixes))
+    return loaders
+
+
+def _make_hook():
+    return GateFinder.path_hook(*_loaders(_suffixes))
+
+
+def _is_filefinder_hook(hook):
+    return getattr(hook, "__name__", "") == "path_hook_for_FileFinder"
+
+
+def _forget_finders(cls):
+    for key, finder in list(_sys.path_importer_cache.items()):
+        if type(finder) is cls:
+            del _sys.path_importer_cache[key]
+
+
+# ---------------------------------------------------------------- public API
+
+def install(mode="strict"):
+    """Switch the gate on for this interpreter with MODE ('warn', 'strict',
+    'require', each optionally followed by ',trace'); 'off' uninstalls it.
+    Extension modules imported from now on are judged.  Raises ValueError
+    for an unknown mode."""
+    global _policy, _saved_hook, _suffixes, _extra_suffixes
+    m, f = _parse(mode)
+    if m == _abigate.MODE_OFF:
+        uninstall()
+        return
+    # Profiling this process fails now, not at the first import, if it can.
+    _suffixes, _extra_suffixes = _gate_suffixes()
+    with _trace_lock:
+        _policy = (m, f)
+        if _saved_hook is None:
+            for i, hook in enumerate(_sys.path_hooks):
+                if _is_filefinder_hook(hook):
+                    _saved_hook = hook
+                    _sys.path_hooks[i] = _make_hook()
+                    break
+            else:
+                raise ImportError("abigate: no FileFinder path hook in sys.path_hooks")
+            _forget_finders(_FileFinder)
+
+
+def uninstall():
+    """Switch the gate off and restore CPython's own path hook."""
+    global _policy, _saved_hook
+    with _trace_lock:
+        _policy = (_abigate.MODE_OFF, 0)
+        if _saved_hook is not None:
+            for i, hook in enumerate(_sys.path_hooks):
+                if _is_filefinder_hook(hook) and hook is not _saved_hook:
+                    _sys.path_hooks[i] = _saved_hook
+                    break
+            _saved_hook = None
+            _forget_finders(GateFinder)
+
+
+def mode():
+    """The active mode as text, e.g. 'strict,trace'; 'off' when the gate is off."""
+    m, f = _policy
+    return _MODES[m] + (",trace" if f & _TRACE else "")
+
+
+def profile():
+    """What abigate knows about this interpreter (a dict): version,
+    free-threaded, debug, SOABI, extension suffixes, the file whose exports
+    were read."""
+    return _abigate.profile()
+
+
+def inspect(path):
+    """What the file at PATH is (a dict): the abigate record, or None, and the
+    evidence read from the file.  The file is read, never loaded."""
+    return _abigate.inspect(_os.fspath(path))
+
+
+def check(path, mode="strict"):
+    """The Verdict of the gate for the file at PATH on this interpreter under
+    MODE, without loading it."""
+    return _judge(_os.fsdecode(_os.fspath(path)), _parse(mode))
+
+
+# ---------------------------------------------------------------- start-up
+
+def _activate():
+    """Called by abigate.pth at start-up: -X abigate=MODE, else
+    PYTHONABIGATE (unless -E/-I).  An unknown value gives one warning on
+    stderr and then strict.  Runs once, however many site directories hold
+    abigate.pth."""
+    global _activated
+    if _activated:
+        return
+    _activated = True
+    value = _sys._xoptions.get("abigate")
+    source = "-X abigate"
+    if value is None:
+        if _sys.flags.ignore_environment:
+            return
+        value = _os.environ.get("PYTHONABIGATE")
+        source = "PYTHONABIGATE"
+        if not value:
+            return
+    elif value is True or value == "":
+        value = "strict"
+    try:
+        _parse(value)
+    except ValueError:
+        _sys.stderr.write("abigate: %s=%r is not a mode (off, warn, strict or require, "
+                          "optionally followed by ',trace'); using strict\n" % (source, value))
+        value = "strict"
+    install(value)

@@ -1,0 +1,37 @@
+"""python -m abigate [check [--mode MODE] FILE... | inspect FILE...]
+
+Without arguments: the gate's mode and what abigate knows about this
+interpreter.  `check` judges files for this interpreter without loading
+them (exit 1 when one is refused); `inspect` shows what a file is."""
+import sys
+
+import abigate
+
+
+def main(argv):
+    if not argv:
+        print("mode: %s" % abigate.mode())
+        for key, value in sorted(abigate.profile().items()):
+            print("%s: %s" % (key, value))
+        return 0
+    cmd, args = argv[0], argv[1:]
+    if cmd == "check":
+        mode = "strict"
+        if args[:1] == ["--mode"] and len(args) > 1:
+            mode, args = args[1], args[2:]
+        status = 0
+        for path in args:
+            v = abigate.check(path, mode)
+            print("%s: %s: %s [%s]" % (path, "warn" if v.warning else v.kind, v.message, v.reason))
+            status = max(status, 1 if v.kind == "refuse" else 0)
+        return status if args else 2
+    if cmd == "inspect" and args:
+        for path in args:
+            print("%s: %r" % (path, abigate.inspect(path)))
+        return 0
+    sys.stderr.write(__doc__.split("\n\n")[0] + "\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
