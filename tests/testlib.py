@@ -204,3 +204,82 @@ def check_json(tap, files, python=None, target=None, mode=None):
         if value:
             opts += [name, value]
     return cli_json(tap, "check", opts + ["--"] + list(files))
+
+
+# ------------------------------------------------------------ the import gate
+GATE_MARKER = "ABIGATE-TEST-DLOPENED"   # printed by tests/gate/marker.c when a file is dlopen()ed
+
+
+def gate_env(tap, interp, base, mode=None):
+    """Install the import gate built for `interp` (configure --with-python)
+    into a fresh user site under PYTHONUSERBASE=`base`, with the project's
+    own installer (loader/gate/gate-build), so that its abigate.pth runs at
+    start-up exactly as in site-packages.  Returns the environment to run
+    `interp` with: PYTHONABIGATE=`mode`, or unset when mode is None."""
+    e = dict(os.environ)
+    e.pop("PYTHONABIGATE", None)
+    e["PYTHONUSERBASE"] = base
+    e["PYTHONDONTWRITEBYTECODE"] = "1"
+    site = run([interp.python, "-c", "import site, sys; sys.stdout.write(site.getusersitepackages())"],
+               env=e).stdout
+    if not site:
+        tap.bail("%s has no user site directory" % interp.python)
+    os.makedirs(site, exist_ok=True)
+    builddir, srcdir = env("ABIGATE_BUILDDIR", tap), env("ABIGATE_SRCDIR", tap)
+    p = run(["sh", os.path.join(srcdir, "loader", "gate", "gate-build"), "install",
+             os.path.join(builddir, "gate-pythons.tsv"), srcdir, os.path.join(builddir, "gate"), "",
+             site, interp.python])
+    if p.returncode:
+        tap.bail("the import gate is not built for %s (configure --with-python): %s"
+                 % (interp.python, p.stderr.strip()))
+    if mode is not None:
+        e["PYTHONABIGATE"] = mode
+    return e
+
+
+def with_mode(e, mode):
+    """A copy of gate environment `e` with PYTHONABIGATE=mode (None: unset)."""
+    e = dict(e)
+    e.pop("PYTHONABIGATE", None)
+    if mode is not None:
+        e["PYTHONABIGATE"] = mode
+    return e
+
+
+# Import MODULE and report, as one JSON line on stdout, what happened:
+# loaded (then the repr of USE evaluated with the module as `m`), or the
+# exception's type, name, path, abigate_reason and message.
+GATE_IMPORT = r"""
+import json, sys, importlib
+name, use = sys.argv[1], sys.argv[2]
+try:
+    m = importlib.import_module(name)
+except ImportError as e:
+    print(json.dumps({"loaded": False, "type": type(e).__name__, "name": e.name, "path": e.path,
+                      "reason": getattr(e, "abigate_reason", None), "message": str(e)}))
+else:
+    print(json.dumps({"loaded": True, "file": getattr(m, "__file__", None),
+                      "use": repr(eval(use)) if use else None}))
+"""
+
+# What the tests do with a loaded examples/demo.c module.
+DEMO_USE = "m.Box(m.add(40, 2)).get()"
+
+
+def gate_import(interp, name, cwd, e, extra_args=(), use=""):
+    """Run GATE_IMPORT for `name` in `interp` (cwd first on sys.path).
+    Returns (CompletedProcess, the JSON result or None)."""
+    p = run([interp.python] + list(extra_args) + ["-c", GATE_IMPORT, name, use], cwd=cwd, env=e)
+    try:
+        doc = json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        doc = None
+    return p, doc
+
+
+def outcome(p):
+    """A short description of how a child ended, for diagnostics."""
+    if p.returncode < 0:
+        return "killed by signal %d" % -p.returncode
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    return "exit %d: %s" % (p.returncode, lines[-1] if lines else "")

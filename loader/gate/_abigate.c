@@ -369,6 +369,32 @@ static PyObject *gate_parse_mode(PyObject *self, PyObject *args)
     return Py_BuildValue("(iI)", pol.mode, pol.flags);
 }
 
+/* gil_not_used(module) -> True when the module's definition declares
+ * Py_mod_gil = Py_MOD_GIL_NOT_USED, False when it does not, None when it
+ * has no definition with slots (single-phase) or the interpreter has no
+ * Py_mod_gil (before 3.13).  Read from the definition, not from the GIL
+ * state, which other threads' imports change transiently. */
+static PyObject *gate_gil_not_used(PyObject *self, PyObject *module)
+{
+    (void)self;
+#if PY_VERSION_HEX >= 0x030d0000
+    PyModuleDef *def = PyModule_Check(module) ? PyModule_GetDef(module) : NULL;
+    if (!def) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    if (!def->m_slots)
+        Py_RETURN_NONE;
+    for (PyModuleDef_Slot *s = def->m_slots; s->slot; s++)
+        if (s->slot == Py_mod_gil)
+            return PyBool_FromLong(s->value == Py_MOD_GIL_NOT_USED);
+    Py_RETURN_FALSE;
+#else
+    (void)module;
+    Py_RETURN_NONE;
+#endif
+}
+
 /* ---------------------------------------------------------------- the module */
 
 static PyMethodDef gate_methods[] = {
@@ -378,12 +404,20 @@ static PyMethodDef gate_methods[] = {
      "inspect(path) -> dict: the file's abigate record and evidence (no code is run)."},
     {"decide", gate_decide, METH_VARARGS,
      "decide(path, mode, flags) -> (kind, reason, message, warning, evidence, adapt)."},
+    {"gil_not_used", gate_gil_not_used, METH_O,
+     "gil_not_used(module) -> True/False: its Py_mod_gil declaration; None: unknown."},
     {"parse_mode", gate_parse_mode, METH_VARARGS,
      "parse_mode(text) -> (mode, flags), e.g. 'strict,trace'."},
     {"backport_create", gate_backport_create, METH_VARARGS,
      "backport_create(spec, path, dlopenflags) -> module: the abi3t backport."},
     {NULL, NULL, 0, NULL}
 };
+
+#ifdef Py_GIL_DISABLED
+#define GATE_FREE_THREADED 1
+#else
+#define GATE_FREE_THREADED 0
+#endif
 
 static int gate_exec(PyObject *m)
 {
@@ -400,6 +434,7 @@ static int gate_exec(PyObject *m)
         PyModule_AddIntConstant(m, "MODE_REQUIRE", ABIGATE_MODE_REQUIRE) ||
         PyModule_AddIntConstant(m, "POLICY_TRACE", ABIGATE_POLICY_TRACE) ||
         PyModule_AddIntConstant(m, "POLICY_ADAPT_ABI3T", ABIGATE_POLICY_ADAPT_ABI3T) ||
+        PyModule_AddIntConstant(m, "FREE_THREADED", GATE_FREE_THREADED) ||
         PyModule_AddStringConstant(m, "__version__", ABIGATE_VERSION_STRING))
         return -1;
     return 0;

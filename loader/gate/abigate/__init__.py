@@ -76,6 +76,7 @@ class Verdict(tuple):
 _MODES = {_abigate.MODE_OFF: "off", _abigate.MODE_WARN: "warn",
           _abigate.MODE_STRICT: "strict", _abigate.MODE_REQUIRE: "require"}
 _TRACE = _abigate.POLICY_TRACE
+_FREE_THREADED = bool(_abigate.FREE_THREADED)
 _ADAPT = _abigate.POLICY_ADAPT_ABI3T
 
 # The active policy: (mode, flags); MODE_OFF when the gate is not installed.
@@ -157,17 +158,26 @@ class GateLoader(_ExtensionFileLoader):
             import warnings
             warnings.warn("abigate: %r from %s: %s [%s]" % (spec.name, v.path, v.message,
                                                             v.reason), ABIWarning, stacklevel=2)
-        gil_check = _policy[1] & _TRACE and not _gil_enabled()
         if v.adapt == "abi3t-backport":
             module = _abigate.backport_create(spec, v.path, _sys.getdlopenflags())
         else:
             module = _imp.create_dynamic(spec)
-        if gil_check and _gil_enabled():
+        if _policy[1] & _TRACE and _FREE_THREADED and _sys._is_gil_enabled() and \
+                _abigate.gil_not_used(module) is not True:
             _trace("gil", spec.name, Verdict((
                 "accept", "ABIGATE_R_NONE",
-                "compatible, but it does not declare Py_mod_gil (Py_MOD_GIL_NOT_USED), "
+                "compatible, but it does not declare Py_mod_gil = Py_MOD_GIL_NOT_USED, "
                 "so CPython has re-enabled the GIL", 0, v.evidence, v.adapt, v.path)))
         return module
+
+    def get_code(self, fullname):
+        """None, as for every extension, but a refused file says why
+        (python -m pkg.ext asks for code before anything is loaded)."""
+        spec = _external.spec_from_file_location(fullname, self.path, loader=self)
+        v = self._verdict(spec) if _policy[0] != _abigate.MODE_OFF else None
+        if v is not None and v.kind == "refuse":
+            raise _refusal(fullname, v)
+        return None
 
     def exec_module(self, module):
         spec = getattr(module, "__spec__", None)
@@ -176,11 +186,6 @@ class GateLoader(_ExtensionFileLoader):
             if v.kind == "refuse":
                 raise _refusal(spec.name, v)
         _imp.exec_dynamic(module)
-
-
-def _gil_enabled():
-    f = getattr(_sys, "_is_gil_enabled", None)
-    return True if f is None else f()
 
 
 # ---------------------------------------------------------------- the finder
