@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""bench/bench_gate.py -- what the import gate costs (make bench-gate).
+
+1. Import of 200 small extension modules (tests/gate/tiny.c, each with an
+   abigate record), gate on (PYTHONABIGATE=strict) against gate off
+   (variable unset, gate installed), alternated round by round in one run,
+   on 3.11 and 3.13t.  Each round is a fresh interpreter that times only
+   the 200 imports (time.perf_counter around them).
+2. Interpreter start-up (`python -c pass`) with abigate.pth installed and
+   the variable unset, against the same interpreter without the gate,
+   alternated, wall time of the whole process.
+
+Reports medians and the on/off ratios (targets: imports <= 1.10,
+start-up <= 1.02).  Speed is measured here, never asserted by a test.
+Needs the registry and a build (scripts/test or scripts/demo); runs as
+`make bench-gate` or with ABIGATE_* set like make check.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import testlib  # noqa: E402
+
+N_MODULES = 200
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))
+STARTUP_RUNS = 20  # python -c pass per round and side
+
+IMPORTS = r"""
+import sys, time
+n = int(sys.argv[1])
+names = ["tiny%d" % i for i in range(n)]
+t = time.perf_counter()
+for name in names:
+    __import__(name)
+t = time.perf_counter() - t
+assert all(sys.modules[name].ident() == 0 for name in names)
+print(t)
+"""
+
+
+class Quiet(testlib.Tap):
+    def ok(self, cond, desc, diag=None):
+        if not cond:
+            sys.exit("bench_gate: %s\n%s" % (desc, diag or ""))
+        return cond
+
+
+def build_modules(interp, d):
+    srcdir = testlib.env("ABIGATE_SRCDIR", tap)
+    cc = os.environ.get("CC") or "gcc"
+    obj = os.path.join(d, "tiny.o")
+    subprocess.check_call([cc, "-c", "-fPIC", "-O2", "-I" + os.path.join(srcdir, "slots")] +
+                          interp.system_includes() + [os.path.join(srcdir, "tests", "gate", "tiny.c"),
+                                                      "-o", obj])
+    mods = os.path.join(d, "mods")
+    os.makedirs(mods)
+    for i in range(N_MODULES):
+        subprocess.check_call([cc, "-shared", obj, "-Wl,--defsym=PyInit_tiny%d=PyInit_tiny" % i,
+                               "-o", os.path.join(mods, "tiny%d%s" % (i, interp.ext_suffix))])
+    return mods
+
+
+def imports(interp, work):
+    mods = build_modules(interp, work)
+    gate = testlib.gate_env(tap, interp, os.path.join(work, "userbase"))
+    on, off = [], []
+    for r in range(ROUNDS):
+        for mode, out in ((("strict", on), (None, off)) if r % 2 else ((None, off), ("strict", on))):
+            p = testlib.run([interp.python, "-c", IMPORTS, str(N_MODULES)], cwd=mods,
+                            env=testlib.with_mode(gate, mode))
+            if p.returncode:
+                sys.exit("bench_gate: %s failed: %s" % (interp.id, p.stderr))
+            out.append(float(p.stdout))
+    m_on, m_off = statistics.median(on), statistics.median(off)
+    print("%-6s import of %d extensions: gate off %.2f ms, strict %.2f ms (%.1f / %.1f us per "
+          "module), ratio %.3f" % (interp.id, N_MODULES, m_off * 1e3, m_on * 1e3,
+                                   m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6, m_on / m_off))
+
+
+def startup(interp, work):
+    with_pth = testlib.gate_env(tap, interp, os.path.join(work, "userbase-pth"))
+    without = testlib.with_mode(with_pth, None)
+    without["PYTHONUSERBASE"] = os.path.join(work, "userbase-empty")
+    os.makedirs(without["PYTHONUSERBASE"], exist_ok=True)
+    a, b = [], []
+    for r in range(ROUNDS):
+        for e, out in (((with_pth, a), (without, b)) if r % 2 else ((without, b), (with_pth, a))):
+            t = time.perf_counter()
+            for _ in range(STARTUP_RUNS):
+                subprocess.run([interp.python, "-c", "pass"], env=e, check=True)
+            out.append((time.perf_counter() - t) / STARTUP_RUNS)
+    m_a, m_b = statistics.median(a), statistics.median(b)
+    print("%-6s start-up (python -c pass): without the gate %.2f ms, abigate.pth installed and "
+          "unset %.2f ms, ratio %.3f" % (interp.id, m_b * 1e3, m_a * 1e3, m_a / m_b))
+
+
+tap = Quiet()
+rows, by_id = testlib.registry(tap, required=("3.11", "3.13t"))
+for rid in ("3.11", "3.13t"):
+    imports(by_id[rid], testlib.workdir("bench-gate"))
+for rid in ("3.11", "3.13t"):
+    startup(by_id[rid], testlib.workdir("bench-gate"))
