@@ -46,6 +46,7 @@ build_abigate() {
             [ $((hex)) -ge $((0x03080000)) ] && args+=(--with-python="$py")
         done <"$ABIGATE_CACHE/registry.tsv"
     fi
+    ABIGATE_CONFIGURE_ARGS="${args[*]}" # for make distcheck (the paths have no blanks)
     if [ ! -f "$build/Makefile" ] || [ "$top/configure" -nt "$build/config.status" ] ||
        [ "$(cat "$build/.configure-args" 2>/dev/null)" != "${args[*]}" ]; then
         (cd "$build" && "$top/configure" "${args[@]}" >/dev/null)
