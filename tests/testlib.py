@@ -145,15 +145,16 @@ print(demo.abiinfo().hex() if hasattr(demo, "abiinfo") else "-")
 """
 
 
-def build_demo(tap, interp, cflags, out):
-    """Compile examples/demo.c, with the abigate record, against the headers
-    of registry entry `interp` (its own include flags: Debian's debug and
-    sid's headers need exactly those) plus `cflags`, into `out`.  Returns
-    (CompletedProcess, the command line)."""
+def build_demo(tap, interp, cflags, out, source="examples/demo.c"):
+    """Compile `source` (relative to the source tree; examples/demo.c by
+    default), with the abigate record, against the headers of registry entry
+    `interp` (its own include flags: Debian's debug and sid's headers need
+    exactly those) plus `cflags`, into `out`.  Returns (CompletedProcess,
+    the command line)."""
     srcdir = env("ABIGATE_SRCDIR", tap)
     cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror"] + \
         list(cflags) + ["-I" + os.path.join(srcdir, "slots")] + interp.system_includes() + \
-        [os.path.join(srcdir, "examples", "demo.c"), "-o", out]
+        [os.path.join(srcdir, source), "-o", out]
     return run(cmd), cmd
 
 

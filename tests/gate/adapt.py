@@ -22,13 +22,9 @@ def gate_for(rid):
     return envs[rid]
 
 
-def build(title, headers, cflags, out, source="demo.c"):
-    interp = by_id[headers]
-    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror"] + cflags + \
-        ["-I" + os.path.join(srcdir, "slots")] + interp.system_includes() + \
-        [os.path.join(srcdir, "examples", source), "-o", out]
-    p = testlib.run(cmd)
-    tap.ok(p.returncode == 0, "build %s" % title, " ".join(cmd) + "\n" + p.stderr)
+def build(title, headers, cflags, out, source="examples/demo.c"):
+    p, cmd = testlib.build_demo(tap, by_id[headers], cflags, out, source)
+    return tap.ok(p.returncode == 0, "build %s" % title, " ".join(cmd) + "\n" + p.stderr)
 
 
 def trace_lines(p, name):
@@ -93,7 +89,7 @@ tap.ok(doc is not None and not doc["loaded"] and doc["reason"] == "ABIGATE_R_VER
 # ---------------------------------------------------------------- the abi3t backport
 d = testlib.workdir("gate-adapt")
 build("slotsonly.abi3t.so (PEP 793, abi3t, 3.15 headers)", "sid-3.15",
-      ["-DPy_TARGET_ABI3T=0x030f0000"], os.path.join(d, "slotsonly.abi3t.so"), "slotsonly.c")
+      ["-DPy_TARGET_ABI3T=0x030f0000"], os.path.join(d, "slotsonly.abi3t.so"), "examples/slotsonly.c")
 USE = "(m.add(2, 3), m.calls(), m.Box([7]).get(), m.__doc__.split()[:3], " \
       "getattr(sys, '_is_gil_enabled', lambda: None)())"
 backport = ["3.13", "3.13t", "sid-3.14"] + [r.id for r in rows if r.id.startswith("pyenv-3.12")]
@@ -125,7 +121,7 @@ d14 = testlib.workdir("gate-adapt")
 build("slotsonly.abi3t.so calling Py_TYPE()", "sid-3.15",
       ["-DPy_TARGET_ABI3T=0x030f0000", "-DSLOTSONLY_NEEDS_3_14",
        os.path.join(srcdir, "tests", "gate", "marker.c")],
-      os.path.join(d14, "slotsonly.abi3t.so"), "slotsonly.c")
+      os.path.join(d14, "slotsonly.abi3t.so"), "examples/slotsonly.c")
 for rid in ("3.13", "3.13t"):
     p, doc = testlib.gate_import(by_id[rid], "slotsonly", d14, testlib.with_mode(gate_for(rid), "strict"))
     tap.ok(doc is not None and doc["type"] == "ImportError" and doc["reason"] == "ABIGATE_R_MISSING_SYMBOLS"
@@ -150,10 +146,7 @@ for label, flags, want in (("without Py_mod_gil", ["-DTINY_NO_GIL_SLOT"], True),
                            ("declaring Py_MOD_GIL_NOT_USED", [], False)):
     d = testlib.workdir("gate-adapt")
     t = by_id["3.13t"]
-    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1"] + flags + \
-        ["-I" + os.path.join(srcdir, "slots")] + t.system_includes() + \
-        [os.path.join(srcdir, "tests", "gate", "tiny.c"), "-o", os.path.join(d, "tiny.so")]
-    tap.ok(testlib.run(cmd).returncode == 0, "build tiny.so for 3.13t %s" % label)
+    build("tiny.so for 3.13t %s" % label, "3.13t", flags, os.path.join(d, "tiny.so"), "tests/gate/tiny.c")
     p, doc = testlib.gate_import(t, "tiny", d, testlib.with_mode(gate_for("3.13t"), "strict,trace"),
                                  use="sys._is_gil_enabled()")
     gil = [l for l in trace_lines(p, "tiny") if l.startswith("abigate: gil ")]

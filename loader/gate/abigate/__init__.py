@@ -214,7 +214,7 @@ class GateFinder(_FileFinder):
         for suffix in _suffixes:
             path = _os.path.join(self.path, tail + suffix)
             if path == spec.origin or tail + suffix not in self._path_cache or \
-                    not _os.path.isfile(path) or any(r.path == path for r in refused):
+                    not _os.path.isfile(path):
                 continue
             w = _judge(path, policy)
             if w.kind == "refuse":
