@@ -27,7 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEAD_SIZE 4096u
+#define HEAD_SIZE 4096u   /* first read of a file: ELF header, program headers, notes */
+#define SMALL_FILE 16384u /* a file up to this size is read whole by the first read */
+#define WHOLE_MAX (1u << 20) /* a string table up to this size is read whole */
 #define WINDOW_SIZE 16384u
 #define STRING_MAX 1024u /* longest symbol or library name examined */
 #define MAX_NEEDED_SEEN 256u
@@ -53,7 +55,7 @@ struct src {
     uint64_t size;
     abigate_error *err;
     size_t head_len;
-    unsigned char head[HEAD_SIZE];
+    unsigned char head[SMALL_FILE];
 };
 
 /* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
@@ -87,20 +89,45 @@ static int src_read(struct src *s, uint64_t off, void *buf, size_t len, int boun
     return ABIGATE_OK;
 }
 
-/* A cached window over one region [lo, hi) of the input. */
+/* A cached window over one region [lo, hi) of the input: WINDOW_SIZE bytes
+ * at a time, or the whole region once window_whole has read it. */
 struct window {
     uint64_t lo, hi;       /* region the window may cover */
     uint64_t base;         /* file offset of buf[0] */
     size_t len;            /* valid bytes in buf */
+    unsigned char *whole;  /* the whole region (window_whole), or NULL */
     unsigned char buf[WINDOW_SIZE];
 };
 
 static void window_init(struct window *w, uint64_t lo, uint64_t hi)
 {
+    free(w->whole);
+    w->whole = NULL;
     w->lo = lo;
     w->hi = hi;
     w->base = 0;
     w->len = 0;
+}
+
+/* Read the region [lo, hi) whole, when it is larger than a window and at
+ * most WHOLE_MAX bytes: random access into it (symbol names in a string
+ * table) then costs one read instead of one per window miss.  Without
+ * memory the window works as before. */
+static int window_whole(struct src *s, struct window *w, int bounds_code)
+{
+    uint64_t n = w->hi - w->lo;
+    if (n <= WINDOW_SIZE || n > WHOLE_MAX)
+        return ABIGATE_OK;
+    unsigned char *b = malloc((size_t)n);
+    if (!b)
+        return ABIGATE_OK;
+    int rc = src_read(s, w->lo, b, (size_t)n, bounds_code);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    w->whole = b;
+    return ABIGATE_OK;
 }
 
 /* Point *out at `len` (<= WINDOW_SIZE) bytes at `off`, refilling the
@@ -109,6 +136,16 @@ static void window_init(struct window *w, uint64_t lo, uint64_t hi)
 static int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
                       int bounds_code, const unsigned char **out)
 {
+    if (off >= w->lo && off <= w->hi && w->hi - off >= len) {
+        if (off < s->head_len && s->head_len - off >= len) { /* already read: no copy */
+            *out = s->head + off;
+            return ABIGATE_OK;
+        }
+        if (w->whole) {
+            *out = w->whole + (off - w->lo);
+            return ABIGATE_OK;
+        }
+    }
     if (off >= w->base && off - w->base <= w->len && w->len - (off - w->base) >= len) {
         *out = w->buf + (off - w->base);
         return ABIGATE_OK;
@@ -302,6 +339,7 @@ static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
         e->shwin = malloc(sizeof *e->shwin);
         if (!e->shwin)
             return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
+        e->shwin->whole = NULL;
         window_init(e->shwin, e->shoff, e->shoff + table);
     }
     const unsigned char *b;
@@ -682,9 +720,12 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                              (unsigned long long)strsz, (unsigned long long)stroff);
     window_init(&L->win, symoff, symoff + count * entsize);
     window_init(&L->strwin, stroff, stroff + strsz);
+    int rc = window_whole(s, &L->strwin, ABIGATE_E_STRTAB_BOUNDS);
+    if (rc)
+        return rc;
     for (uint64_t i = 1; i < count; i++) {
         const unsigned char *b;
-        int rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
+        rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
                             ABIGATE_E_SYMTAB_BOUNDS, &b);
         if (rc)
             return rc;
@@ -733,6 +774,7 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
     struct legacy *L = malloc(sizeof *L);
     if (!L)
         return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
+    L->win.whole = L->strwin.whole = NULL;
 
     if ((rc = read_dynamic(e, L, &d)))
         goto out;
@@ -797,6 +839,8 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
                           stroff, d.strsz, info, syms);
     }
 out:
+    free(L->win.whole);
+    free(L->strwin.whole);
     free(L);
     return rc;
 }
@@ -821,7 +865,9 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     s.size = io->size;
     s.err = err;
     s.head_len = 0; /* empty until filled: src_read must not serve from it yet */
-    size_t head = s.size < HEAD_SIZE ? (size_t)s.size : HEAD_SIZE;
+    /* One read serves a small file whole (a legacy read then makes no
+     * other); a larger one gets its first HEAD_SIZE bytes. */
+    size_t head = s.size <= SMALL_FILE ? (size_t)s.size : HEAD_SIZE;
     if (head > 0 && (rc = src_read(&s, 0, s.head, head, ABIGATE_E_IO)))
         return rc;
     s.head_len = head;
@@ -863,6 +909,8 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
         abigate_tag_parse(name, &out.tag);
     *info = out;
 out:
+    if (e.shwin)
+        free(e.shwin->whole);
     free(e.shwin);
     return rc;
 }

@@ -1,0 +1,102 @@
+"""Same-file guarantee of the patched interpreter (patches/ 0003).
+
+A swapper process renames two files in turn onto slot/tiny.so, as fast as it
+can: a compatible 3.13 build (accepted) and a 3.13t build (refused on 3.13)
+whose constructor (tests/gate/marker.c) prints a marker when it is
+dlopen()ed.  Meanwhile patched 3.13 imports `tiny` ROUNDS times, each time
+through a new path (a new symlink to slot/, so that CPython's caches never
+answer for it).  The gate judges the descriptor it opened and dlopen()s that
+descriptor, so whatever is renamed in between, a refused file is never
+loaded: the marker never appears.  Asserted too: both outcomes happened (the
+race was real), and /proc/self/fd is the same before and after.
+"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402
+
+tap = testlib.Tap()
+rows, by_id = testlib.registry(tap, required=("3.13", "3.13t"))
+srcdir = testlib.env("ABIGATE_SRCDIR", tap)
+work = testlib.workdir("race")
+ROUNDS = 400
+python = testlib.patched_python(tap, "3.13")
+marker = os.path.join(srcdir, "tests", "gate", "marker.c")
+tiny = os.path.join(srcdir, "tests", "gate", "tiny.c")
+cc = os.environ.get("CC") or "gcc"
+
+good, bad = os.path.join(work, "good.so"), os.path.join(work, "bad.so")
+for out, interp, extra in ((good, by_id["3.13"], []), (bad, by_id["3.13t"], [marker])):
+    p = testlib.run([cc, "-shared", "-fPIC", "-O1", "-I" + os.path.join(srcdir, "slots")] +
+                    interp.system_includes() + [tiny] + extra + ["-o", out])
+    if not tap.ok(p.returncode == 0, "builds %s (%s headers)" % (os.path.basename(out), interp.id),
+                  p.stderr):
+        tap.bail("cannot build the race files")
+
+slot = os.path.join(work, "slot")
+os.makedirs(slot)
+target = os.path.join(slot, "tiny.so")
+os.link(good, target)
+
+SWAPPER = r"""
+import os, sys
+good, bad, target = sys.argv[1:4]
+tmp = target + ".tmp"
+sys.stdout.write("ready\n"); sys.stdout.flush()
+n = 0
+while True:
+    src = bad if n & 1 else good
+    os.link(src, tmp)
+    os.rename(tmp, target)
+    n += 1
+"""
+
+IMPORTER = r"""
+import importlib.util, os, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+before = sorted(os.listdir("/proc/self/fd"))
+accepted = refused = other = 0
+for i in range(rounds):
+    link = os.path.join(work, "via%d" % i)
+    os.symlink("slot", link)
+    spec = importlib.util.spec_from_file_location("tiny", os.path.join(link, "tiny.so"))
+    try:
+        m = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(m)
+        assert m.ident() == 0
+        accepted += 1
+    except ImportError as e:
+        if "cannot load 'tiny'" in str(e) and "ABIGATE_R_FREETHREADED_ON_GIL" in str(e):
+            refused += 1
+        else:
+            other += 1
+            sys.stderr.write("unexpected: %s\n" % e)
+after = sorted(os.listdir("/proc/self/fd"))
+print(accepted, refused, other, before == after)
+"""
+
+sw = subprocess.Popen([sys.executable, "-c", SWAPPER, good, bad, target],
+                      stdout=subprocess.PIPE, universal_newlines=True)
+try:
+    sw.stdout.readline()
+    p = testlib.run([python, "-c", IMPORTER, work, str(ROUNDS)],
+                    env=dict(testlib.plain_env(), PYTHONABIGATE="strict"))
+finally:
+    sw.kill()
+    sw.wait()
+fields = p.stdout.split()
+tap.ok(p.returncode == 0 and len(fields) == 4, "patched 3.13 survives %d racing imports" % ROUNDS,
+       testlib.outcome(p) + "\n" + p.stdout)
+tap.ok(testlib.GATE_MARKER not in p.stderr,
+       "a refused file is never loaded (no constructor of the 3.13t build ran)", p.stderr[-2000:])
+if len(fields) == 4:
+    accepted, refused, other = int(fields[0]), int(fields[1]), int(fields[2])
+    tap.diag("accepted %d, refused %d, other %d of %d" % (accepted, refused, other, ROUNDS))
+    tap.ok(accepted > 0 and refused > 0,
+           "the race was real: both files were judged (%d accepted, %d refused)" % (accepted, refused))
+    tap.ok(other == 0, "every import either loaded the good file or was refused by the gate",
+           p.stderr[-2000:])
+    tap.ok(fields[3] == "True", "/proc/self/fd is the same before and after")
+tap.done()
