@@ -11,7 +11,9 @@
    alternated, wall time of the whole process.
 
 Reports medians and the on/off ratios (targets: imports <= 1.10,
-start-up <= 1.02).  Speed is measured here, never asserted by a test.
+start-up <= 1.02).  With --patched (make bench-patched): the same 200
+imports on the interpreters patches/build-python builds, the built-in gate
+in its default mode (strict) against PYTHONABIGATE=off (target <= 1.03).  Speed is measured here, never asserted by a test.
 Needs the registry and a build (scripts/test or scripts/demo); runs as
 `make bench-gate` or with ABIGATE_* set like make check.
 """
@@ -63,20 +65,32 @@ def build_modules(interp, d):
     return mods
 
 
-def imports(interp, work):
+def imports(interp, work, patched=None):
+    """The 200 imports, alternated between two environments: the import
+    gate installed with PYTHONABIGATE=strict against unset; or, with
+    `patched` (an interpreter built by patches/build-python for `interp`'s
+    version), its built-in gate in the default mode against
+    PYTHONABIGATE=off."""
     mods = build_modules(interp, work)
-    gate = testlib.gate_env(tap, interp, os.path.join(work, "userbase"))
-    on, off = [], []
+    if patched:
+        python, label = patched, "patched " + interp.id
+        on, off = testlib.plain_env(), testlib.with_mode(testlib.plain_env(), "off")
+        names = ("built-in gate off", "on (strict)")
+    else:
+        python, label = interp.python, interp.id
+        gate = testlib.gate_env(tap, interp, os.path.join(work, "userbase"))
+        on, off = testlib.with_mode(gate, "strict"), testlib.with_mode(gate, None)
+        names = ("gate off", "strict")
+    t_on, t_off = [], []
     for r in range(ROUNDS):
-        for mode, out in ((("strict", on), (None, off)) if r % 2 else ((None, off), ("strict", on))):
-            p = testlib.run([interp.python, "-c", IMPORTS, str(N_MODULES)], cwd=mods,
-                            env=testlib.with_mode(gate, mode))
+        for e, out in (((on, t_on), (off, t_off)) if r % 2 else ((off, t_off), (on, t_on))):
+            p = testlib.run([python, "-c", IMPORTS, str(N_MODULES)], cwd=mods, env=e)
             if p.returncode:
-                sys.exit("bench_gate: %s failed: %s" % (interp.id, p.stderr))
+                sys.exit("bench_gate: %s failed: %s" % (label, p.stderr))
             out.append(float(p.stdout))
-    m_on, m_off = statistics.median(on), statistics.median(off)
-    print("%-6s import of %d extensions: gate off %.2f ms, strict %.2f ms (%.1f / %.1f us per "
-          "module), ratio %.3f" % (interp.id, N_MODULES, m_off * 1e3, m_on * 1e3,
+    m_on, m_off = statistics.median(t_on), statistics.median(t_off)
+    print("%-14s import of %d extensions: %s %.2f ms, %s %.2f ms (%.1f / %.1f us per "
+          "module), ratio %.3f" % (label, N_MODULES, names[0], m_off * 1e3, names[1], m_on * 1e3,
                                    m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6, m_on / m_off))
 
 
@@ -98,8 +112,13 @@ def startup(interp, work):
 
 
 tap = Quiet()
-rows, by_id = testlib.registry(tap, required=("3.11", "3.13t"))
-for rid in ("3.11", "3.13t"):
-    imports(by_id[rid], testlib.workdir("bench-gate"))
-for rid in ("3.11", "3.13t"):
-    startup(by_id[rid], testlib.workdir("bench-gate"))
+rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
+if "--patched" in sys.argv[1:]:
+    # make bench-patched: the gate built into CPython (patches/), target <= 1.03
+    for rid in ("3.11", "3.13", "3.13t"):
+        imports(by_id[rid], testlib.workdir("bench-patched"), testlib.patched_python(tap, rid))
+else:
+    for rid in ("3.11", "3.13t"):
+        imports(by_id[rid], testlib.workdir("bench-gate"))
+    for rid in ("3.11", "3.13t"):
+        startup(by_id[rid], testlib.workdir("bench-gate"))

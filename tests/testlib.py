@@ -284,3 +284,31 @@ def outcome(p):
         return "killed by signal %d" % -p.returncode
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     return "exit %d: %s" % (p.returncode, lines[-1] if lines else "")
+
+
+# ------------------------------------------------------------ patched interpreters (patches/)
+
+# What tests/patched and bench/bench_patched.py use: (series, build-python flags).
+PATCHED = {"3.11": ("3.11", []), "3.13": ("3.13", []), "3.13t": ("3.13", ["--disable-gil"])}
+
+
+def patched_python(tap, pid, unpatched=False):
+    """The interpreter patches/build-python builds for `pid` (a PATCHED key),
+    built now if the cache has none (it is reused when it has); with
+    `unpatched`, the same source built without the patches.  Bails out when
+    it cannot be built: these interpreters are required."""
+    series, flags = PATCHED[pid]
+    script = os.path.join(env("ABIGATE_SRCDIR", tap), "patches", "build-python")
+    p = run([script, series] + flags + (["--unpatched"] if unpatched else []))
+    last = (p.stdout.strip().splitlines() or [""])[-1]
+    if p.returncode != 0 or not os.access(last, os.X_OK):
+        tap.bail("REQUIRED: patches/build-python %s %s failed (rc %d):\n%s"
+                 % (series, " ".join(flags + (["--unpatched"] if unpatched else [])),
+                    p.returncode, p.stderr[-3000:]))
+    return last
+
+
+def plain_env():
+    """An environment with no PYTHON* variable and no user site: what a
+    patched interpreter sees when nobody switched anything."""
+    return {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "PYTHONNOUSERSITE": "1"}
