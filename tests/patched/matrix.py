@@ -50,7 +50,7 @@ except ImportError as e:
 except BaseException as e:
     print("exception\t\t%s: %s" % (type(e).__name__, str(e).replace("\n", " ")))
     sys.exit(4)
-print("works\t\t")
+print("works\t-\t-")
 """
 EXERCISE = "\n".join(l for l in testlib.DEMO_EXERCISE.splitlines() if "abiinfo" not in l)
 

@@ -50,6 +50,8 @@ while True:
     src = bad if n & 1 else good
     os.link(src, tmp)
     os.rename(tmp, target)
+    if os.path.lexists(tmp):  # rename() onto another link of the same inode does nothing
+        os.unlink(tmp)
     n += 1
 """
 
