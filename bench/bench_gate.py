@@ -13,7 +13,9 @@
 Reports medians and the on/off ratios (targets: imports <= 1.10,
 start-up <= 1.02).  With --patched (make bench-patched): the same 200
 imports on the interpreters patches/build-python builds, the built-in gate
-in its default mode (strict) against PYTHONABIGATE=off (target <= 1.03).  Speed is measured here, never asserted by a test.
+in its default mode (strict) against PYTHONABIGATE=off (target <= 1.03),
+and bench/bench_dlopen.c's floor: what loading through the descriptor
+costs by itself.  Speed is measured here, never asserted by a test.
 Needs the registry and a build (scripts/test or scripts/demo); runs as
 `make bench-gate` or with ABIGATE_* set like make check.
 """
@@ -92,6 +94,35 @@ def imports(interp, work, patched=None):
     print("%-14s import of %d extensions: %s %.2f ms, %s %.2f ms (%.1f / %.1f us per "
           "module), ratio %.3f" % (label, N_MODULES, names[0], m_off * 1e3, names[1], m_on * 1e3,
                                    m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6, m_on / m_off))
+    return mods, m_off / N_MODULES * 1e6
+
+
+def descriptor_floor(label, python, mods, off_us):
+    """bench_dlopen (bench/bench_dlopen.c) on the same 200 files, in C:
+    dlopen(path) against the built-in gate's open + dlopen(/proc/self/fd/N)
+    + close with nothing read, and with abigate_read_fd + abigate_decide
+    added; alternated, a fresh process per mode and round.  The descriptor
+    load alone, added to the import of one module with the gate off, is the
+    lowest ratio the built-in gate can reach on this machine."""
+    tool = testlib.env("ABIGATE_BENCH_DLOPEN", tap)
+    libpython = testlib.run([python, "-c", "import sysconfig, os; print(os.path.join("
+                             "sysconfig.get_config_var('LIBDIR'), "
+                             "sysconfig.get_config_var('INSTSONAME')))"]).stdout.strip()
+    files = sorted(os.path.join(mods, f) for f in os.listdir(mods))
+    times = {"path": [], "fd": [], "gate": []}
+    order = list(times)
+    for r in range(ROUNDS):
+        for mode in (order if r % 2 else order[::-1]):
+            p = testlib.run([tool, mode, libpython] + files)
+            if p.returncode:
+                sys.exit("bench_gate: bench_dlopen %s failed: %s" % (mode, p.stderr))
+            times[mode].append(float(p.stdout))
+    m = {k: statistics.median(v) for k, v in times.items()}
+    print("%-14s in C, per load: dlopen(path) %.1f us; open + dlopen(/proc/self/fd/N) + close "
+          "%.1f us (+%.1f); with read + decide %.1f us (+%.1f). The descriptor alone on a %.1f us "
+          "import: ratio %.3f" % (label, m["path"], m["fd"], m["fd"] - m["path"], m["gate"],
+                                  m["gate"] - m["path"], off_us,
+                                  (off_us + m["fd"] - m["path"]) / off_us))
 
 
 def startup(interp, work):
@@ -116,7 +147,9 @@ rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
 if "--patched" in sys.argv[1:]:
     # make bench-patched: the gate built into CPython (patches/), target <= 1.03
     for rid in ("3.11", "3.13", "3.13t"):
-        imports(by_id[rid], testlib.workdir("bench-patched"), testlib.patched_python(tap, rid))
+        python = testlib.patched_python(tap, rid)
+        mods, off_us = imports(by_id[rid], testlib.workdir("bench-patched"), python)
+        descriptor_floor("patched " + rid, python, mods, off_us)
 else:
     for rid in ("3.11", "3.13t"):
         imports(by_id[rid], testlib.workdir("bench-gate"))

@@ -235,7 +235,8 @@ typedef struct abigate_file_info {
 typedef struct abigate_symbols {
     unsigned count;
     unsigned truncated;
-    unsigned sorted;      /* set by abigate_symbols_sort (sorted and indexed); cleared by a read */
+    unsigned indexed;     /* set by abigate_symbols_index and _sort; cleared by a read */
+    unsigned sorted;      /* set by abigate_symbols_sort; cleared by a read */
     size_t pool_used;
     struct { uint32_t name; uint8_t weak; } sym[ABIGATE_SYMBOLS_MAX]; /* name: offset in pool */
     char pool[ABIGATE_SYMBOLS_POOL];
@@ -245,11 +246,16 @@ typedef struct abigate_symbols {
 /* Name of symbol `i` (< syms->count); NULL when out of range. */
 ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsigned i);
 
-/* Sort the names (byte order) and build a hash index, so that lookups cost
- * one hash and about one comparison (abigate_decide looks up every import). */
+/* Build a hash index, so that lookups cost one hash and about one
+ * comparison (abigate_decide looks up every import).  The order is kept. */
+ABIGATE_API void abigate_symbols_index(abigate_symbols *syms);
+
+/* Sort the names (byte order), then index them: for listings.  Lookups do
+ * not need the order, and sorting an interpreter's exports costs several
+ * times what indexing them does. */
 ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms);
 
-/* 1 when `name` is in `syms`, else 0 (hashed once sorted, linear before). */
+/* 1 when `name` is in `syms`, else 0 (hashed once indexed, linear before). */
 ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char *name);
 
 /* Read a file by path.  Opens with O_RDONLY|O_CLOEXEC|O_NONBLOCK (a FIFO
@@ -315,7 +321,7 @@ typedef struct abigate_profile {
     int source;            /* enum abigate_profile_source */
     char origin[ABIGATE_PROFILE_PATH_MAX];       /* spec text or interpreter path */
     char exports_path[ABIGATE_PROFILE_PATH_MAX]; /* file the exports came from, "" */
-    /* The Py symbols this interpreter exports (sorted), or NULL: unknown, in
+    /* The Py symbols this interpreter exports (indexed), or NULL: unknown, in
      * which case no symbol evidence is used.  Not owned by the profile. */
     const abigate_symbols *exports;
 } abigate_profile;
@@ -337,14 +343,15 @@ ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abig
  * CPython): the runtime version from Py_Version (3.11+) or Py_GetVersion(),
  * found with dlsym; the build flags and the exports from the ELF file that
  * defines them (libpython or the executable), read with the bounded reader.
- * `exports` receives the sorted export list and is linked from the
- * profile; when it is NULL only the version is learned (flags stay 0).  Returns ABIGATE_OK, ABIGATE_E_NO_INTERPRETER when no
+ * `exports` receives the export list (indexed, in file order) and is
+ * linked from the profile; when it is NULL only the version is learned
+ * (flags stay 0).  Returns ABIGATE_OK, ABIGATE_E_NO_INTERPRETER when no
  * CPython is in the process, or a read error. */
 ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
                                              abigate_error *err);
 
 /* Read the exports of an interpreter's libpython or executable `path` into
- * `exports` (sorted) and link them from `p` (exports_path is set).  When
+ * `exports` (indexed) and link them from `p` (exports_path is set).  When
  * `derive_flags` is 1, the free-threaded / debug / trace-refs flags are
  * set from symbols only such builds export.  Returns ABIGATE_OK or a read
  * error; ABIGATE_E_NOT_INTERPRETER when the file exports no Py_Initialize. */

@@ -847,32 +847,35 @@ out:
 
 /* ------------------------------------------------------------------ entry points */
 
-ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned flags,
-                                abigate_file_info *info, abigate_symbols *syms,
-                                abigate_error *err)
+/* Fill s->head from the start of the input: a small file whole (a legacy
+ * read then makes no other read), else its first HEAD_SIZE bytes. */
+static int fill_head(struct src *s)
 {
-    struct src s;
+    s->head_len = 0; /* empty until filled: src_read must not serve from it yet */
+    size_t head = s->size <= SMALL_FILE ? (size_t)s->size : HEAD_SIZE;
+    int rc = head > 0 ? src_read(s, 0, s->head, head, ABIGATE_E_IO) : ABIGATE_OK;
+    if (rc == ABIGATE_OK)
+        s->head_len = head;
+    return rc;
+}
+
+static int valid_args(const abigate_file_info *info, unsigned flags)
+{
+    return info && !(flags & ~(ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS));
+}
+
+/* Everything after the first read: `s` holds the input, its size and its
+ * first head_len bytes. */
+static int parse_src(struct src *s, const char *name, unsigned flags, abigate_file_info *info,
+                     abigate_symbols *syms)
+{
     struct elf e;
     struct record_state st;
     abigate_file_info out;
     int rc;
 
-    if (!io || !io->read || !info ||
-        (flags & ~(ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)))
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    abigate__ok(err);
-    s.io = io;
-    s.size = io->size;
-    s.err = err;
-    s.head_len = 0; /* empty until filled: src_read must not serve from it yet */
-    /* One read serves a small file whole (a legacy read then makes no
-     * other); a larger one gets its first HEAD_SIZE bytes. */
-    size_t head = s.size <= SMALL_FILE ? (size_t)s.size : HEAD_SIZE;
-    if (head > 0 && (rc = src_read(&s, 0, s.head, head, ABIGATE_E_IO)))
-        return rc;
-    s.head_len = head;
     memset(&e, 0, sizeof e);
-    e.src = &s;
+    e.src = s;
     e.keep_exports = (flags & ABIGATE_READ_EXPORTS) != 0;
     if ((rc = parse_ehdr(&e)))
         return rc;
@@ -882,7 +885,7 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     out.big_endian = (unsigned)e.be;
     out.elf_type = e.type;
     out.machine = e.machine;
-    out.file_size = s.size;
+    out.file_size = s->size;
 
     st.found = 0;
     if ((rc = find_record(&e, &st)))
@@ -898,6 +901,7 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
         if (syms) {
             syms->count = 0;
             syms->truncated = 0;
+            syms->indexed = 0;
             syms->sorted = 0;
             syms->pool_used = 0;
         }
@@ -913,6 +917,21 @@ out:
         free(e.shwin->whole);
     free(e.shwin);
     return rc;
+}
+
+ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned flags,
+                                abigate_file_info *info, abigate_symbols *syms,
+                                abigate_error *err)
+{
+    struct src s;
+    if (!io || !io->read || !valid_args(info, flags))
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    abigate__ok(err);
+    s.io = io;
+    s.size = io->size;
+    s.err = err;
+    int rc = fill_head(&s);
+    return rc ? rc : parse_src(&s, name, flags, info, syms);
 }
 
 static long read_fd_cb(void *ctx, void *buf, size_t len, uint64_t offset)
@@ -943,9 +962,29 @@ static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset)
 ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
                                 abigate_symbols *syms, abigate_error *err)
 {
+    struct src s;
     struct stat st;
     if (fd < 0)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid file descriptor %d", fd);
+    if (!valid_args(info, flags))
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    abigate__ok(err);
+    abigate_io io = {read_fd_cb, &fd, 0};
+    s.io = &io;
+    s.err = err;
+    /* The first read asks for SMALL_FILE bytes before the size is known.  A
+     * short count ends a regular file, so a small file costs no fstat.
+     * fstat is asked when the read fails or fills the buffer, and before a
+     * failed parse is reported, so that a directory, FIFO or device gets
+     * its own error rather than "not ELF". */
+    long n = read_fd_cb(&fd, s.head, SMALL_FILE, 0);
+    int read_errno = errno, rc = ABIGATE_OK;
+    if (n >= 0 && (size_t)n < SMALL_FILE) {
+        s.size = io.size = (uint64_t)n;
+        s.head_len = (size_t)n;
+        if ((rc = parse_src(&s, name, flags, info, syms)) == ABIGATE_OK)
+            return rc;
+    }
     if (fstat(fd, &st) != 0)
         return abigate__fail(err, ABIGATE_E_IO, -1, "fstat failed: %s", strerror(errno));
     if (S_ISDIR(st.st_mode))
@@ -953,8 +992,21 @@ ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigat
     if (!S_ISREG(st.st_mode))
         return abigate__fail(err, ABIGATE_E_NOT_REGULAR, -1,
                              "not a regular file (a FIFO, socket or device)");
-    abigate_io io = {read_fd_cb, &fd, (uint64_t)st.st_size};
-    return abigate_read_io(&io, name, flags, info, syms, err);
+    if (n < 0)
+        return abigate__fail(err, ABIGATE_E_IO, 0, "read error at offset 0: %s",
+                             strerror(read_errno));
+    if (rc && (uint64_t)st.st_size == (uint64_t)n)
+        return rc; /* the short read was the whole file: its verdict stands */
+    abigate__ok(err);
+    s.size = io.size = (uint64_t)st.st_size;
+    if (rc || s.size < (uint64_t)n) {
+        /* The file changed size since the first read: read it again. */
+        if ((rc = fill_head(&s)))
+            return rc;
+    } else {
+        s.head_len = SMALL_FILE; /* a larger file: its first SMALL_FILE bytes */
+    }
+    return parse_src(&s, name, flags, info, syms);
 }
 
 ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file_info *info,
@@ -1007,12 +1059,10 @@ static uint32_t name_hash(const char *s)
     return h;
 }
 
-ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
+ABIGATE_API void abigate_symbols_index(abigate_symbols *syms)
 {
-    if (!syms || syms->sorted)
+    if (!syms || syms->indexed)
         return;
-    /* The name offset is the first member of each entry. */
-    qsort_r(syms->sym, syms->count, sizeof syms->sym[0], compare_names, syms->pool);
     memset(syms->index, 0, sizeof syms->index);
     for (unsigned i = 0; i < syms->count; i++) {
         uint32_t h = name_hash(syms->pool + syms->sym[i].name) & (ABIGATE_SYMBOLS_INDEX - 1);
@@ -1020,6 +1070,17 @@ ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
             h = (h + 1) & (ABIGATE_SYMBOLS_INDEX - 1);
         syms->index[h] = (uint16_t)(i + 1);
     }
+    syms->indexed = 1;
+}
+
+ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
+{
+    if (!syms || syms->sorted)
+        return;
+    /* The name offset is the first member of each entry. */
+    qsort_r(syms->sym, syms->count, sizeof syms->sym[0], compare_names, syms->pool);
+    syms->indexed = 0; /* the index holds positions */
+    abigate_symbols_index(syms);
     syms->sorted = 1;
 }
 
@@ -1027,7 +1088,7 @@ ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char
 {
     if (!syms || !name)
         return 0;
-    if (!syms->sorted) {
+    if (!syms->indexed) {
         for (unsigned i = 0; i < syms->count; i++)
             if (strcmp(syms->pool + syms->sym[i].name, name) == 0)
                 return 1;

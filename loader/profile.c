@@ -235,7 +235,7 @@ ABIGATE_API int abigate_profile_load_exports(abigate_profile *p, const char *pat
     int rc = abigate_read_path(path, ABIGATE_READ_EXPORTS, &fi, exports, err);
     if (rc)
         return rc;
-    abigate_symbols_sort(exports);
+    abigate_symbols_index(exports);
     if (!abigate_symbols_contains(exports, "Py_Initialize"))
         return abigate__fail(err, ABIGATE_E_NOT_INTERPRETER, -1,
                              "%s: exports no Py_Initialize, not a CPython interpreter", path);

@@ -563,7 +563,15 @@ START_TEST(test_symbols_lookup)
 {
     fill_symbols(&exports, "Py_c,Py_a,_Py_b,Py_d");
     ck_assert_int_eq(abigate_symbols_contains(&exports, "_Py_b"), 1); /* linear */
-    abigate_symbols_sort(&exports);
+    abigate_symbols_index(&exports); /* hashed, order kept */
+    ck_assert_uint_eq(exports.indexed, 1);
+    ck_assert_uint_eq(exports.sorted, 0);
+    ck_assert_str_eq(abigate_symbols_name(&exports, 0), "Py_c");
+    ck_assert_str_eq(abigate_symbols_name(&exports, 3), "Py_d");
+    for (unsigned i = 0; i < exports.count; i++)
+        ck_assert_int_eq(abigate_symbols_contains(&exports, abigate_symbols_name(&exports, i)), 1);
+    ck_assert_int_eq(abigate_symbols_contains(&exports, "Py_e"), 0);
+    abigate_symbols_sort(&exports); /* reordered, so indexed again */
     ck_assert_str_eq(abigate_symbols_name(&exports, 0), "Py_a");
     ck_assert_str_eq(abigate_symbols_name(&exports, 3), "_Py_b");
     for (unsigned i = 0; i < exports.count; i++)

@@ -222,29 +222,43 @@ START_TEST(test_record_costs_one_read)
 }
 END_TEST
 
-/* Reading by path and by fd gives the same as from memory. */
+/* Reading by path and by fd gives the same as from memory, for a file read
+ * whole by the first read (no fstat), one exactly that size, and larger
+ * ones whose section table lies past it. */
+static const size_t fd_sizes[] = {0, 16383, 16384, 16385, 40000};
+
 START_TEST(test_path_and_fd)
 {
     struct elfimage_spec s = variant(1);
     struct elfimage_layout l;
     unsigned char desc[40], *buf = malloc(CAP);
-    abigate_file_info a, b;
+    abigate_file_info a, b, m;
+    static abigate_symbols sa, sm;
     char path[] = "/tmp/abigate-check-XXXXXX";
     s.desc = desc;
     s.desclen = elfimage_sample_record(desc, 0);
-    s.note_in_phdr = 1;
-    s.dynamic = 1;
+    s.note_in_phdr = s.note_in_shdr = 1;
+    s.dynamic = s.dynsym_section = 1;
+    s.pad_to = fd_sizes[_i];
     ck_assert_uint_gt(elfimage_build(&s, buf, CAP, &l), 0);
+    ck_assert_uint_ge(l.size, fd_sizes[_i]);
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, buf, l.size), (ssize_t)l.size);
-    ck_assert_int_eq(abigate_read_path(path, ABIGATE_READ_LEGACY, &a, NULL, NULL), ABIGATE_OK);
+    ck_assert_int_eq(abigate_read_buffer(buf, l.size, path, ABIGATE_READ_LEGACY, &m, &sm, NULL),
+                     ABIGATE_OK);
+    ck_assert_int_eq(abigate_read_path(path, ABIGATE_READ_LEGACY, &a, &sa, NULL), ABIGATE_OK);
     ck_assert_int_eq(abigate_read_fd(fd, path, ABIGATE_READ_LEGACY, &b, NULL, NULL), ABIGATE_OK);
     close(fd);
     unlink(path);
-    ck_assert_int_eq(memcmp(&a, &b, sizeof a), 0);
+    ck_assert_int_eq(memcmp(&a, &m, sizeof a), 0);
+    ck_assert_int_eq(memcmp(&b, &m, sizeof b), 0);
+    ck_assert_uint_eq(a.file_size, l.size);
     expect_sample(&a);
     ck_assert_uint_eq(a.n_pysyms, 2);
+    ck_assert_uint_eq(sa.count, sm.count);
+    for (unsigned i = 0; i < sa.count; i++)
+        ck_assert_str_eq(abigate_symbols_name(&sa, i), abigate_symbols_name(&sm, i));
     free(buf);
 }
 END_TEST
@@ -261,7 +275,7 @@ Suite *make_reader_suite(void)
     tcase_add_test(tc, test_unsupported_major);
     tcase_add_test(tc, test_duplicate_identical);
     tcase_add_test(tc, test_record_costs_one_read);
-    tcase_add_test(tc, test_path_and_fd);
+    tcase_add_loop_test(tc, test_path_and_fd, 0, (int)(sizeof fd_sizes / sizeof fd_sizes[0]));
     suite_add_tcase(s, tc);
     return s;
 }
