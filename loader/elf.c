@@ -969,7 +969,7 @@ ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigat
     if (!valid_args(info, flags))
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     abigate__ok(err);
-    abigate_io io = {read_fd_cb, &fd, 0};
+    abigate_io io = {read_fd_cb, &fd, 0}; /* the size lives in s.size */
     s.io = &io;
     s.err = err;
     /* The first read asks for SMALL_FILE bytes before the size is known.  A
@@ -980,7 +980,7 @@ ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigat
     long n = read_fd_cb(&fd, s.head, SMALL_FILE, 0);
     int read_errno = errno, rc = ABIGATE_OK;
     if (n >= 0 && (size_t)n < SMALL_FILE) {
-        s.size = io.size = (uint64_t)n;
+        s.size = (uint64_t)n;
         s.head_len = (size_t)n;
         if ((rc = parse_src(&s, name, flags, info, syms)) == ABIGATE_OK)
             return rc;
@@ -996,9 +996,9 @@ ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigat
         return abigate__fail(err, ABIGATE_E_IO, 0, "read error at offset 0: %s",
                              strerror(read_errno));
     if (rc && (uint64_t)st.st_size == (uint64_t)n)
-        return rc; /* the short read was the whole file: its verdict stands */
+        return rc; /* the short read was the whole file: its error stands */
     abigate__ok(err);
-    s.size = io.size = (uint64_t)st.st_size;
+    s.size = (uint64_t)st.st_size;
     if (rc || s.size < (uint64_t)n) {
         /* The file changed size since the first read: read it again. */
         if ((rc = fill_head(&s)))
