@@ -7,11 +7,15 @@
    on 3.11 and 3.13t.  Each round is a fresh interpreter that times only
    the 200 imports (time.perf_counter around them).
 2. Interpreter start-up (`python -c pass`) with abigate.pth installed and
-   the variable unset, against the same interpreter without the gate,
-   alternated, wall time of the whole process.
+   the variable unset, against the same user site without abigate.pth (the
+   abigate package still installed there, so that the only difference is
+   the .pth), alternated, wall time of the whole process.
 
-Reports medians and the on/off ratios (targets: imports <= 1.10,
-start-up <= 1.02).  With --patched (make bench-patched): the same 200
+Every process runs on one CPU (the last one this process may use), so
+that the two sides of a round do not differ by a migration.  Reports
+medians and the on/off ratio: the median of the per-round ratios (each
+round runs both sides back to back), with the ratio of the medians
+beside it (targets: imports <= 1.10, start-up <= 1.02).  With --patched (make bench-patched): the same 200
 imports on the interpreters patches/build-python builds, the built-in gate
 in its default mode (strict) against PYTHONABIGATE=off (target <= 1.03),
 and bench/bench_dlopen.c's floor: what loading through the descriptor
@@ -50,6 +54,19 @@ class Quiet(testlib.Tap):
         if not cond:
             sys.exit("bench_gate: %s\n%s" % (desc, diag or ""))
         return cond
+
+
+def pin_to_one_cpu():
+    """Run this process and its children on the last CPU it may use."""
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[-1]})
+    return cpus[-1]
+
+
+def ratio(on, off):
+    """(median of the per-round on/off ratios, ratio of the medians)."""
+    return (statistics.median(a / b for a, b in zip(on, off)),
+            statistics.median(on) / statistics.median(off))
 
 
 def build_modules(interp, d):
@@ -92,8 +109,9 @@ def imports(interp, work, patched=None):
             out.append(float(p.stdout))
     m_on, m_off = statistics.median(t_on), statistics.median(t_off)
     print("%-14s import of %d extensions: %s %.2f ms, %s %.2f ms (%.1f / %.1f us per "
-          "module), ratio %.3f" % (label, N_MODULES, names[0], m_off * 1e3, names[1], m_on * 1e3,
-                                   m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6, m_on / m_off))
+          "module), ratio %.3f (ratio of the medians %.3f)"
+          % ((label, N_MODULES, names[0], m_off * 1e3, names[1], m_on * 1e3,
+              m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6) + ratio(t_on, t_off)))
     return mods, m_off / N_MODULES * 1e6
 
 
@@ -127,9 +145,10 @@ def descriptor_floor(label, python, mods, off_us):
 
 def startup(interp, work):
     with_pth = testlib.gate_env(tap, interp, os.path.join(work, "userbase-pth"))
-    without = testlib.with_mode(with_pth, None)
-    without["PYTHONUSERBASE"] = os.path.join(work, "userbase-empty")
-    os.makedirs(without["PYTHONUSERBASE"], exist_ok=True)
+    without = testlib.gate_env(tap, interp, os.path.join(work, "userbase-no-pth"))
+    site = testlib.run([interp.python, "-c", "import site, sys; "
+                        "sys.stdout.write(site.getusersitepackages())"], env=without).stdout
+    os.unlink(os.path.join(site, "abigate.pth"))
     a, b = [], []
     for r in range(ROUNDS):
         for e, out in (((with_pth, a), (without, b)) if r % 2 else ((without, b), (with_pth, a))):
@@ -138,12 +157,14 @@ def startup(interp, work):
                 subprocess.run([interp.python, "-c", "pass"], env=e, check=True)
             out.append((time.perf_counter() - t) / STARTUP_RUNS)
     m_a, m_b = statistics.median(a), statistics.median(b)
-    print("%-6s start-up (python -c pass): without the gate %.2f ms, abigate.pth installed and "
-          "unset %.2f ms, ratio %.3f" % (interp.id, m_b * 1e3, m_a * 1e3, m_a / m_b))
+    print("%-6s start-up (python -c pass): without abigate.pth %.2f ms, abigate.pth installed and "
+          "unset %.2f ms, ratio %.3f (ratio of the medians %.3f)"
+          % ((interp.id, m_b * 1e3, m_a * 1e3) + ratio(a, b)))
 
 
 tap = Quiet()
 rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
+print("bench_gate: %d rounds, every process on CPU %d" % (ROUNDS, pin_to_one_cpu()))
 if "--patched" in sys.argv[1:]:
     # make bench-patched: the gate built into CPython (patches/), target <= 1.03
     for rid in ("3.11", "3.13", "3.13t"):

@@ -378,6 +378,9 @@ enum abigate_mode {
 #define ABIGATE_POLICY_TRACE        0x1u /* callers print every decision */
 #define ABIGATE_POLICY_ADAPT_ABI3T  0x2u /* the caller can load an abi3t slots-only
                                           * module below 3.15 (import gate) */
+#define ABIGATE_POLICY_QUIET        0x4u /* the caller reads the message only of a
+                                          * refusal, a warning or an ADAPT: a plain
+                                          * ACCEPT gets an empty one (no formatting) */
 
 typedef struct abigate_policy {
     int mode;        /* enum abigate_mode */
@@ -426,7 +429,9 @@ typedef struct abigate_verdict {
     int reason;    /* enum abigate_reason: the rule that refused, or (warning) would have */
     int warning;   /* 1: a mismatch was found and the mode (warn) let it load */
     int evidence;  /* enum abigate_evidence */
-    char message[ABIGATE_VERDICT_MESSAGE_MAX]; /* names the evidence; never empty */
+    char message[ABIGATE_VERDICT_MESSAGE_MAX]; /* names the evidence; never empty
+                                               * but for a plain ACCEPT under
+                                               * ABIGATE_POLICY_QUIET */
 } abigate_verdict;
 
 /* The verdict for `file` (read with ABIGATE_READ_LEGACY for symbol

@@ -95,6 +95,8 @@ ABIGATE_API int abigate_policy_parse(const char *text, abigate_policy *out, abig
 
 /* ---------------------------------------------------------------- messages */
 
+/* The message being written.  A text with cap 0 is silent: nothing is
+ * formatted (ABIGATE_POLICY_QUIET's first pass); buf still holds the NUL. */
 struct text {
     char *buf;
     size_t cap, len;
@@ -123,6 +125,8 @@ static void put_s(struct text *t, const char *s)
 
 static void put_version(struct text *t, uint32_t hex)
 {
+    if (!t->cap)
+        return;
     char v[24];
     put_s(t, abigate_format_version(hex, v, sizeof v));
 }
@@ -130,6 +134,8 @@ static void put_version(struct text *t, uint32_t hex)
 /* "3.8" */
 static void put_xy(struct text *t, uint32_t hex)
 {
+    if (!t->cap)
+        return;
     char v[24];
     abigate_format_version(hex & 0xffff00f0u, v, sizeof v); /* "3.8.0" */
     *strrchr(v, '.') = '\0';
@@ -580,16 +586,14 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
 
 /* ---------------------------------------------------------------- the verdict */
 
-ABIGATE_API int abigate_decide(const abigate_file_info *f, const abigate_symbols *syms,
-                               const abigate_profile *p, const abigate_policy *pol,
-                               abigate_verdict *out)
+/* The verdict, its message written to `t` (silent when t->cap is 0). */
+static void judge(const abigate_file_info *f, const abigate_symbols *syms,
+                  const abigate_profile *p, const abigate_policy *pol, struct text *tp,
+                  abigate_verdict *out)
 {
-    if (!f || !p || !pol || !out || pol->mode < ABIGATE_MODE_OFF ||
-        pol->mode > ABIGATE_MODE_REQUIRE)
-        return ABIGATE_E_INVALID_ARG;
     abigate_verdict v;
-    memset(&v, 0, sizeof v);
-    struct text t = {v.message, sizeof v.message, 0};
+    v.kind = v.adapt = v.warning = v.evidence = 0;
+    struct text t = *tp;
     int reason = ABIGATE_R_NONE, adapt = ABIGATE_ADAPT_NONE;
 
     if (pol->mode == ABIGATE_MODE_OFF) {
@@ -636,6 +640,30 @@ done:
     } else {
         v.kind = ABIGATE_REFUSE;
     }
-    *out = v;
-    return v.kind;
+    out->kind = v.kind;
+    out->adapt = v.adapt;
+    out->reason = v.reason;
+    out->warning = v.warning;
+    out->evidence = v.evidence;
+}
+
+ABIGATE_API int abigate_decide(const abigate_file_info *f, const abigate_symbols *syms,
+                               const abigate_profile *p, const abigate_policy *pol,
+                               abigate_verdict *out)
+{
+    if (!f || !p || !pol || !out || pol->mode < ABIGATE_MODE_OFF ||
+        pol->mode > ABIGATE_MODE_REQUIRE)
+        return ABIGATE_E_INVALID_ARG;
+    out->message[0] = '\0';
+    if (pol->flags & ABIGATE_POLICY_QUIET) {
+        /* Decide without words; a plain ACCEPT is done, anything else is
+         * decided again with its message. */
+        struct text silent = {out->message, 0, 0};
+        judge(f, syms, p, pol, &silent, out);
+        if (out->kind == ABIGATE_ACCEPT && !out->warning)
+            return out->kind;
+    }
+    struct text t = {out->message, sizeof out->message, 0};
+    judge(f, syms, p, pol, &t, out);
+    return out->kind;
 }

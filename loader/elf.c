@@ -2,10 +2,12 @@
  *
  * Input is untrusted and is never executed or mapped: every byte comes
  * through src_read(), which checks the (offset, size) pair against the
- * input size in subtraction form before any I/O.  The first 4 KiB are read
- * once into `head`; for an extension built with <abigate/slot.h> the ELF
- * header, the program headers and the note all lie there, so reading the
- * record costs exactly one pread.
+ * input size in subtraction form before any I/O.  The first bytes are read
+ * once into `head` (a file up to 16 KiB whole, else its first 4 KiB, or
+ * 16 KiB from a descriptor, see abigate_read_fd); for an extension built
+ * with <abigate/slot.h> the ELF header, the program headers and the note
+ * all lie there, so reading the record costs exactly one pread.  Whatever
+ * lies in the head is used where it is, without a copy or an allocation.
  *
  * Order of work:
  *   1. ELF identification and header (class, encoding, version, sizes);
@@ -22,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +36,7 @@
 #define WINDOW_SIZE 16384u
 #define STRING_MAX 1024u /* longest symbol or library name examined */
 #define MAX_NEEDED_SEEN 256u
+#define PH_CACHE 32u /* program headers kept decoded (the passes read them in order) */
 
 #define PT_LOAD_ 1u
 #define PT_DYNAMIC_ 2u
@@ -60,18 +64,14 @@ struct src {
 
 /* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
  * when the range lies outside the input, so each caller names what it was
- * reading. */
-static int src_read(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
+ * reading.  src_read serves the head inline; src_read_io does the rest. */
+static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
 {
     if (abigate__out_of_bounds(off, len, s->size))
         return abigate__fail(s->err, bounds_code, (int64_t)off,
                              "%s: %zu bytes at offset %llu, file has %llu",
                              abigate_strerror(bounds_code), len, (unsigned long long)off,
                              (unsigned long long)s->size);
-    if (off < s->head_len && s->head_len - off >= len) {
-        memcpy(buf, s->head + off, len);
-        return ABIGATE_OK;
-    }
     unsigned char *p = buf;
     while (len > 0) {
         long r = s->io->read(s->io->ctx, p, len, off);
@@ -89,15 +89,33 @@ static int src_read(struct src *s, uint64_t off, void *buf, size_t len, int boun
     return ABIGATE_OK;
 }
 
+static inline int src_read(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
+{
+    if (off < s->head_len && s->head_len - off >= len) {
+        memcpy(buf, s->head + off, len);
+        return ABIGATE_OK;
+    }
+    return src_read_io(s, off, buf, len, bounds_code);
+}
+
 /* A cached window over one region [lo, hi) of the input: WINDOW_SIZE bytes
- * at a time, or the whole region once window_whole has read it. */
+ * at a time, or the whole region once window_whole has read it.  Both
+ * buffers are allocated only when a read goes past the head.  A zeroed
+ * window is empty; window_free releases it. */
 struct window {
     uint64_t lo, hi;       /* region the window may cover */
     uint64_t base;         /* file offset of buf[0] */
     size_t len;            /* valid bytes in buf */
     unsigned char *whole;  /* the whole region (window_whole), or NULL */
-    unsigned char buf[WINDOW_SIZE];
+    unsigned char *buf;    /* WINDOW_SIZE bytes, or NULL until needed */
 };
+
+static void window_free(struct window *w)
+{
+    free(w->whole);
+    free(w->buf);
+    w->whole = w->buf = NULL;
+}
 
 static void window_init(struct window *w, uint64_t lo, uint64_t hi)
 {
@@ -132,15 +150,12 @@ static int window_whole(struct src *s, struct window *w, int bounds_code)
 
 /* Point *out at `len` (<= WINDOW_SIZE) bytes at `off`, refilling the
  * window from `off` when they are not cached.  The caller has checked that
- * the bytes lie inside [lo, hi). */
-static int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
-                      int bounds_code, const unsigned char **out)
+ * the bytes lie inside [lo, hi).  window_get serves the head inline;
+ * window_fill does the rest. */
+static int window_fill(struct src *s, struct window *w, uint64_t off, size_t len,
+                       int bounds_code, const unsigned char **out)
 {
     if (off >= w->lo && off <= w->hi && w->hi - off >= len) {
-        if (off < s->head_len && s->head_len - off >= len) { /* already read: no copy */
-            *out = s->head + off;
-            return ABIGATE_OK;
-        }
         if (w->whole) {
             *out = w->whole + (off - w->lo);
             return ABIGATE_OK;
@@ -156,6 +171,8 @@ static int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
         return abigate__fail(s->err, bounds_code, (int64_t)off,
                              "%s: %zu bytes at offset %llu", abigate_strerror(bounds_code), len,
                              (unsigned long long)off);
+    if (!w->buf && !(w->buf = malloc(WINDOW_SIZE)))
+        return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
     int rc = src_read(s, off, w->buf, n, bounds_code);
     if (rc)
         return rc;
@@ -163,6 +180,17 @@ static int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
     w->len = n;
     *out = w->buf;
     return ABIGATE_OK;
+}
+
+static inline int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
+                             int bounds_code, const unsigned char **out)
+{
+    if (off >= w->lo && off <= w->hi && w->hi - off >= len && off < s->head_len &&
+        s->head_len - off >= len) { /* already read: no copy */
+        *out = s->head + off;
+        return ABIGATE_OK;
+    }
+    return window_fill(s, w, off, len, bounds_code, out);
 }
 
 /* Point *str at the NUL-terminated string at string-table offset `stroff`
@@ -194,19 +222,22 @@ static int window_string(struct src *s, struct window *w, uint64_t stroff, const
 
 /* ------------------------------------------------------------------ ELF header */
 
+struct phdr {
+    uint32_t type;
+    uint64_t offset, vaddr, filesz, align;
+};
+
 struct elf {
     struct src *src;
-    struct window *shwin; /* section header table cache, NULL until needed */
+    struct window shwin;  /* section header table cache */
+    int shwin_ready;      /* shwin covers the table */
+    unsigned ph_cached;   /* ph[0..ph_cached) are decoded */
+    struct phdr ph[PH_CACHE];
     int be, is64;
     int keep_exports; /* ABIGATE_READ_EXPORTS: keep defined Py symbols, not imports */
     unsigned type, machine;
     uint64_t phoff, shoff;
     unsigned phentsize, phnum, shentsize, shnum;
-};
-
-struct phdr {
-    uint32_t type;
-    uint64_t offset, vaddr, filesz, align;
 };
 
 struct shdr {
@@ -308,6 +339,10 @@ static int parse_ehdr(struct elf *e)
 
 static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
 {
+    if (i < e->ph_cached) {
+        *p = e->ph[i];
+        return ABIGATE_OK;
+    }
     unsigned char b[56];
     int rc = src_read(e->src, e->phoff + (uint64_t)i * e->phentsize, b, e->phentsize,
                       ABIGATE_E_PH_BOUNDS);
@@ -326,6 +361,8 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
         p->filesz = abigate__get32(b + 16, be);
         p->align = abigate__get32(b + 28, be);
     }
+    if (i == e->ph_cached && i < PH_CACHE)
+        e->ph[e->ph_cached++] = *p;
     return ABIGATE_OK;
 }
 
@@ -335,15 +372,12 @@ static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
 {
     struct src *s = e->src;
     uint64_t table = (uint64_t)e->shnum * e->shentsize; /* in bounds: parse_ehdr */
-    if (!e->shwin) {
-        e->shwin = malloc(sizeof *e->shwin);
-        if (!e->shwin)
-            return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
-        e->shwin->whole = NULL;
-        window_init(e->shwin, e->shoff, e->shoff + table);
+    if (!e->shwin_ready) {
+        window_init(&e->shwin, e->shoff, e->shoff + table);
+        e->shwin_ready = 1;
     }
     const unsigned char *b;
-    int rc = window_get(s, e->shwin, e->shoff + (uint64_t)i * e->shentsize, e->shentsize,
+    int rc = window_get(s, &e->shwin, e->shoff + (uint64_t)i * e->shentsize, e->shentsize,
                         ABIGATE_E_SH_BOUNDS, &b);
     if (rc)
         return rc;
@@ -551,7 +585,7 @@ static int map_addr(struct elf *e, uint64_t addr, uint64_t *off)
 static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
 {
     struct src *s = e->src;
-    memset(d, 0, sizeof *d);
+    memset(d, 0, offsetof(struct dyninfo, needed)); /* needed[] is filled in order */
     for (unsigned i = 0; i < e->phnum; i++) {
         struct phdr p;
         int rc = read_phdr(e, i, &p);
@@ -771,10 +805,8 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
     struct src *s = e->src;
     struct dyninfo d;
     int rc;
-    struct legacy *L = malloc(sizeof *L);
-    if (!L)
-        return abigate__fail(s->err, ABIGATE_E_NOMEM, -1, NULL);
-    L->win.whole = L->strwin.whole = NULL;
+    struct legacy legacy, *L = &legacy;
+    memset(L, 0, sizeof *L);
 
     if ((rc = read_dynamic(e, L, &d)))
         goto out;
@@ -839,9 +871,8 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
                           stroff, d.strsz, info, syms);
     }
 out:
-    free(L->win.whole);
-    free(L->strwin.whole);
-    free(L);
+    window_free(&L->win);
+    window_free(&L->strwin);
     return rc;
 }
 
@@ -913,9 +944,7 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         abigate_tag_parse(name, &out.tag);
     *info = out;
 out:
-    if (e.shwin)
-        free(e.shwin->whole);
-    free(e.shwin);
+    window_free(&e.shwin);
     return rc;
 }
 

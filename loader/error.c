@@ -54,9 +54,8 @@ void abigate__ok(abigate_error *err)
 
 int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen)
 {
-    size_t n = 0;
-    while (n < srclen && src[n] != '\0')
-        n++;
+    const char *nul = memchr(src, '\0', srclen);
+    size_t n = nul ? (size_t)(nul - src) : srclen;
     int clamped = n >= cap;
     if (clamped)
         n = cap - 1;

@@ -19,6 +19,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,58 +300,176 @@ fail:
 
 /* ---------------------------------------------------------------- decide(path, mode, flags) */
 
-static const char *evidence_name(int e)
+/* The module's state: the Verdict type and the names a verdict is made of,
+ * created once so that judging a file creates no string but its message. */
+typedef struct {
+    PyTypeObject *verdict_type;
+    PyObject *kinds[3];                    /* enum abigate_verdict_kind */
+    PyObject *reasons[ABIGATE__REASON_END_]; /* enum abigate_reason */
+    PyObject *evidence[3];                 /* enum abigate_evidence */
+    PyObject *adapts[2];                   /* enum abigate_adapt_kind */
+} gate_state;
+
+static PyStructSequence_Field verdict_fields[] = {
+    {"kind", "'accept', 'adapt' or 'refuse'"},
+    {"reason", "the rule: an ABIGATE_R_* name, or ABIGATE_E_* for a file that is not a "
+               "readable ELF object"},
+    {"message", "what the file was built for, what this interpreter is, and the rule"},
+    {"warning", "True when warn mode let a mismatch load"},
+    {"evidence", "'record', 'inferred' or 'none'"},
+    {"adapt", "'abi3t-backport' or ''"},
+    {"path", "the file judged"},
+    {NULL, NULL}
+};
+
+static PyStructSequence_Desc verdict_desc = {
+    "abigate.Verdict",
+    "The gate's judgement of one file (a tuple with named fields): kind, reason, message,\n"
+    "warning, evidence, adapt, path.",
+    verdict_fields, 7
+};
+
+/* A new reference to the cached name `i` of `table` (n entries), else a
+ * new string for `name`. */
+static PyObject *cached_name(PyObject *const *table, int n, int i, const char *name)
 {
-    return e == ABIGATE_EVIDENCE_RECORD ? "record" : e == ABIGATE_EVIDENCE_INFERRED ? "inferred"
-                                                                                     : "none";
+    if (i >= 0 && i < n && table[i]) {
+        Py_INCREF(table[i]);
+        return table[i];
+    }
+    return PyUnicode_FromString(name);
 }
 
-/* Judge `path` on this interpreter.  Never dlopens: the file is read with
- * bounded preads.  Unreadable files raise OSError; a file that is not ELF is
- * not an extension this interpreter could load either, so that is a refusal
- * the caller reports like any other (reason "ABIGATE_E_..."). */
-static PyObject *gate_decide(PyObject *self, PyObject *args)
+#define N_OF(a) ((int)(sizeof(a) / sizeof *(a)))
+
+static int state_init(gate_state *st)
 {
-    (void)self;
-    PyObject *path = NULL;
-    int mode;
-    unsigned flags;
-    if (!PyArg_ParseTuple(args, "O&iI:decide", path_arg, &path, &mode, &flags))
+    st->verdict_type = PyStructSequence_NewType(&verdict_desc);
+    if (!st->verdict_type)
+        return -1;
+    for (int i = 0; i < N_OF(st->kinds); i++)
+        if (!(st->kinds[i] = PyUnicode_InternFromString(abigate_verdict_name(i))))
+            return -1;
+    for (int i = 0; i < N_OF(st->reasons); i++)
+        if (!(st->reasons[i] = PyUnicode_InternFromString(abigate_reason_name(i))))
+            return -1;
+    static const char *const evidence[] = {"none", "record", "inferred"};
+    static const char *const adapts[] = {"", "abi3t-backport"};
+    for (int i = 0; i < N_OF(st->evidence); i++)
+        if (!(st->evidence[i] = PyUnicode_InternFromString(evidence[i])))
+            return -1;
+    for (int i = 0; i < N_OF(st->adapts); i++)
+        if (!(st->adapts[i] = PyUnicode_InternFromString(adapts[i])))
+            return -1;
+    return 0;
+}
+
+/* A Verdict for `path` (the object the caller passed); steals nothing. */
+static PyObject *new_verdict(gate_state *st, PyObject *path, int kind, PyObject *reason,
+                             const char *message, int warning, int evidence, int adapt)
+{
+    if (!reason)
+        return NULL;
+    PyObject *v = PyStructSequence_New(st->verdict_type);
+    PyObject *msg = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "backslashreplace");
+    if (!v || !msg) {
+        Py_XDECREF(v);
+        Py_XDECREF(msg);
+        Py_DECREF(reason);
+        return NULL;
+    }
+    Py_INCREF(path);
+    PyStructSequence_SetItem(v, 0, cached_name(st->kinds, N_OF(st->kinds), kind, "?"));
+    PyStructSequence_SetItem(v, 1, reason);
+    PyStructSequence_SetItem(v, 2, msg);
+    PyStructSequence_SetItem(v, 3, PyBool_FromLong(warning));
+    PyStructSequence_SetItem(v, 4, cached_name(st->evidence, N_OF(st->evidence), evidence, "?"));
+    PyStructSequence_SetItem(v, 5, cached_name(st->adapts, N_OF(st->adapts), adapt, "?"));
+    PyStructSequence_SetItem(v, 6, path);
+    for (int i = 0; i < 7; i++)
+        if (!PyStructSequence_GetItem(v, i)) { /* a name could not be made */
+            Py_DECREF(v);
+            return NULL;
+        }
+    return v;
+}
+
+/* The C string of a path argument: an ASCII str is used as it is (every
+ * file-system encoding encodes it the same), anything else goes through
+ * os.fsencode's converter.  *bytes holds what must be released. */
+static const char *path_chars(PyObject *path, PyObject **bytes)
+{
+    *bytes = NULL;
+#if PY_VERSION_HEX < 0x030c0000
+    if (PyUnicode_Check(path) && PyUnicode_READY(path) < 0)
+        return NULL;
+#endif
+    if (PyUnicode_Check(path) && PyUnicode_IS_ASCII(path)) {
+        const char *s = (const char *)PyUnicode_DATA(path);
+        if (strlen(s) == (size_t)PyUnicode_GET_LENGTH(path))
+            return s;
+    }
+    if (!PyUnicode_FSConverter(path, bytes))
+        return NULL;
+    return PyBytes_AS_STRING(*bytes);
+}
+
+/* Judge `path` on this interpreter: a Verdict.  Never dlopens: the file is
+ * read with bounded preads.  Unreadable files raise OSError; a file that is
+ * not ELF is not an extension this interpreter could load either, so that
+ * is a refusal the caller reports like any other (reason "ABIGATE_E_..."). */
+static PyObject *gate_decide(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    gate_state *st = PyModule_GetState(self);
+    if (nargs != 3)
+        return PyErr_Format(PyExc_TypeError, "decide() takes 3 arguments (%zd given)", nargs);
+    long mode = PyLong_AsLong(args[1]);
+    unsigned long flags = PyLong_AsUnsignedLong(args[2]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (mode < INT_MIN || mode > INT_MAX || flags > UINT_MAX)
+        return PyErr_Format(PyExc_ValueError, "abigate: invalid mode");
+    PyObject *bytes;
+    const char *cpath = path_chars(args[0], &bytes);
+    if (!cpath)
         return NULL;
     const abigate_profile *p = gate_profile();
     abigate_symbols *syms = scratch_symbols();
     if (!p || !syms) {
-        Py_DECREF(path);
+        Py_XDECREF(bytes);
         return syms ? NULL : PyErr_NoMemory();
     }
-    abigate_policy policy = {mode, flags};
+    abigate_policy policy = {(int)mode, (unsigned)flags};
     abigate_file_info info;
     abigate_verdict v;
     abigate_error err;
     int rc, kind = -1;
     Py_BEGIN_ALLOW_THREADS
-    rc = abigate_read_path(PyBytes_AS_STRING(path), ABIGATE_READ_LEGACY, &info, syms, &err);
+    rc = abigate_read_path(cpath, ABIGATE_READ_LEGACY, &info, syms, &err);
     if (rc == 0)
         kind = abigate_decide(&info, syms, p, &policy, &v);
     Py_END_ALLOW_THREADS
     if (rc) {
         PyObject *res = NULL;
         if (rc == ABIGATE_E_OPEN || rc == ABIGATE_E_IS_DIRECTORY || rc == ABIGATE_E_NOT_REGULAR)
-            os_error(&err, PyBytes_AS_STRING(path));
+            os_error(&err, cpath);
         else /* not an ELF file, or a damaged one: nothing to load */
-            res = Py_BuildValue("(sssiss)", mode == ABIGATE_MODE_OFF ? "accept" : "refuse",
-                                abigate_code_name(rc), err.message, 0, "none", "");
-        Py_DECREF(path);
+            res = new_verdict(st, args[0], mode == ABIGATE_MODE_OFF ? ABIGATE_ACCEPT : ABIGATE_REFUSE,
+                              PyUnicode_FromString(abigate_code_name(rc)), err.message, 0,
+                              ABIGATE_EVIDENCE_NONE, ABIGATE_ADAPT_NONE);
+        Py_XDECREF(bytes);
         return res;
     }
-    Py_DECREF(path);
+    Py_XDECREF(bytes);
     if (kind < 0) {
         PyErr_SetString(PyExc_ValueError, "abigate: invalid mode");
         return NULL;
     }
-    return Py_BuildValue("(sssiss)", abigate_verdict_name(v.kind), abigate_reason_name(v.reason),
-                         v.message, v.warning, evidence_name(v.evidence),
-                         v.adapt == ABIGATE_ADAPT_ABI3T_BACKPORT ? "abi3t-backport" : "");
+    return new_verdict(st, args[0], v.kind,
+                       cached_name(st->reasons, N_OF(st->reasons), v.reason,
+                                   abigate_reason_name(v.reason)),
+                       v.message, v.warning, v.evidence,
+                       v.adapt);
 }
 
 /* parse_mode(text) -> (mode, flags); ValueError with libabigate's message. */
@@ -402,8 +521,8 @@ static PyMethodDef gate_methods[] = {
      "profile() -> dict: what abigate knows about this interpreter."},
     {"inspect", gate_inspect, METH_VARARGS,
      "inspect(path) -> dict: the file's abigate record and evidence (no code is run)."},
-    {"decide", gate_decide, METH_VARARGS,
-     "decide(path, mode, flags) -> (kind, reason, message, warning, evidence, adapt)."},
+    {"decide", (PyCFunction)(void (*)(void))gate_decide, METH_FASTCALL,
+     "decide(path, mode, flags) -> Verdict: judge the file at path (no code is run)."},
     {"gil_not_used", gate_gil_not_used, METH_O,
      "gil_not_used(module) -> True/False: its Py_mod_gil declaration; None: unknown."},
     {"parse_mode", gate_parse_mode, METH_VARARGS,
@@ -418,6 +537,36 @@ static PyMethodDef gate_methods[] = {
 #else
 #define GATE_FREE_THREADED 0
 #endif
+
+static int gate_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    gate_state *st = PyModule_GetState(m);
+    if (st)
+        Py_VISIT(st->verdict_type);
+    return 0;
+}
+
+static int gate_clear(PyObject *m)
+{
+    gate_state *st = PyModule_GetState(m);
+    if (!st) /* before 3.9, called before the state exists if creation failed */
+        return 0;
+    Py_CLEAR(st->verdict_type);
+    for (int i = 0; i < N_OF(st->kinds); i++)
+        Py_CLEAR(st->kinds[i]);
+    for (int i = 0; i < N_OF(st->reasons); i++)
+        Py_CLEAR(st->reasons[i]);
+    for (int i = 0; i < N_OF(st->evidence); i++)
+        Py_CLEAR(st->evidence[i]);
+    for (int i = 0; i < N_OF(st->adapts); i++)
+        Py_CLEAR(st->adapts[i]);
+    return 0;
+}
+
+static void gate_free(void *m)
+{
+    gate_clear(m);
+}
 
 static int gate_exec(PyObject *m)
 {
@@ -434,9 +583,18 @@ static int gate_exec(PyObject *m)
         PyModule_AddIntConstant(m, "MODE_REQUIRE", ABIGATE_MODE_REQUIRE) ||
         PyModule_AddIntConstant(m, "POLICY_TRACE", ABIGATE_POLICY_TRACE) ||
         PyModule_AddIntConstant(m, "POLICY_ADAPT_ABI3T", ABIGATE_POLICY_ADAPT_ABI3T) ||
+        PyModule_AddIntConstant(m, "POLICY_QUIET", ABIGATE_POLICY_QUIET) ||
         PyModule_AddIntConstant(m, "FREE_THREADED", GATE_FREE_THREADED) ||
         PyModule_AddStringConstant(m, "__version__", ABIGATE_VERSION_STRING))
         return -1;
+    gate_state *st = PyModule_GetState(m);
+    if (state_init(st) < 0)
+        return -1;
+    Py_INCREF(st->verdict_type);
+    if (PyModule_AddObject(m, "Verdict", (PyObject *)st->verdict_type) < 0) {
+        Py_DECREF(st->verdict_type);
+        return -1;
+    }
     return 0;
 }
 
@@ -454,7 +612,7 @@ static PyModuleDef_Slot gate_slots[] = {
 static PyModuleDef gate_module = {
     PyModuleDef_HEAD_INIT, "_abigate",
     "abigate's import gate (C half): judge extension files before they are loaded.",
-    0, gate_methods, gate_slots, NULL, NULL, NULL
+    sizeof(gate_state), gate_methods, gate_slots, gate_traverse, gate_clear, gate_free
 };
 
 PyMODINIT_FUNC PyInit__abigate(void); /* for -Wmissing-prototypes */

@@ -211,6 +211,35 @@ p = testlib.run([py313.python, "-m", "abigate", "check", BAD], env=e313)
 tap.ok(p.returncode == 1 and "refuse" in p.stdout and "ABIGATE_R_FREETHREADED_ON_GIL" in p.stdout,
        "python -m abigate check: exit 1 and the refusal", p.stdout + p.stderr)
 
+# ---------------------------------------------------------------- the specs the finder makes
+# A plainly accepted file keeps CPython's own loader (so python -v still
+# says it loaded it); a refused one gets the gate's.  Both carry the
+# Verdict; without trace an ACCEPT's message is left empty (POLICY_QUIET),
+# while abigate.check always words it.
+SPEC = r"""
+import importlib.util, json, abigate
+spec = importlib.util.find_spec("demo")
+v = spec.loader_state
+print(json.dumps([type(spec.loader).__name__, type(v).__name__, v.kind, v.message != "",
+                  abigate.check(spec.origin).message != ""]))
+"""
+for d, mode, want in ((good_dir, "strict", ["ExtensionFileLoader", "Verdict", "accept", False, True]),
+                      (good_dir, "strict,trace", ["ExtensionFileLoader", "Verdict", "accept", True, True]),
+                      (bad_dir, "strict", ["GateLoader", "Verdict", "refuse", True, True])):
+    p = testlib.run([py313.python, "-c", SPEC], cwd=d, env=testlib.with_mode(e313, mode))
+    try:
+        out = json.loads(p.stdout.splitlines()[-1])
+    except (ValueError, IndexError):
+        out = None
+    tap.eq(out, want, "%s demo.so, %s: the finder's spec has %s and verdict %s, its message %s"
+           % ("the right" if d == good_dir else "the wrong", mode, want[0], want[2],
+              "worded" if want[3] else "empty"))
+p = testlib.run([py313.python, "-v", "-c", "import demo"], cwd=good_dir,
+                env=testlib.with_mode(e313, "strict"))
+tap.ok(p.returncode == 0 and "extension module 'demo' loaded from" in p.stderr,
+       "strict, python -v: CPython's loader reports the accepted extension as without the gate",
+       p.stderr[-2000:])
+
 # ---------------------------------------------------------------- numpy, unset / off / strict
 py311 = by_id["3.11"]
 e311 = testlib.gate_env(tap, py311, os.path.join(work, "userbase-3.11"))

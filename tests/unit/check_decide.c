@@ -353,6 +353,35 @@ START_TEST(test_rule)
 }
 END_TEST
 
+/* ABIGATE_POLICY_QUIET changes no decision: every row gives the same kind,
+ * reason, warning, adapt and evidence; a plain ACCEPT gets an empty message
+ * and everything else the same message as without the flag. */
+START_TEST(test_quiet)
+{
+    const struct row *r = &rows[_i];
+    abigate_file_info fi;
+    abigate_profile p;
+    abigate_policy loud = {r->mode, r->policy_flags};
+    abigate_policy quiet = {r->mode, r->policy_flags | ABIGATE_POLICY_QUIET};
+    abigate_verdict a, b;
+    build_inputs(r, &fi, &p);
+    const abigate_symbols *syms = r->imports ? &file_syms : NULL;
+    memset(&b, 'x', sizeof b); /* what quiet leaves is NUL-terminated */
+    int ka = abigate_decide(&fi, syms, &p, &loud, &a);
+    int kb = abigate_decide(&fi, syms, &p, &quiet, &b);
+    ck_assert_msg(ka == kb && a.kind == b.kind && a.reason == b.reason &&
+                      a.warning == b.warning && a.adapt == b.adapt && a.evidence == b.evidence,
+                  "%s: quiet gives %s/%s, loud %s/%s", r->name, abigate_verdict_name(b.kind),
+                  abigate_reason_name(b.reason), abigate_verdict_name(a.kind),
+                  abigate_reason_name(a.reason));
+    if (a.kind == ABIGATE_ACCEPT && !a.warning)
+        ck_assert_msg(b.message[0] == '\0', "%s: quiet ACCEPT has a message: %s", r->name,
+                      b.message);
+    else
+        ck_assert_str_eq(b.message, a.message);
+}
+END_TEST
+
 /* Every reason in the table is exercised by some row. */
 START_TEST(test_every_reason_covered)
 {
@@ -587,6 +616,7 @@ Suite *make_decide_suite(void)
     Suite *s = suite_create("decide");
     TCase *tc = tcase_create("rules");
     tcase_add_loop_test(tc, test_rule, 0, (int)(sizeof rows / sizeof rows[0]));
+    tcase_add_loop_test(tc, test_quiet, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(tc, test_every_reason_covered);
     tcase_add_loop_test(tc, test_modes, 0, (int)(sizeof mode_cases / sizeof mode_cases[0]) * 4);
     tcase_add_test(tc, test_abiinfo_major);

@@ -50,37 +50,32 @@ class ABIWarning(RuntimeWarning):
     ``-W error::abigate.ABIWarning``."""
 
 
-class Verdict(tuple):
-    """The gate's judgement of one file: kind ('accept', 'adapt', 'refuse'),
-    reason (an ABIGATE_R_* name, or ABIGATE_E_* for a file that is not a
-    readable ELF object), message, warning (True when warn mode let a
-    mismatch load), evidence ('record', 'inferred', 'none'), adapt
-    ('abi3t-backport' or ''), path."""
-    __slots__ = ()
-    kind = property(lambda self: self[0])
-    reason = property(lambda self: self[1])
-    message = property(lambda self: self[2])
-    warning = property(lambda self: bool(self[3]))
-    evidence = property(lambda self: self[4])
-    adapt = property(lambda self: self[5])
-    path = property(lambda self: self[6])
-
-    def __repr__(self):
-        return "Verdict(kind=%r, reason=%r, path=%r, message=%r)" % (
-            self[0], self[1], self[6], self[2])
-
-    def _noted(self, note):
-        return Verdict(self[:2] + (self[2] + note,) + self[3:])
+# The gate's judgement of one file, a tuple with named fields (a struct
+# sequence, made by _abigate.decide): kind ('accept', 'adapt', 'refuse'),
+# reason (an ABIGATE_R_* name, or ABIGATE_E_* for a file that is not a
+# readable ELF object), message, warning (True when warn mode let a mismatch
+# load), evidence ('record', 'inferred', 'none'), adapt ('abi3t-backport' or
+# ''), path.
+Verdict = _abigate.Verdict
 
 
+def _noted(v, note):
+    """`v` with `note` added to its message."""
+    return Verdict(v[:2] + (v[2] + note,) + v[3:])
+
+
+_MODE_OFF = _abigate.MODE_OFF
 _MODES = {_abigate.MODE_OFF: "off", _abigate.MODE_WARN: "warn",
           _abigate.MODE_STRICT: "strict", _abigate.MODE_REQUIRE: "require"}
 _TRACE = _abigate.POLICY_TRACE
+_QUIET = _abigate.POLICY_QUIET
 _FREE_THREADED = bool(_abigate.FREE_THREADED)
 _ADAPT = _abigate.POLICY_ADAPT_ABI3T
 
-# The active policy: (mode, flags); MODE_OFF when the gate is not installed.
-_policy = (_abigate.MODE_OFF, 0)
+# The active policy: (mode, flags, the flags the finder judges with: without
+# trace, POLICY_QUIET, as a plain ACCEPT's message is never shown);
+# MODE_OFF when the gate is not installed.
+_policy = (_abigate.MODE_OFF, 0, 0)
 _activated = False            # _activate() ran (abigate.pth)
 _saved_hook = None            # the FileFinder path hook the gate replaced
 _trace_lock = _thread.allocate_lock()
@@ -110,8 +105,7 @@ def _parse(mode):
 
 
 def _judge(path, policy):
-    m, f = policy
-    return Verdict(_abigate.decide(path, m, f) + (path,))
+    return _abigate.decide(path, policy[0], policy[1])
 
 
 def _trace(action, name, v):
@@ -139,11 +133,12 @@ class GateLoader(_ExtensionFileLoader):
     """ExtensionFileLoader that acts on the verdict the finder stored in
     ``spec.loader_state`` (or judges the file itself when the spec was made
     elsewhere): raises the refusal, warns, or adapts, before CPython
-    dlopen()s anything."""
+    dlopen()s anything.  The finder gives it only to the specs that need it
+    (see GateFinder); an accepted file keeps CPython's own loader."""
 
     def _verdict(self, spec):
         v = spec.loader_state
-        if not isinstance(v, Verdict) or v.path != spec.origin:
+        if type(v) is not Verdict or v.path != spec.origin:
             v = _judge(spec.origin, _policy)
             spec.loader_state = v
             if _policy[1] & _TRACE:
@@ -162,19 +157,19 @@ class GateLoader(_ExtensionFileLoader):
             module = _abigate.backport_create(spec, v.path, _sys.getdlopenflags())
         else:
             module = _imp.create_dynamic(spec)
-        if _policy[1] & _TRACE and _FREE_THREADED and _sys._is_gil_enabled() and \
+        if _FREE_THREADED and _policy[1] & _TRACE and _sys._is_gil_enabled() and \
                 _abigate.gil_not_used(module) is not True:
             _trace("gil", spec.name, Verdict((
                 "accept", "ABIGATE_R_NONE",
                 "compatible, but it does not declare Py_mod_gil = Py_MOD_GIL_NOT_USED, "
-                "so CPython has re-enabled the GIL", 0, v.evidence, v.adapt, v.path)))
+                "so CPython has re-enabled the GIL", False, v.evidence, v.adapt, v.path)))
         return module
 
     def get_code(self, fullname):
         """None, as for every extension, but a refused file says why
         (python -m pkg.ext asks for code before anything is loaded)."""
         spec = _external.spec_from_file_location(fullname, self.path, loader=self)
-        v = self._verdict(spec) if _policy[0] != _abigate.MODE_OFF else None
+        v = self._verdict(spec) if _policy[0] != _MODE_OFF else None
         if v is not None and v.kind == "refuse":
             raise _refusal(fullname, v)
         return None
@@ -193,19 +188,27 @@ class GateLoader(_ExtensionFileLoader):
 class GateFinder(_FileFinder):
     """FileFinder that judges every extension module it finds, and picks
     among sibling builds (m.cpython-313t-....so, m.abi3.so, m.so) the first,
-    in this interpreter's suffix order, that is not refused."""
+    in this interpreter's suffix order, that is not refused.
+
+    Its specs for extensions carry the verdict in ``loader_state``.  A
+    plainly accepted file keeps CPython's ExtensionFileLoader, so that
+    loading it costs nothing more; a spec that must be refused, warned
+    about, adapted or traced gets a GateLoader."""
 
     def find_spec(self, fullname, target=None):
         spec = _FileFinder.find_spec(self, fullname, target)
         policy = _policy
-        if spec is None or type(spec.loader) is not GateLoader or policy[0] == _abigate.MODE_OFF:
+        if spec is None or type(spec.loader) is not _ExtensionFileLoader or \
+                policy[0] == _MODE_OFF:
             return spec
-        v = _judge(spec.origin, policy)
+        v = _abigate.decide(spec.origin, policy[0], policy[2])
         spec.loader_state = v
         trace = policy[1] & _TRACE
         if v.kind != "refuse" or spec.submodule_search_locations is not None:
             if trace:
                 _trace("warn" if v.warning else v.kind, fullname, v)
+            if v.kind != "accept" or v.warning or (trace and _FREE_THREADED):
+                spec.loader = GateLoader(fullname, spec.origin)
             return spec
         # Sibling selection: the candidates after the one the finder chose.
         tail = fullname.rpartition(".")[2]
@@ -227,9 +230,8 @@ class GateFinder(_FileFinder):
                 _trace("skip" if chosen or r.path.endswith(_extra_suffixes) else "refuse",
                        fullname, r)
             if chosen:
-                _trace(chosen.kind, fullname, chosen._noted(
-                    " (sibling chosen over %s)" % ", ".join(
-                        _os.path.basename(r.path) for r in refused)))
+                _trace(chosen.kind, fullname, _noted(chosen, " (sibling chosen over %s)" % ", ".join(
+                    _os.path.basename(r.path) for r in refused)))
         if chosen is not None:
             new = _external.spec_from_file_location(fullname, chosen.path,
                                                     loader=GateLoader(fullname, chosen.path))
@@ -243,22 +245,26 @@ class GateFinder(_FileFinder):
             plain = self._without_extra().find_spec(fullname, target)
             if plain is not None:
                 return plain
+        spec.loader = GateLoader(fullname, spec.origin)
         spec.loader_state = v
         spec._abigate_others = refused[1:]
         return spec
 
     def _without_extra(self):
+        """A plain FileFinder over this directory with the native suffixes;
+        the extensions it finds are judged by GateLoader itself."""
         finder = self.__dict__.get("_abigate_plain")
         if finder is None:
-            finder = self._abigate_plain = _FileFinder(self.path, *_loaders(_native_suffixes))
+            finder = self._abigate_plain = _FileFinder(
+                self.path, *_loaders(_native_suffixes, GateLoader))
         return finder
 
 
-def _loaders(ext_suffixes):
+def _loaders(ext_suffixes, ext_loader=_ExtensionFileLoader):
     loaders = []
     for loader, suffixes in _external._get_supported_file_loaders():
         if loader is _ExtensionFileLoader:
-            loader, suffixes = GateLoader, list(ext_suffixes)
+            loader, suffixes = ext_loader, list(ext_suffixes)
         loaders.append((loader, suffixes))
     return loaders
 
@@ -292,7 +298,7 @@ def install(mode="strict"):
     # Profiling this process fails now, not at the first import, if it can.
     _suffixes, _extra_suffixes = _gate_suffixes()
     with _trace_lock:
-        _policy = (m, f)
+        _policy = (m, f, f if f & _TRACE else f | _QUIET)
         if _saved_hook is None:
             for i, hook in enumerate(_sys.path_hooks):
                 if _is_filefinder_hook(hook):
@@ -308,7 +314,7 @@ def uninstall():
     """Switch the gate off and restore CPython's own path hook."""
     global _policy, _saved_hook
     with _trace_lock:
-        _policy = (_abigate.MODE_OFF, 0)
+        _policy = (_abigate.MODE_OFF, 0, 0)
         if _saved_hook is not None:
             for i, hook in enumerate(_sys.path_hooks):
                 if _is_filefinder_hook(hook) and hook is not _saved_hook:
@@ -320,7 +326,7 @@ def uninstall():
 
 def mode():
     """The active mode as text, e.g. 'strict,trace'; 'off' when the gate is off."""
-    m, f = _policy
+    m, f = _policy[:2]
     return _MODES[m] + (",trace" if f & _TRACE else "")
 
 
