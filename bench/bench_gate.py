@@ -5,7 +5,10 @@
    abigate record), gate on (PYTHONABIGATE=strict) against gate off
    (variable unset, gate installed), alternated round by round in one run,
    on 3.11 and 3.13t.  Each round is a fresh interpreter that times only
-   the 200 imports (time.perf_counter around them).
+   the 200 imports (time.perf_counter around them).  A third side of each
+   round measures the floor: no gate, but a finder that opens each
+   extension, reads its first 16 KiB and closes it (in Python), which is
+   the I/O the gate cannot do without.
 2. Interpreter start-up (`python -c pass`) with abigate.pth installed and
    the variable unset, against the same user site without abigate.pth (the
    abigate package still installed there, so that the only difference is
@@ -15,8 +18,9 @@ Every process runs on one CPU (the last one this process may use), so
 that the two sides of a round do not differ by a migration.  Reports
 medians and the on/off ratio: the median of the per-round ratios (each
 round runs both sides back to back), with the ratio of the medians
-beside it (targets: imports <= 1.10, start-up <= 1.02).  With --patched (make bench-patched): the same 200
-imports on the interpreters patches/build-python builds, the built-in gate
+beside it (targets: imports <= 1.10, start-up <= 1.02).  With --patched
+(make bench-patched): the same 200 imports on the interpreters
+patches/build-python builds, the built-in gate
 in its default mode (strict) against PYTHONABIGATE=off (target <= 1.03),
 and bench/bench_dlopen.c's floor: what loading through the descriptor
 costs by itself.  Speed is measured here, never asserted by a test.
@@ -38,6 +42,29 @@ STARTUP_RUNS = 20  # python -c pass per round and side
 
 IMPORTS = r"""
 import sys, time
+if sys.argv[2:] == ["floor"]:
+    # The floor: a FileFinder that, for each extension it finds, only opens
+    # the file, reads its first 16 KiB and closes it, as the gate does before
+    # it parses and judges anything.
+    import os
+    from importlib.machinery import ExtensionFileLoader, FileFinder
+    from importlib._bootstrap_external import _get_supported_file_loaders
+
+    class FloorFinder(FileFinder):
+        def find_spec(self, fullname, target=None):
+            spec = FileFinder.find_spec(self, fullname, target)
+            if spec is not None and type(spec.loader) is ExtensionFileLoader:
+                fd = os.open(spec.origin, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+                try:
+                    os.pread(fd, 16384, 0)
+                finally:
+                    os.close(fd)
+            return spec
+
+    sys.path_hooks[:] = [FloorFinder.path_hook(*_get_supported_file_loaders())
+                         if getattr(h, "__name__", "") == "path_hook_for_FileFinder" else h
+                         for h in sys.path_hooks]
+    sys.path_importer_cache.clear()
 n = int(sys.argv[1])
 names = ["tiny%d" % i for i in range(n)]
 t = time.perf_counter()
@@ -85,33 +112,44 @@ def build_modules(interp, d):
 
 
 def imports(interp, work, patched=None):
-    """The 200 imports, alternated between two environments: the import
-    gate installed with PYTHONABIGATE=strict against unset; or, with
-    `patched` (an interpreter built by patches/build-python for `interp`'s
-    version), its built-in gate in the default mode against
-    PYTHONABIGATE=off."""
+    """The 200 imports, alternated between environments: the import gate
+    installed with PYTHONABIGATE=strict against unset, and the floor (gate
+    unset, a finder that only opens, reads and closes each extension; see
+    IMPORTS); or, with `patched` (an interpreter built by
+    patches/build-python for `interp`'s version), its built-in gate in the
+    default mode against PYTHONABIGATE=off."""
     mods = build_modules(interp, work)
     if patched:
         python, label = patched, "patched " + interp.id
         on, off = testlib.plain_env(), testlib.with_mode(testlib.plain_env(), "off")
         names = ("built-in gate off", "on (strict)")
+        sides = [(off, []), (on, [])]
     else:
         python, label = interp.python, interp.id
         gate = testlib.gate_env(tap, interp, os.path.join(work, "userbase"))
         on, off = testlib.with_mode(gate, "strict"), testlib.with_mode(gate, None)
         names = ("gate off", "strict")
-    t_on, t_off = [], []
+        sides = [(off, []), (on, []), (off, ["floor"])]
+    times = [[] for _ in sides]
     for r in range(ROUNDS):
-        for e, out in (((on, t_on), (off, t_off)) if r % 2 else ((off, t_off), (on, t_on))):
-            p = testlib.run([python, "-c", IMPORTS, str(N_MODULES)], cwd=mods, env=e)
+        for k in (range(len(sides)) if r % 2 else reversed(range(len(sides)))):
+            e, extra = sides[k]
+            p = testlib.run([python, "-c", IMPORTS, str(N_MODULES)] + extra, cwd=mods, env=e)
             if p.returncode:
                 sys.exit("bench_gate: %s failed: %s" % (label, p.stderr))
-            out.append(float(p.stdout))
+            times[k].append(float(p.stdout))
+    t_off, t_on = times[0], times[1]
     m_on, m_off = statistics.median(t_on), statistics.median(t_off)
     print("%-14s import of %d extensions: %s %.2f ms, %s %.2f ms (%.1f / %.1f us per "
           "module), ratio %.3f (ratio of the medians %.3f)"
           % ((label, N_MODULES, names[0], m_off * 1e3, names[1], m_on * 1e3,
               m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6) + ratio(t_on, t_off)))
+    if len(times) > 2:
+        m_floor = statistics.median(times[2])
+        print("%-14s the floor, a finder that only opens, reads 16 KiB and closes each extension: "
+              "%.2f ms (+%.1f us per module), ratio %.3f (ratio of the medians %.3f)"
+              % ((label, m_floor * 1e3, (m_floor - m_off) / N_MODULES * 1e6)
+                 + ratio(times[2], t_off)))
     return mods, m_off / N_MODULES * 1e6
 
 
