@@ -9,7 +9,8 @@
  *   inspect(path)          what the file is, as a dict (the CLI's inspect)
  *   decide(path, mode, flags)
  *                          read the file (bounded preads, no dlopen) and judge
- *                          it: (kind, reason, message, warning, evidence, adapt)
+ *                          it: a Verdict (kind, reason, message, warning,
+ *                          evidence, adapt, path), a struct sequence
  *   backport_create(spec, path, dlopenflags)
  *                          the abi3t backport (loader/gate/backport.c)
  *
@@ -424,8 +425,10 @@ static PyObject *gate_decide(PyObject *self, PyObject *const *args, Py_ssize_t n
     if (nargs != 3)
         return PyErr_Format(PyExc_TypeError, "decide() takes 3 arguments (%zd given)", nargs);
     long mode = PyLong_AsLong(args[1]);
+    if (mode == -1 && PyErr_Occurred())
+        return NULL;
     unsigned long flags = PyLong_AsUnsignedLong(args[2]);
-    if (PyErr_Occurred())
+    if (flags == (unsigned long)-1 && PyErr_Occurred())
         return NULL;
     if (mode < INT_MIN || mode > INT_MAX || flags > UINT_MAX)
         return PyErr_Format(PyExc_ValueError, "abigate: invalid mode");
