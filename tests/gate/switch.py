@@ -8,7 +8,10 @@
 - Every path-based extension import is judged: a submodule, a relative
   import, importlib.import_module, importlib.reload, python -m pkg.ext.
 - warn loads with an abigate.ABIWarning (a RuntimeWarning).
-- abigate.check/inspect/profile from Python.
+- abigate.check/inspect/profile from Python; a symbol name that is not
+  UTF-8 is refused with the name escaped, never a UnicodeDecodeError.
+- The finder's specs: an accepted file keeps CPython's loader (python -v
+  still reports it), a refused one gets GateLoader.
 - Debian's numpy imports identically with the variable unset, off and strict.
 """
 import json
@@ -210,6 +213,44 @@ tap.eq(out, {"mode": "off", "bad": ["refuse", "ABIGATE_R_FREETHREADED_ON_GIL", "
 p = testlib.run([py313.python, "-m", "abigate", "check", BAD], env=e313)
 tap.ok(p.returncode == 1 and "refuse" in p.stdout and "ABIGATE_R_FREETHREADED_ON_GIL" in p.stdout,
        "python -m abigate check: exit 1 and the refusal", p.stdout + p.stderr)
+
+# ---------------------------------------------------------------- a symbol name that is not UTF-8
+# A hostile file may name its imports with any bytes.  The refusal names the
+# symbol backslash-escaped, in abigate.check and in the ImportError; it never
+# turns into a UnicodeDecodeError.
+odd_dir = testlib.workdir("gate-switch")
+obj, ODD = os.path.join(odd_dir, "odd.o"), os.path.join(odd_dir, "odd" + py313.ext_suffix)
+with open(os.path.join(odd_dir, "odd.c"), "w") as f:
+    f.write("extern int _PyOdd(void);\nint PyInit_odd(void) { return _PyOdd(); }\n")
+cc = os.environ.get("CC") or "gcc"
+for cmd in ([cc, "-c", "-fPIC", os.path.join(odd_dir, "odd.c"), "-o", obj],
+            ["objcopy", b"--redefine-sym=_PyOdd=_Py\xff\xfeOdd", obj],
+            [cc, "-shared", obj, "-o", ODD]):
+    p = testlib.run(cmd)
+    if p.returncode:
+        tap.bail("cannot build the odd-symbol file: %r\n%s" % (cmd, p.stderr))
+ODD_CHECK = r"""
+import json, sys, abigate
+v = abigate.check(sys.argv[1])
+try:
+    import odd
+    got = "loaded"
+except ImportError as e:
+    got = "ImportError: %s" % e
+except Exception as e:
+    got = "%s: %s" % (type(e).__name__, e)
+print(json.dumps([v.kind, v.reason, "_Py\\xff\\xfeOdd" in v.message, got]))
+"""
+p = testlib.run([py313.python, "-c", ODD_CHECK, ODD], cwd=odd_dir,
+                env=testlib.with_mode(e313, "strict"))
+try:
+    out = json.loads(p.stdout)
+except ValueError:
+    out = None
+tap.ok(out is not None and out[:3] == ["refuse", "ABIGATE_R_MISSING_SYMBOLS", True]
+       and out[3].startswith("ImportError: cannot load 'odd'") and "_Py\\xff\\xfeOdd" in out[3],
+       "an import named with bytes that are not UTF-8: refused, the name backslash-escaped",
+       p.stdout + p.stderr)
 
 # ---------------------------------------------------------------- the specs the finder makes
 # A plainly accepted file keeps CPython's own loader (so python -v still
