@@ -588,63 +588,57 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
 
 /* The verdict, its message written to `t` (silent when t->cap is 0). */
 static void judge(const abigate_file_info *f, const abigate_symbols *syms,
-                  const abigate_profile *p, const abigate_policy *pol, struct text *tp,
+                  const abigate_profile *p, const abigate_policy *pol, struct text *t,
                   abigate_verdict *out)
 {
-    abigate_verdict v;
-    v.kind = v.adapt = v.warning = v.evidence = 0;
-    struct text t = *tp;
+    out->adapt = out->warning = 0;
+    out->evidence = ABIGATE_EVIDENCE_NONE;
     int reason = ABIGATE_R_NONE, adapt = ABIGATE_ADAPT_NONE;
 
     if (pol->mode == ABIGATE_MODE_OFF) {
-        put(&t, "not checked (mode off)");
+        put(t, "not checked (mode off)");
         goto done;
     }
-    v.evidence = f->record_state == ABIGATE_RECORD_ABSENT ? ABIGATE_EVIDENCE_INFERRED
+    out->evidence = f->record_state == ABIGATE_RECORD_ABSENT ? ABIGATE_EVIDENCE_INFERRED
                                                           : ABIGATE_EVIDENCE_RECORD;
     if (p->elf_class && f->elf_class != p->elf_class) {
-        put(&t, "a %u-bit ELF file; this interpreter is %u-bit", f->elf_class, p->elf_class);
+        put(t, "a %u-bit ELF file; this interpreter is %u-bit", f->elf_class, p->elf_class);
         reason = ABIGATE_R_ELF_CLASS;
     } else if (f->big_endian != p->big_endian) {
-        put(&t, "a %s-endian ELF file; this interpreter is %s-endian",
+        put(t, "a %s-endian ELF file; this interpreter is %s-endian",
             f->big_endian ? "big" : "little", p->big_endian ? "big" : "little");
         reason = ABIGATE_R_BYTE_ORDER;
     } else if (p->machine && f->machine != p->machine) {
         const char *fm = abigate_machine_name(f->machine), *pm = abigate_machine_name(p->machine);
-        put(&t, "built for machine %s (e_machine %u); this interpreter runs on %s",
+        put(t, "built for machine %s (e_machine %u); this interpreter runs on %s",
             fm ? fm : "unknown", f->machine, pm ? pm : "unknown");
         reason = ABIGATE_R_MACHINE;
     } else if (f->record_state == ABIGATE_RECORD_UNSUPPORTED) {
-        put(&t, "its abigate record has version %u.%u, which this abigate (record %d.x) "
+        put(t, "its abigate record has version %u.%u, which this abigate (record %d.x) "
                 "cannot read", f->record.major, f->record.minor, ABIGATE_RECORD_MAJOR);
         reason = ABIGATE_R_RECORD_UNSUPPORTED;
     } else if (f->record_state == ABIGATE_RECORD_PRESENT) {
-        reason = decide_record(&t, f, syms, p, pol, &adapt);
+        reason = decide_record(t, f, syms, p, pol, &adapt);
     } else if (pol->mode == ABIGATE_MODE_REQUIRE) {
-        put(&t, "has no abigate record, and mode require refuses such files (");
-        put_tag(&t, &f->tag);
-        put(&t, ")");
+        put(t, "has no abigate record, and mode require refuses such files (");
+        put_tag(t, &f->tag);
+        put(t, ")");
         reason = ABIGATE_R_NO_RECORD;
     } else {
-        reason = decide_inferred(&t, f, syms, p);
+        reason = decide_inferred(t, f, syms, p);
     }
 
 done:
-    v.reason = reason;
+    out->reason = reason;
     if (reason == ABIGATE_R_NONE) {
-        v.kind = adapt ? ABIGATE_ADAPT : ABIGATE_ACCEPT;
-        v.adapt = adapt;
+        out->kind = adapt ? ABIGATE_ADAPT : ABIGATE_ACCEPT;
+        out->adapt = adapt;
     } else if (pol->mode == ABIGATE_MODE_WARN) {
-        v.kind = ABIGATE_ACCEPT;
-        v.warning = 1;
+        out->kind = ABIGATE_ACCEPT;
+        out->warning = 1;
     } else {
-        v.kind = ABIGATE_REFUSE;
+        out->kind = ABIGATE_REFUSE;
     }
-    out->kind = v.kind;
-    out->adapt = v.adapt;
-    out->reason = v.reason;
-    out->warning = v.warning;
-    out->evidence = v.evidence;
 }
 
 ABIGATE_API int abigate_decide(const abigate_file_info *f, const abigate_symbols *syms,
