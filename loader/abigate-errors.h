@@ -50,3 +50,5 @@ X(ABIGATE_E_BAD_MODE,          -45, "unknown mode (want off, warn, strict or req
 X(ABIGATE_E_NO_INTERPRETER,    -46, "no CPython interpreter in this process")
 X(ABIGATE_E_NOT_INTERPRETER,   -47, "file does not export the CPython C API (no Py_Initialize)")
 X(ABIGATE_E_PROBE,             -48, "could not query the interpreter")
+X(ABIGATE_E_DLOPEN,            -49, "the dynamic loader could not load the file")
+X(ABIGATE_E_PROFILE,           -50, "the interpreter could not be profiled")

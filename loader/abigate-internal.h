@@ -74,4 +74,9 @@ static inline int abigate__out_of_bounds(uint64_t off, uint64_t len, uint64_t si
  * terminating; returns 1 when it had to clamp. */
 int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen);
 
+/* decide.c: 1 when the verdict for `f` (read with ABIGATE_READ_RECORD)
+ * needs its symbol table (the record-first rule), else 0.  Pure. */
+int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
+                           const abigate_policy *pol);
+
 #endif /* ABIGATE_INTERNAL_H */

@@ -30,3 +30,4 @@ X(ABIGATE_R_LIBPYTHON,            24, "linked against another version's libpytho
 X(ABIGATE_R_ABI3_FREETHREADED,    25, "abi3 (GIL stable ABI) file on a free-threaded interpreter")
 X(ABIGATE_R_ABI3_NOT_STABLE,      26, "abi3-tagged file imports symbols outside the stable ABI")
 X(ABIGATE_R_ABI3_SYMBOL_TOO_NEW,  27, "abi3-tagged file imports stable symbols newer than the interpreter")
+X(ABIGATE_R_UNREADABLE,           28, "the file cannot be judged: not a readable ELF object")

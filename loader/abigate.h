@@ -423,6 +423,9 @@ enum abigate_evidence {
 
 #define ABIGATE_VERDICT_MESSAGE_MAX 640
 
+/* Filled by abigate_decide and the gate (never by the caller).  Since
+ * library version 1 (the ABIGATE_1 symbol node) it ends with `error` and
+ * reserved space, so that later fields fit without changing its size. */
 typedef struct abigate_verdict {
     int kind;      /* enum abigate_verdict_kind */
     int adapt;     /* enum abigate_adapt_kind, when kind == ABIGATE_ADAPT */
@@ -432,6 +435,10 @@ typedef struct abigate_verdict {
     char message[ABIGATE_VERDICT_MESSAGE_MAX]; /* names the evidence; never empty
                                                * but for a plain ACCEPT under
                                                * ABIGATE_POLICY_QUIET */
+    int error;     /* reason ABIGATE_R_UNREADABLE: the enum abigate_code that
+                    * stopped the reader (ABIGATE_E_NOT_ELF, ...); else 0 */
+    unsigned symbols_read; /* the gate: 1 when the file's symbol table was read */
+    int reserved_[6];
 } abigate_verdict;
 
 /* The verdict for `file` (read with ABIGATE_READ_LEGACY for symbol
@@ -451,6 +458,163 @@ ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *info, const abigat
 ABIGATE_API const char *abigate_reason_name(int reason);
 ABIGATE_API const char *abigate_reason_text(int reason);
 ABIGATE_API const char *abigate_verdict_name(int kind); /* "accept", "adapt", "refuse" */
+
+/* ---------------------------------------------------------------- the gate
+ *
+ * The gate is what every caller of abigate uses to act on a file: the
+ * patched interpreter, the import hook, the CLI and embedders (a program
+ * that embeds CPython and loads plugin extension modules).  It owns the
+ * interpreter profile and its exports, the symbol buffers and the policy;
+ * it is opaque and safe to share between threads.
+ *
+ *   abigate_gate_config cfg;
+ *   abigate_gate_config_init(&cfg);              // strict, this process
+ *   abigate_gate *g = abigate_gate_new(&cfg, &err);
+ *   abigate_verdict v;
+ *   void *h = abigate_gate_dlopen(g, "plugins/spam.so", RTLD_NOW, NULL, &v, &err);
+ *   if (!h) {   // refused (v.kind == ABIGATE_REFUSE), or the load failed
+ *       char text[1024];
+ *       abigate_gate_format(ABIGATE_TEXT_REFUSAL, NULL, "spam", path, &v, &err, text, sizeof text);
+ *   }
+ *   abigate_gate_free(g);
+ *
+ * abigate_gate_dlopen opens the file once, judges that descriptor, and
+ * dlopen()s the same descriptor through a /proc/self/fd name no earlier
+ * load used: renaming another file into place between the judgement and
+ * the load changes nothing.
+ *
+ * Files that cannot be judged (not ELF, truncated, a directory, a FIFO,
+ * unopenable) get a verdict with reason ABIGATE_R_UNREADABLE and
+ * verdict.error set to the reader's code: a refusal in strict and require,
+ * a warning in warn (the load is then attempted, and fails with the
+ * loader's own error), nothing in off (docs/POLICY.md, "Files that cannot
+ * be judged").
+ *
+ * Record-first: a file whose record settles the verdict costs one pread;
+ * its symbol table is read only when the record alone cannot rule out a
+ * missing symbol (docs/POLICY.md, "Record first"). */
+
+typedef struct abigate_gate abigate_gate;
+
+#define ABIGATE_GATE_NO_SYMBOLS 0x1u /* never read symbol tables (no symbol evidence) */
+
+typedef struct abigate_gate_config {
+    size_t size;             /* sizeof(abigate_gate_config): abigate_gate_config_init sets it */
+    abigate_policy policy;   /* the default policy of every judgement */
+    unsigned flags;          /* ABIGATE_GATE_* */
+    /* Interpreter facts the caller knows better than the exports tell
+     * (the running interpreter's own build flags and import suffixes):
+     * profile_flags is used when profile_flags_known is 1; suffixes, when
+     * not NULL, is a NULL-terminated list (at most
+     * ABIGATE_PROFILE_MAX_SUFFIXES are kept, copied at creation). */
+    int profile_flags_known;
+    unsigned profile_flags;  /* ABIGATE_PROFILE_* */
+    const char *const *suffixes;
+} abigate_gate_config;
+
+/* Defaults: strict, no flags, profile from the exports, computed suffixes. */
+ABIGATE_API void abigate_gate_config_init(abigate_gate_config *cfg);
+
+/* A gate for the interpreter running in this process.  The profile (the
+ * version, the exports) is taken at the first judgement, never when the
+ * policy is off; its failure is then the judgement's error
+ * (ABIGATE_E_NO_INTERPRETER when no CPython is in the process).  Returns
+ * NULL with `err` filled (ABIGATE_E_NOMEM, ABIGATE_E_INVALID_ARG). */
+ABIGATE_API abigate_gate *abigate_gate_new(const abigate_gate_config *cfg, abigate_error *err);
+
+/* A gate for another interpreter, for tools: `profile` is copied (from
+ * abigate_profile_parse, abigate_profile_init, or a probe), and when
+ * `exports_path` is not NULL the exports of that libpython or executable
+ * are read now (heap-owned by the gate) and give symbol evidence. */
+ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
+                                               const char *exports_path,
+                                               const abigate_gate_config *cfg,
+                                               abigate_error *err);
+
+/* The gate's profile (taken now if not yet), or NULL with `err` filled. */
+ABIGATE_API const abigate_profile *abigate_gate_profile(abigate_gate *gate, abigate_error *err);
+
+/* Judge the file at `path` (or the open descriptor `fd`, which is neither
+ * closed nor moved; `name` only gives the file-name tag) without loading
+ * it, under `policy` (NULL: the gate's).  Returns the verdict kind, or a
+ * negative code when the gate itself failed (the profile, memory, an
+ * invalid argument): then `v` is not filled.  A file that cannot be
+ * judged is a verdict (see above), with `err` holding the reader's error. */
+ABIGATE_API int abigate_gate_judge(abigate_gate *gate, const char *path,
+                                   const abigate_policy *policy, abigate_verdict *v,
+                                   abigate_error *err);
+ABIGATE_API int abigate_gate_judge_fd(abigate_gate *gate, int fd, const char *name,
+                                      const abigate_policy *policy, abigate_verdict *v,
+                                      abigate_error *err);
+
+/* Open `path` (O_RDONLY|O_CLOEXEC|O_NONBLOCK), judge that descriptor under
+ * `policy` (NULL: the gate's), and unless refused dlopen() that same
+ * descriptor with `dlflags`; close it and
+ * return the handle.  NULL when refused (v->kind == ABIGATE_REFUSE, err->code
+ * ABIGATE_OK), when the gate failed, or when the load failed: err->code is
+ * ABIGATE_E_OPEN or ABIGATE_E_DLOPEN and err->message the system's text
+ * (dlerror() copied at once, the /proc/self/fd name replaced by `path`).
+ * With the policy off, nothing is read: the descriptor is loaded as is. */
+ABIGATE_API void *abigate_gate_dlopen(abigate_gate *gate, const char *path, int dlflags,
+                                      const abigate_policy *policy, abigate_verdict *v,
+                                      abigate_error *err);
+
+/* Totals since the gate was made, for benchmarks and status displays: files
+ * judged, symbol tables read, and the nanoseconds spent judging (reading
+ * and deciding, CLOCK_MONOTONIC). */
+typedef struct abigate_gate_stats {
+    uint64_t judged, symbols_read, nanoseconds;
+} abigate_gate_stats;
+ABIGATE_API void abigate_gate_stats_get(const abigate_gate *gate, abigate_gate_stats *out);
+
+ABIGATE_API void abigate_gate_free(abigate_gate *gate);
+
+/* The mode in effect, resolved the way CPython resolves its options:
+ * `-X abigate[=VALUE]` (xoption_given 1; xoption NULL or "" means strict)
+ * wins; else the environment value `env` (PYTHONABIGATE) unless
+ * ABIGATE_RESOLVE_IGNORE_ENV (-E, -I) or it is NULL or empty; else
+ * `default_mode` (NULL: off).  An unknown value is replaced by strict and
+ * `warning` gets the one text to print (else it is "").  Returns ABIGATE_OK,
+ * or ABIGATE_E_BAD_MODE when `default_mode` itself is not a mode. */
+#define ABIGATE_RESOLVE_IGNORE_ENV 0x1u
+typedef struct abigate_mode_choice {
+    abigate_policy policy;
+    const char *source;   /* "-X abigate", "PYTHONABIGATE" or "default" */
+    char invalid[64];     /* the value that was not a mode (clamped), "" */
+    char warning[256];    /* "abigate: PYTHONABIGATE=bogus is not a mode (...); using strict" */
+} abigate_mode_choice;
+ABIGATE_API int abigate_mode_resolve(int xoption_given, const char *xoption, const char *env,
+                                     unsigned flags, const char *default_mode,
+                                     abigate_mode_choice *out, abigate_error *err);
+
+/* The texts users read, the same from every caller:
+ *   ABIGATE_TEXT_REFUSAL  cannot load 'M' from PATH: MESSAGE [RULE]
+ *                         (the ImportError message; also a failed load:
+ *                         cannot load 'M' from PATH: ERROR [ABIGATE_E_DLOPEN])
+ *   ABIGATE_TEXT_WARNING  abigate: 'M' from PATH: MESSAGE [RULE]
+ *   ABIGATE_TEXT_TRACE    abigate: ACTION 'M' PATH: MESSAGE [RULE]
+ *                         (ACTION: `action`, or accept/adapt/refuse/warn
+ *                         from the verdict when NULL; no [RULE] on a plain
+ *                         accept)
+ * RULE is the reason's name, or for ABIGATE_R_UNREADABLE the reader's code
+ * (ABIGATE_E_NOT_ELF, ...).  `v` may be NULL when `err` reports a failed
+ * open or load.  Writes at most `len` bytes, always terminated; returns
+ * the length the whole text needs (as snprintf). */
+enum abigate_text_kind { ABIGATE_TEXT_REFUSAL = 1, ABIGATE_TEXT_WARNING, ABIGATE_TEXT_TRACE };
+ABIGATE_API size_t abigate_gate_format(int kind, const char *action, const char *module,
+                                       const char *path, const abigate_verdict *v,
+                                       const abigate_error *err, char *buf, size_t len);
+
+/* The same texts from their parts, for bindings that hold a verdict in
+ * their own objects (the import hook): `rule` is the name in brackets,
+ * `plain` 1 drops it from a trace line, `action` is used by TRACE only. */
+ABIGATE_API size_t abigate_format_text(int kind, const char *action, const char *module,
+                                       const char *path, const char *message, const char *rule,
+                                       int plain, char *buf, size_t len);
+
+/* The rule of a verdict as a name: the reason's, or the reader's code for
+ * ABIGATE_R_UNREADABLE. */
+ABIGATE_API const char *abigate_verdict_rule(const abigate_verdict *v);
 
 /* ---------------------------------------------------------------- stable ABI table */
 

@@ -457,6 +457,33 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
     return ABIGATE_R_NONE;
 }
 
+/* Record first (docs/POLICY.md, "Record first"): whether the symbol table
+ * must be read for `f` (read with ABIGATE_READ_RECORD) on `p`.  A record
+ * settles the verdict alone unless a symbol could still be missing: headers
+ * newer than the runtime (a stable-ABI build can call what its floor's
+ * runtime lacks, nanobind#1183), a debug build on a release runtime, the
+ * internal API, or the abi3t backport (which needs every import exported). */
+int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
+                           const abigate_policy *pol)
+{
+    if (pol->mode == ABIGATE_MODE_OFF || f->record_state == ABIGATE_RECORD_UNSUPPORTED)
+        return 0;
+    if (f->record_state == ABIGATE_RECORD_ABSENT)
+        return pol->mode != ABIGATE_MODE_REQUIRE;
+    const abigate_record *r = &f->record;
+    int release = !(p->flags & ABIGATE_PROFILE_DEBUG);
+    if (release && (r->flags & ABIGATE_REC_PY_DEBUG))
+        return 1;
+    if (!p->exports)
+        return 0; /* no exports: the only symbol rule left is the debug one */
+    if (r->abiinfo.build_version > p->hexversion)
+        return 1;
+    if (r->abiinfo.flags & ABIGATE_ABIINFO_INTERNAL)
+        return 1;
+    return (pol->flags & ABIGATE_POLICY_ADAPT_ABI3T) && (r->flags & ABIGATE_REC_OPAQUE_PYOBJECT) &&
+           p->hexversion < VERSION_3_15;
+}
+
 /* ---------------------------------------------------------------- files without a record */
 
 /* "libpython3.11d.so.1.0" -> minor 11, ft/debug letters; 0 if not one. */

@@ -28,17 +28,16 @@
 #include "abigate.h"
 #include "gate.h"
 
-/* ---------------------------------------------------------------- the profile */
+/* ---------------------------------------------------------------- the gate */
 
-static abigate_profile process_profile;
-static abigate_symbols *process_exports;
-static abigate_error profile_error;
-static int profile_rc = 1; /* 1: not taken yet */
-static PyThread_type_lock profile_lock;
+/* The one gate of this process (libabigate's abigate_gate): the profile,
+ * taken at the first judgement, and the symbol buffers live there.  This
+ * module adds only what the library cannot know: the flags it was compiled
+ * with (the interpreter's own) and the import system's suffixes (Debian
+ * adds multiarch and debug fallbacks). */
+static abigate_gate *process_gate;
 
-/* The interpreter's own EXTENSION_SUFFIXES (Debian adds multiarch and debug
- * fallbacks that libabigate's computed list does not know). */
-static int set_suffixes(abigate_profile *p)
+static int gate_create(void)
 {
     PyObject *imp = PyImport_ImportModule("_imp");
     if (!imp)
@@ -47,92 +46,64 @@ static int set_suffixes(abigate_profile *p)
     Py_DECREF(imp);
     if (!list)
         return -1;
+    const char *suffixes[ABIGATE_PROFILE_MAX_SUFFIXES + 1];
     Py_ssize_t n = PyList_Check(list) ? PyList_GET_SIZE(list) : 0;
-    unsigned k = 0;
-    for (Py_ssize_t i = 0; i < n && k < ABIGATE_PROFILE_MAX_SUFFIXES; i++) {
-        const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i));
-        if (!s) {
+    int k = 0;
+    for (Py_ssize_t i = 0; i < n && k < ABIGATE_PROFILE_MAX_SUFFIXES; i++)
+        if (!(suffixes[k++] = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)))) {
             Py_DECREF(list);
             return -1;
         }
-        if (strlen(s) < ABIGATE_PROFILE_TEXT_MAX)
-            memcpy(p->suffixes[k++], s, strlen(s) + 1);
-    }
-    if (k)
-        p->n_suffixes = k;
+    suffixes[k] = NULL;
+    abigate_gate_config cfg;
+    abigate_gate_config_init(&cfg);
+    cfg.profile_flags_known = 1;
+#ifdef Py_GIL_DISABLED
+    cfg.profile_flags |= ABIGATE_PROFILE_FREETHREADED;
+#endif
+#ifdef Py_DEBUG
+    cfg.profile_flags |= ABIGATE_PROFILE_DEBUG;
+#endif
+#ifdef Py_TRACE_REFS
+    cfg.profile_flags |= ABIGATE_PROFILE_TRACE_REFS;
+#endif
+    cfg.suffixes = suffixes;
+    abigate_error err;
+    process_gate = abigate_gate_new(&cfg, &err); /* copies the suffixes */
     Py_DECREF(list);
+    if (!process_gate) {
+        PyErr_Format(PyExc_ImportError, "abigate: %s", err.message);
+        return -1;
+    }
     return 0;
+}
+
+abigate_gate *gate_get(void)
+{
+    return process_gate;
+}
+
+/* An exception for a failure of the gate itself (not a verdict). */
+PyObject *gate_error(const abigate_error *err)
+{
+    if (err->code == ABIGATE_E_NOMEM)
+        return PyErr_NoMemory();
+    PyErr_Format(PyExc_ImportError, "abigate: cannot profile this interpreter: %s", err->message);
+    return NULL;
 }
 
 /* The process profile, taken on first use; NULL with ImportError set when
  * this process cannot be profiled. */
-const abigate_profile *gate_profile(void)
+static const abigate_profile *gate_profile(void)
 {
-    if (profile_rc == 0)
-        return &process_profile;
+    abigate_error err;
+    const abigate_profile *p;
     Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(profile_lock, WAIT_LOCK);
+    p = abigate_gate_profile(process_gate, &err);
     Py_END_ALLOW_THREADS
-    if (profile_rc == 1) {
-        abigate_symbols *ex = malloc(sizeof *ex);
-        if (!ex) {
-            PyThread_release_lock(profile_lock);
-            PyErr_NoMemory();
-            return NULL;
-        }
-        abigate_profile p;
-        int rc = abigate_profile_from_process(&p, ex, &profile_error);
-        if (rc == 0) {
-            /* The flags this module was compiled with are the interpreter's own. */
-            unsigned flags = 0;
-#ifdef Py_GIL_DISABLED
-            flags |= ABIGATE_PROFILE_FREETHREADED;
-#endif
-#ifdef Py_DEBUG
-            flags |= ABIGATE_PROFILE_DEBUG;
-#endif
-#ifdef Py_TRACE_REFS
-            flags |= ABIGATE_PROFILE_TRACE_REFS;
-#endif
-            p.flags = flags;
-            if (set_suffixes(&p) < 0) {
-                free(ex);
-                PyThread_release_lock(profile_lock);
-                return NULL;
-            }
-            process_profile = p;
-            process_exports = ex;
-        } else {
-            free(ex);
-        }
-        profile_rc = rc;
-    }
-    PyThread_release_lock(profile_lock);
-    if (profile_rc != 0) {
-        PyErr_Format(PyExc_ImportError, "abigate: cannot profile this interpreter: %s",
-                     profile_error.message);
-        return NULL;
-    }
-    return &process_profile;
-}
-
-/* ---------------------------------------------------------------- per-thread scratch */
-
-/* The imported-symbol buffer is large (ABIGATE_SYMBOLS_POOL); each thread
- * keeps one, freed when the thread ends. */
-static pthread_key_t scratch_key;
-
-static abigate_symbols *scratch_symbols(void)
-{
-    abigate_symbols *s = pthread_getspecific(scratch_key);
-    if (!s) {
-        s = malloc(sizeof *s);
-        if (s && pthread_setspecific(scratch_key, s) != 0) {
-            free(s);
-            s = NULL;
-        }
-    }
-    return s;
+    if (!p)
+        gate_error(&err);
+    return p;
 }
 
 /* ---------------------------------------------------------------- conversions */
@@ -416,9 +387,9 @@ static const char *path_chars(PyObject *path, PyObject **bytes)
 }
 
 /* Judge `path` on this interpreter: a Verdict.  Never dlopens: the file is
- * read with bounded preads.  Unreadable files raise OSError; a file that is
- * not ELF is not an extension this interpreter could load either, so that
- * is a refusal the caller reports like any other (reason "ABIGATE_E_..."). */
+ * read with bounded preads.  A file that cannot be judged (unopenable, not
+ * ELF, truncated, a directory) is a verdict too, by the table of
+ * docs/POLICY.md: its reason is the reader's code (ABIGATE_E_...). */
 static PyObject *gate_decide(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     gate_state *st = PyModule_GetState(self);
@@ -430,49 +401,110 @@ static PyObject *gate_decide(PyObject *self, PyObject *const *args, Py_ssize_t n
     unsigned long flags = PyLong_AsUnsignedLong(args[2]);
     if (flags == (unsigned long)-1 && PyErr_Occurred())
         return NULL;
-    if (mode < INT_MIN || mode > INT_MAX || flags > UINT_MAX)
+    if (mode < ABIGATE_MODE_OFF || mode > ABIGATE_MODE_REQUIRE || flags > UINT_MAX)
         return PyErr_Format(PyExc_ValueError, "abigate: invalid mode");
     PyObject *bytes;
     const char *cpath = path_chars(args[0], &bytes);
     if (!cpath)
         return NULL;
-    const abigate_profile *p = gate_profile();
-    abigate_symbols *syms = scratch_symbols();
-    if (!p || !syms) {
-        Py_XDECREF(bytes);
-        return syms ? NULL : PyErr_NoMemory();
-    }
     abigate_policy policy = {(int)mode, (unsigned)flags};
-    abigate_file_info info;
     abigate_verdict v;
     abigate_error err;
-    int rc, kind = -1;
+    int kind;
     Py_BEGIN_ALLOW_THREADS
-    rc = abigate_read_path(cpath, ABIGATE_READ_LEGACY, &info, syms, &err);
-    if (rc == 0)
-        kind = abigate_decide(&info, syms, p, &policy, &v);
+    kind = abigate_gate_judge(process_gate, cpath, &policy, &v, &err);
     Py_END_ALLOW_THREADS
-    if (rc) {
-        PyObject *res = NULL;
-        if (rc == ABIGATE_E_OPEN || rc == ABIGATE_E_IS_DIRECTORY || rc == ABIGATE_E_NOT_REGULAR)
-            os_error(&err, cpath);
-        else /* not an ELF file, or a damaged one: nothing to load */
-            res = new_verdict(st, args[0], mode == ABIGATE_MODE_OFF ? ABIGATE_ACCEPT : ABIGATE_REFUSE,
-                              PyUnicode_FromString(abigate_code_name(rc)), err.message, 0,
-                              ABIGATE_EVIDENCE_NONE, ABIGATE_ADAPT_NONE);
-        Py_XDECREF(bytes);
-        return res;
-    }
     Py_XDECREF(bytes);
-    if (kind < 0) {
-        PyErr_SetString(PyExc_ValueError, "abigate: invalid mode");
+    if (kind < 0)
+        return gate_error(&err);
+    PyObject *reason = v.reason == ABIGATE_R_UNREADABLE
+                           ? PyUnicode_FromString(abigate_verdict_rule(&v))
+                           : cached_name(st->reasons, N_OF(st->reasons), v.reason,
+                                         abigate_reason_name(v.reason));
+    return new_verdict(st, args[0], v.kind, reason, v.message, v.warning, v.evidence, v.adapt);
+}
+
+/* UTF-8 bytes of `obj` (str() of it when not a str); lone surrogates (a
+ * file name that is not UTF-8) keep their bytes. */
+static PyObject *utf8_bytes(PyObject *obj)
+{
+    PyObject *str = PyUnicode_Check(obj) ? (Py_INCREF(obj), obj) : PyObject_Str(obj);
+    if (!str)
+        return NULL;
+    PyObject *b = PyUnicode_AsEncodedString(str, "utf-8", "surrogateescape");
+    Py_DECREF(str);
+    return b;
+}
+
+/* text(kind, action, name, verdict) -> str: the refusal (TEXT_REFUSAL),
+ * the warning (TEXT_WARNING) or the trace line (TEXT_TRACE; `action`, or
+ * None for the verdict's own), worded by libabigate as for every caller. */
+static PyObject *gate_text(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int kind;
+    PyObject *action, *name, *v;
+    if (!PyArg_ParseTuple(args, "iOOO:text", &kind, &action, &name, &v))
+        return NULL;
+    if (!PyTuple_Check(v) || PyTuple_GET_SIZE(v) < 7)
+        return PyErr_Format(PyExc_TypeError, "text(): a Verdict is required");
+    if (action == Py_None) /* the verdict's own: warn, or its kind */
+        action = PyObject_IsTrue(PyTuple_GET_ITEM(v, 3)) == 1 ? NULL : PyTuple_GET_ITEM(v, 0);
+    PyObject *b[5] = {NULL, NULL, NULL, NULL, NULL}, *out = NULL;
+    PyObject *src[5] = {action ? action : Py_None, name, PyTuple_GET_ITEM(v, 6),
+                        PyTuple_GET_ITEM(v, 2), PyTuple_GET_ITEM(v, 1)};
+    for (int i = 0; i < 5; i++)
+        if (!(b[i] = (i == 0 && !action) ? PyBytes_FromString("warn") : utf8_bytes(src[i])))
+            goto done;
+    const char *reason = PyBytes_AS_STRING(b[4]);
+    int plain = strcmp(reason, "ABIGATE_R_NONE") == 0;
+    size_t need = abigate_format_text(kind, PyBytes_AS_STRING(b[0]), PyBytes_AS_STRING(b[1]),
+                                       PyBytes_AS_STRING(b[2]), PyBytes_AS_STRING(b[3]), reason,
+                                       plain, NULL, 0);
+    char *buf = PyMem_Malloc(need + 1);
+    if (!buf) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    abigate_format_text(kind, PyBytes_AS_STRING(b[0]), PyBytes_AS_STRING(b[1]),
+                         PyBytes_AS_STRING(b[2]), PyBytes_AS_STRING(b[3]), reason, plain, buf,
+                         need + 1);
+    out = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)need, "surrogateescape");
+    PyMem_Free(buf);
+done:
+    for (int i = 0; i < 5; i++)
+        Py_XDECREF(b[i]);
+    return out;
+}
+
+/* resolve_mode(xoption_given, xoption, env, ignore_env) -> (mode, flags,
+ * source, warning): libabigate's abigate_mode_resolve, default off. */
+static PyObject *gate_resolve_mode(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int given, ignore;
+    const char *x, *env;
+    if (!PyArg_ParseTuple(args, "pzzp:resolve_mode", &given, &x, &env, &ignore))
+        return NULL;
+    abigate_mode_choice c;
+    abigate_error err;
+    if (abigate_mode_resolve(given, x, env, ignore ? ABIGATE_RESOLVE_IGNORE_ENV : 0, NULL, &c,
+                             &err)) {
+        PyErr_SetString(PyExc_ValueError, err.message);
         return NULL;
     }
-    return new_verdict(st, args[0], v.kind,
-                       cached_name(st->reasons, N_OF(st->reasons), v.reason,
-                                   abigate_reason_name(v.reason)),
-                       v.message, v.warning, v.evidence,
-                       v.adapt);
+    return Py_BuildValue("(iIss)", c.policy.mode, c.policy.flags, c.source, c.warning);
+}
+
+/* stats() -> (judged, symbols_read, nanoseconds): the gate's own totals. */
+static PyObject *gate_stats(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    abigate_gate_stats s;
+    abigate_gate_stats_get(process_gate, &s);
+    return Py_BuildValue("(KKK)", (unsigned long long)s.judged,
+                         (unsigned long long)s.symbols_read, (unsigned long long)s.nanoseconds);
 }
 
 /* parse_mode(text) -> (mode, flags); ValueError with libabigate's message. */
@@ -530,6 +562,12 @@ static PyMethodDef gate_methods[] = {
      "gil_not_used(module) -> True/False: its Py_mod_gil declaration; None: unknown."},
     {"parse_mode", gate_parse_mode, METH_VARARGS,
      "parse_mode(text) -> (mode, flags), e.g. 'strict,trace'."},
+    {"resolve_mode", gate_resolve_mode, METH_VARARGS,
+     "resolve_mode(xoption_given, xoption, env, ignore_env) -> (mode, flags, source, warning)."},
+    {"text", gate_text, METH_VARARGS,
+     "text(kind, action, name, verdict) -> str: the refusal, warning or trace line."},
+    {"stats", gate_stats, METH_NOARGS,
+     "stats() -> (judged, symbols_read, nanoseconds): what the gate has done."},
     {"backport_create", gate_backport_create, METH_VARARGS,
      "backport_create(spec, path, dlopenflags) -> module: the abi3t backport."},
     {NULL, NULL, 0, NULL}
@@ -573,13 +611,8 @@ static void gate_free(void *m)
 
 static int gate_exec(PyObject *m)
 {
-    if (!profile_lock) {
-        profile_lock = PyThread_allocate_lock();
-        if (!profile_lock || pthread_key_create(&scratch_key, free) != 0) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
+    if (!process_gate && gate_create() < 0)
+        return -1;
     if (PyModule_AddIntConstant(m, "MODE_OFF", ABIGATE_MODE_OFF) ||
         PyModule_AddIntConstant(m, "MODE_WARN", ABIGATE_MODE_WARN) ||
         PyModule_AddIntConstant(m, "MODE_STRICT", ABIGATE_MODE_STRICT) ||
@@ -588,6 +621,9 @@ static int gate_exec(PyObject *m)
         PyModule_AddIntConstant(m, "POLICY_ADAPT_ABI3T", ABIGATE_POLICY_ADAPT_ABI3T) ||
         PyModule_AddIntConstant(m, "POLICY_QUIET", ABIGATE_POLICY_QUIET) ||
         PyModule_AddIntConstant(m, "FREE_THREADED", GATE_FREE_THREADED) ||
+        PyModule_AddIntConstant(m, "TEXT_REFUSAL", ABIGATE_TEXT_REFUSAL) ||
+        PyModule_AddIntConstant(m, "TEXT_WARNING", ABIGATE_TEXT_WARNING) ||
+        PyModule_AddIntConstant(m, "TEXT_TRACE", ABIGATE_TEXT_TRACE) ||
         PyModule_AddStringConstant(m, "__version__", ABIGATE_VERSION_STRING))
         return -1;
     gate_state *st = PyModule_GetState(m);
@@ -618,8 +654,9 @@ static PyModuleDef gate_module = {
     sizeof(gate_state), gate_methods, gate_slots, gate_traverse, gate_clear, gate_free
 };
 
-PyMODINIT_FUNC PyInit__abigate(void); /* for -Wmissing-prototypes */
-PyMODINIT_FUNC PyInit__abigate(void)
+/* The one exported name (gate-build compiles with -fvisibility=hidden). */
+__attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__abigate(void);
+__attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__abigate(void)
 {
     return PyModuleDef_Init(&gate_module);
 }

@@ -211,17 +211,26 @@ static PyObject *import_error(PyObject *spec, PyObject *path, const char *fmt, c
     return NULL;
 }
 
-/* backport_create(spec, path, dlopenflags) -> module */
+/* backport_create(spec, path, dlopenflags, mode, flags) -> module: the
+ * file is loaded through the gate (abigate_gate_dlopen: judged on the
+ * descriptor that is then loaded), so a file swapped in since the finder
+ * judged it is judged again, and refused if it must be. */
 PyObject *gate_backport_create(PyObject *self, PyObject *args)
 {
     (void)self;
     PyObject *spec, *path;
-    int dlflags;
-    if (!PyArg_ParseTuple(args, "OUi:backport_create", &spec, &path, &dlflags))
+    int dlflags, mode;
+    unsigned int pflags;
+    if (!PyArg_ParseTuple(args, "OUiiI:backport_create", &spec, &path, &dlflags, &mode, &pflags))
         return NULL;
-    const abigate_profile *p = gate_profile();
+    abigate_gate *gate = gate_get();
+    abigate_error err;
+    const abigate_profile *p;
+    Py_BEGIN_ALLOW_THREADS
+    p = abigate_gate_profile(gate, &err);
+    Py_END_ALLOW_THREADS
     if (!p)
-        return NULL;
+        return gate_error(&err);
     PyObject *name = PyObject_GetAttrString(spec, "name");
     if (!name)
         return NULL;
@@ -230,6 +239,8 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
         Py_DECREF(name);
         return NULL;
     }
+    char full_name[256];
+    snprintf(full_name, sizeof full_name, "%s", full);
     const char *dot = strrchr(full, '.');
     char tail[200], symbol[256];
     int ascii = 1;
@@ -245,13 +256,32 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
     PyObject *fs = PyUnicode_EncodeFSDefault(path);
     if (!fs)
         return NULL;
+    abigate_policy policy = {mode, pflags};
+    abigate_verdict v;
     void *handle;
     Py_BEGIN_ALLOW_THREADS
-    handle = dlopen(PyBytes_AS_STRING(fs), dlflags);
+    handle = abigate_gate_dlopen(gate, PyBytes_AS_STRING(fs), dlflags, &policy, &v, &err);
     Py_END_ALLOW_THREADS
     Py_DECREF(fs);
-    if (!handle)
-        return import_error(spec, path, "cannot load %R from %R: %s%s", dlerror(), "");
+    if (!handle) {
+        if (err.code != ABIGATE_OK && err.code != ABIGATE_E_OPEN && err.code != ABIGATE_E_DLOPEN &&
+            err.code != ABIGATE_E_IS_DIRECTORY)
+            return gate_error(&err);
+        /* refused, or the load failed: libabigate's refusal text */
+        char text[ABIGATE_VERDICT_MESSAGE_MAX + 512];
+        PyObject *fsb = PyUnicode_EncodeFSDefault(path);
+        if (!fsb)
+            return NULL;
+        abigate_gate_format(ABIGATE_TEXT_REFUSAL, NULL, full_name, PyBytes_AS_STRING(fsb), &v,
+                            &err, text, sizeof text);
+        Py_DECREF(fsb);
+        PyObject *msg = PyUnicode_DecodeFSDefault(text), *n = PyUnicode_FromString(full_name);
+        if (msg && n)
+            PyErr_SetImportError(msg, n, path);
+        Py_XDECREF(msg);
+        Py_XDECREF(n);
+        return NULL;
+    }
     void (*export_fn)(void);
     *(void **)&export_fn = dlsym(handle, symbol);
     if (!export_fn) {
@@ -268,30 +298,35 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
     if (!bd) {
         const pyslot_315 *slots = ((const pyslot_315 * (*)(void))(void *)export_fn)();
         if (!slots) {
+            dlclose(handle);
             if (PyErr_Occurred())
                 return NULL;
             return import_error(spec, path, "cannot load %R from %R: %s returned NULL%s", symbol,
                                 " without an exception");
         }
         backport_def *nbd = PyMem_RawCalloc(1, sizeof *nbd);
-        if (!nbd)
+        if (!nbd) {
+            dlclose(handle);
             return PyErr_NoMemory();
+        }
         PyModuleDef head = {PyModuleDef_HEAD_INIT, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL};
         nbd->def = head;
         nbd->export_fn = export_fn;
         struct translation t = {nbd, 0, 0, 0, ""};
+        char *name_copy = NULL;
         if (translate(&t, slots, 0, p)) {
             PyMem_RawFree(nbd);
+            dlclose(handle);
             return import_error(spec, path, "cannot load %R from %R: the abi3t backport "
                                 "cannot translate its slots: %s%s", t.error, "");
         }
         if (!nbd->def.m_name) { /* 3.15 requires Py_mod_name; be lenient, as for PyInit */
-            char *copy = PyMem_RawMalloc(strlen(tail) + 1);
-            if (!copy) {
+            if (!(name_copy = PyMem_RawMalloc(strlen(tail) + 1))) {
                 PyMem_RawFree(nbd);
+                dlclose(handle);
                 return PyErr_NoMemory();
             }
-            nbd->def.m_name = strcpy(copy, tail);
+            nbd->def.m_name = strcpy(name_copy, tail);
         }
         nbd->def.m_slots = nbd->slots;
         pthread_mutex_lock(&defs_lock);
@@ -302,8 +337,12 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
             defs = bd = nbd;
         }
         pthread_mutex_unlock(&defs_lock);
-        if (bd != nbd)
+        if (bd != nbd) { /* another thread won the race: its definition is used */
+            PyMem_RawFree(name_copy);
             PyMem_RawFree(nbd);
+        }
     }
+    /* The handle stays open for the life of the process, as CPython keeps
+     * every extension module it loads. */
     return PyModule_FromDefAndSpec(&bd->def, spec);
 }

@@ -4,8 +4,11 @@
 
 #include "abigate.h"
 
-/* The profile of this process (taken once); NULL with an exception set. */
-const abigate_profile *gate_profile(void);
+/* The process's gate (libabigate's abigate_gate), made when the module is. */
+abigate_gate *gate_get(void);
+
+/* The exception for a failure of the gate itself; returns NULL. */
+PyObject *gate_error(const abigate_error *err);
 
 /* backport.c: the abi3t backport, PEP 793 slots-only modules below 3.15. */
 PyObject *gate_backport_create(PyObject *self, PyObject *args);

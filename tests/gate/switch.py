@@ -67,7 +67,7 @@ for mode in ("strict", "require", "strict,trace", "trace"):
         mode, "printed" if "trace" in mode else "absent"))
 p, doc = testlib.gate_import(py313, "demo", bad_dir, testlib.with_mode(e313, "stirct"))
 warnings = [l for l in p.stderr.splitlines() if "is not a mode" in l]
-tap.ok(refused(doc) and len(warnings) == 1 and "PYTHONABIGATE='stirct'" in warnings[0]
+tap.ok(refused(doc) and len(warnings) == 1 and "abigate: PYTHONABIGATE=stirct is not a mode" in warnings[0]
        and "using strict" in warnings[0],
        "an unknown value: exactly one warning on stderr, then strict", p.stderr)
 p, doc = testlib.gate_import(py313, "demo", bad_dir, testlib.with_mode(e313, "off"),

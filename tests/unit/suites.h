@@ -7,4 +7,5 @@ Suite *make_reader_suite(void);
 Suite *make_malformed_suite(void);
 Suite *make_tag_suite(void);
 Suite *make_decide_suite(void);
+Suite *make_gate_suite(void);
 #endif

@@ -109,16 +109,14 @@ def _judge(path, policy):
 
 
 def _trace(action, name, v):
-    line = "abigate: %s %r %s: %s%s\n" % (
-        action, name, v.path, v.message,
-        "" if v.reason == "ABIGATE_R_NONE" else " [%s]" % v.reason)
+    line = _abigate.text(_abigate.TEXT_TRACE, action, name, v) + "\n"
     with _trace_lock:
         _sys.stderr.write(line)
         _sys.stderr.flush()
 
 
 def _refusal(name, v, others=()):
-    msg = "cannot load %r from %s: %s [%s]" % (name, v.path, v.message, v.reason)
+    msg = _abigate.text(_abigate.TEXT_REFUSAL, None, name, v)
     if others:
         msg += "; also refused: " + ", ".join(
             "%s [%s]" % (_os.path.basename(o.path), o.reason) for o in others)
@@ -151,10 +149,11 @@ class GateLoader(_ExtensionFileLoader):
             raise _refusal(spec.name, v, getattr(spec, "_abigate_others", ()))
         if v.warning:
             import warnings
-            warnings.warn("abigate: %r from %s: %s [%s]" % (spec.name, v.path, v.message,
-                                                            v.reason), ABIWarning, stacklevel=2)
+            warnings.warn(_abigate.text(_abigate.TEXT_WARNING, None, spec.name, v), ABIWarning,
+                          stacklevel=2)
         if v.adapt == "abi3t-backport":
-            module = _abigate.backport_create(spec, v.path, _sys.getdlopenflags())
+            module = _abigate.backport_create(spec, v.path, _sys.getdlopenflags(), _policy[0],
+                                              _policy[1])
         else:
             module = _imp.create_dynamic(spec)
         if _FREE_THREADED and _policy[1] & _TRACE and _sys._is_gil_enabled() and \
@@ -289,12 +288,16 @@ def install(mode="strict"):
     """Switch the gate on for this interpreter with MODE ('warn', 'strict',
     'require', each optionally followed by ',trace'); 'off' uninstalls it.
     Extension modules imported from now on are judged.  Raises ValueError
-    for an unknown mode."""
+    for an unknown mode.  On an interpreter with the gate built in
+    (_imp.abigate_status) this does nothing: that gate already judges every
+    extension, in the mode -X abigate / PYTHONABIGATE gave it."""
     global _policy, _saved_hook, _suffixes, _extra_suffixes
     m, f = _parse(mode)
     if m == _abigate.MODE_OFF:
         uninstall()
         return
+    if _builtin() is not None:
+        return  # the interpreter's own gate judges every extension already
     # Profiling this process fails now, not at the first import, if it can.
     _suffixes, _extra_suffixes = _gate_suffixes()
     with _trace_lock:
@@ -351,30 +354,30 @@ def check(path, mode="strict"):
 
 # ---------------------------------------------------------------- start-up
 
+def _builtin():
+    """The gate built into this interpreter (patches/), or None."""
+    status = getattr(_imp, "abigate_status", None)
+    return status() if status is not None else None
+
+
 def _activate():
     """Called by abigate.pth at start-up: -X abigate=MODE, else
-    PYTHONABIGATE (unless -E/-I).  An unknown value gives one warning on
-    stderr and then strict.  Runs once, however many site directories hold
-    abigate.pth."""
+    PYTHONABIGATE (unless -E/-I), resolved by libabigate as the patched
+    interpreter resolves it.  An unknown value gives one warning on stderr
+    and then strict.  Runs once, however many site directories hold
+    abigate.pth.  On an interpreter whose gate is built in, the hook steps
+    aside: every extension is already judged, once."""
     global _activated
     if _activated:
         return
     _activated = True
-    value = _sys._xoptions.get("abigate")
-    source = "-X abigate"
-    if value is None:
-        if _sys.flags.ignore_environment:
-            return
-        value = _os.environ.get("PYTHONABIGATE")
-        source = "PYTHONABIGATE"
-        if not value:
-            return
-    elif value is True or value == "":
-        value = "strict"
-    try:
-        _parse(value)
-    except ValueError:
-        _sys.stderr.write("abigate: %s=%r is not a mode (off, warn, strict or require, "
-                          "optionally followed by ',trace'); using strict\n" % (source, value))
-        value = "strict"
-    install(value)
+    if _builtin() is not None:
+        return
+    x = _sys._xoptions.get("abigate")
+    m, f, source, warning = _abigate.resolve_mode(
+        x is not None, x if isinstance(x, str) else None,
+        _os.environ.get("PYTHONABIGATE"), bool(_sys.flags.ignore_environment))
+    if warning:
+        _sys.stderr.write(warning + "\n")
+    if m != _MODE_OFF:
+        install(_MODES[m] + (",trace" if f & _TRACE else ""))

@@ -1,0 +1,513 @@
+/* gate.c -- the gate: judge a file, then load that same file.
+ *
+ * Every caller of abigate acts through this one gate (abigate.h, "the
+ * gate"): the patched interpreter, the import hook (_abigate), the CLI and
+ * embedders.  It owns the interpreter profile (taken once, lazily, under a
+ * lock), the heap-owned symbol buffers (a pool: one per concurrent
+ * judgement), the policy, the mode resolution and the texts users read.
+ *
+ * A judgement reads the record first (one pread) and the symbol table only
+ * when the record cannot settle the verdict (abigate__needs_symbols).
+ * abigate_gate_dlopen opens once, judges that descriptor and dlopen()s it
+ * through a /proc/self/fd name no earlier load used.
+ */
+#include "abigate-internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A symbol buffer of the pool. */
+struct scratch {
+    struct scratch *next;
+    abigate_symbols syms;
+};
+
+struct abigate_gate {
+    abigate_policy policy;
+    unsigned flags;
+    int profile_flags_known;
+    unsigned profile_flags;
+    unsigned n_suffixes;
+    char suffixes[ABIGATE_PROFILE_MAX_SUFFIXES][ABIGATE_PROFILE_TEXT_MAX];
+
+    pthread_mutex_t lock;     /* the profile and the pool */
+    int profile_ready;        /* 1 once taken (read with acquire: no lock after) */
+    int profile_rc;           /* its result */
+    abigate_error profile_err;
+    abigate_profile profile;
+    abigate_symbols *exports; /* owned */
+    struct scratch *pool;     /* free buffers */
+    unsigned n_all;
+    struct scratch **every;   /* every buffer made (n_all), for abigate_gate_free */
+
+    unsigned long fd_names;   /* counter for unique /proc/self/fd names */
+    uint64_t judged, symbols_read, nanoseconds; /* atomics */
+};
+
+ABIGATE_API void abigate_gate_config_init(abigate_gate_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->size = sizeof *cfg;
+    cfg->policy.mode = ABIGATE_MODE_STRICT;
+}
+
+static abigate_gate *gate_alloc(const abigate_gate_config *cfg, abigate_error *err)
+{
+    if (!cfg || cfg->size < sizeof *cfg || cfg->policy.mode < ABIGATE_MODE_OFF ||
+        cfg->policy.mode > ABIGATE_MODE_REQUIRE) {
+        abigate__fail(err, ABIGATE_E_INVALID_ARG, -1,
+                      "invalid gate configuration (use abigate_gate_config_init)");
+        return NULL;
+    }
+    abigate_gate *g = calloc(1, sizeof *g);
+    if (!g) {
+        abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
+        return NULL;
+    }
+    g->policy = cfg->policy;
+    g->flags = cfg->flags;
+    g->profile_flags_known = cfg->profile_flags_known;
+    g->profile_flags = cfg->profile_flags & ABIGATE_PROFILE_KNOWN;
+    for (const char *const *s = cfg->suffixes; s && *s && g->n_suffixes < ABIGATE_PROFILE_MAX_SUFFIXES;
+         s++)
+        if (strlen(*s) < ABIGATE_PROFILE_TEXT_MAX)
+            strcpy(g->suffixes[g->n_suffixes++], *s);
+    pthread_mutex_init(&g->lock, NULL);
+    abigate__ok(err);
+    return g;
+}
+
+/* The caller's facts over what the exports told. */
+static void apply_overrides(abigate_gate *g, abigate_profile *p)
+{
+    if (g->profile_flags_known && p->flags != g->profile_flags) {
+        abigate_profile fixed;
+        abigate_profile_init(&fixed, p->hexversion, g->profile_flags);
+        p->flags = g->profile_flags;
+        memcpy(p->soabi, fixed.soabi, sizeof p->soabi);
+        memcpy(p->suffixes, fixed.suffixes, sizeof p->suffixes);
+        p->n_suffixes = fixed.n_suffixes;
+    }
+    if (g->n_suffixes) {
+        memcpy(p->suffixes, g->suffixes, sizeof p->suffixes);
+        p->n_suffixes = g->n_suffixes;
+    }
+}
+
+ABIGATE_API abigate_gate *abigate_gate_new(const abigate_gate_config *cfg, abigate_error *err)
+{
+    return gate_alloc(cfg, err);
+}
+
+ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
+                                               const char *exports_path,
+                                               const abigate_gate_config *cfg,
+                                               abigate_error *err)
+{
+    if (!profile) {
+        abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+        return NULL;
+    }
+    abigate_gate *g = gate_alloc(cfg, err);
+    if (!g)
+        return NULL;
+    g->profile = *profile;
+    g->profile.exports = NULL;
+    if (exports_path && !(g->flags & ABIGATE_GATE_NO_SYMBOLS)) {
+        g->exports = malloc(sizeof *g->exports);
+        int rc = g->exports ? abigate_profile_load_exports(&g->profile, exports_path, 0,
+                                                           g->exports, err)
+                            : abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
+        if (rc) {
+            abigate_gate_free(g);
+            return NULL;
+        }
+    }
+    apply_overrides(g, &g->profile);
+    g->profile_rc = ABIGATE_OK;
+    __atomic_store_n(&g->profile_ready, 1, __ATOMIC_RELEASE);
+    return g;
+}
+
+/* The profile of this process, taken once; ABIGATE_OK or its error. */
+static int take_profile(abigate_gate *g, abigate_error *err)
+{
+    if (!__atomic_load_n(&g->profile_ready, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&g->lock);
+        if (!g->profile_ready) {
+            abigate_symbols *ex = NULL;
+            if (!(g->flags & ABIGATE_GATE_NO_SYMBOLS) && !(ex = malloc(sizeof *ex))) {
+                g->profile_rc = abigate__fail(&g->profile_err, ABIGATE_E_NOMEM, -1, NULL);
+            } else {
+                g->profile_rc = abigate_profile_from_process(&g->profile, ex, &g->profile_err);
+                if (g->profile_rc) {
+                    free(ex);
+                } else {
+                    g->exports = ex;
+                    apply_overrides(g, &g->profile);
+                }
+            }
+            __atomic_store_n(&g->profile_ready, 1, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&g->lock);
+    }
+    if (g->profile_rc && err)
+        *err = g->profile_err;
+    return g->profile_rc;
+}
+
+ABIGATE_API const abigate_profile *abigate_gate_profile(abigate_gate *g, abigate_error *err)
+{
+    if (!g) {
+        abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+        return NULL;
+    }
+    return take_profile(g, err) ? NULL : &g->profile;
+}
+
+/* A symbol buffer from the pool (a new one when all are in use). */
+static abigate_symbols *scratch_take(abigate_gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    struct scratch *s = g->pool;
+    if (s) {
+        g->pool = s->next;
+    } else {
+        struct scratch **every = realloc(g->every, (g->n_all + 1) * sizeof *every);
+        if (every) {
+            g->every = every;
+            if ((s = malloc(sizeof *s)))
+                every[g->n_all++] = s;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    return s ? &s->syms : NULL;
+}
+
+static void scratch_give(abigate_gate *g, abigate_symbols *syms)
+{
+    struct scratch *s = (struct scratch *)((char *)syms - offsetof(struct scratch, syms));
+    pthread_mutex_lock(&g->lock);
+    s->next = g->pool;
+    g->pool = s;
+    pthread_mutex_unlock(&g->lock);
+}
+
+ABIGATE_API void abigate_gate_free(abigate_gate *g)
+{
+    if (!g)
+        return;
+    for (unsigned i = 0; i < g->n_all; i++)
+        free(g->every[i]);
+    free(g->every);
+    free(g->exports);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Open `path` to be judged; -1 with `e` filled (ABIGATE_E_IS_DIRECTORY,
+ * ABIGATE_E_OPEN) when it cannot be. */
+static int open_file(const char *path, abigate_error *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int saved = errno;
+        if (saved == EISDIR)
+            abigate__fail(e, ABIGATE_E_IS_DIRECTORY, -1, NULL);
+        else
+            abigate__fail(e, ABIGATE_E_OPEN, -1, "cannot open: %s", strerror(saved));
+    }
+    return fd;
+}
+
+/* A file that could not be read: a verdict by the table of docs/POLICY.md,
+ * "Files that cannot be judged". */
+static int unreadable(const abigate_policy *pol, const abigate_error *why, abigate_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->evidence = ABIGATE_EVIDENCE_NONE;
+    if (pol->mode == ABIGATE_MODE_OFF) {
+        snprintf(v->message, sizeof v->message, "not checked (mode off)");
+        return v->kind = ABIGATE_ACCEPT;
+    }
+    v->reason = ABIGATE_R_UNREADABLE;
+    v->error = why->code;
+    snprintf(v->message, sizeof v->message, "cannot be judged: %s", why->message);
+    if (pol->mode == ABIGATE_MODE_WARN) {
+        v->warning = 1;
+        return v->kind = ABIGATE_ACCEPT;
+    }
+    return v->kind = ABIGATE_REFUSE;
+}
+
+/* Judge the open `fd` (or, fd < 0, the file `path`). */
+static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy *policy,
+                 abigate_verdict *v, abigate_error *err)
+{
+    const abigate_policy *pol = policy ? policy : &g->policy;
+    if (pol->mode < ABIGATE_MODE_OFF || pol->mode > ABIGATE_MODE_REQUIRE)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid policy mode %d", pol->mode);
+    if (pol->mode == ABIGATE_MODE_OFF) {
+        abigate__ok(err);
+        memset(v, 0, sizeof *v);
+        snprintf(v->message, sizeof v->message, "not checked (mode off)");
+        return v->kind = ABIGATE_ACCEPT;
+    }
+    int rc = take_profile(g, err);
+    if (rc)
+        return rc;
+    uint64_t t0 = now_ns();
+    abigate_error local;
+    abigate_error *e = err ? err : &local;
+    abigate_file_info info;
+    int opened = -1;
+    if (fd < 0) {
+        if ((opened = fd = open_file(name, e)) < 0) {
+            rc = unreadable(pol, e, v);
+            goto done;
+        }
+    }
+    rc = abigate_read_fd(fd, name, ABIGATE_READ_RECORD, &info, NULL, e);
+    abigate_symbols *syms = NULL;
+    if (rc == ABIGATE_OK && !(g->flags & ABIGATE_GATE_NO_SYMBOLS) &&
+        abigate__needs_symbols(&info, &g->profile, pol)) {
+        if (!(syms = scratch_take(g))) {
+            rc = abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
+            goto done;
+        }
+        rc = abigate_read_fd(fd, name, ABIGATE_READ_LEGACY, &info, syms, e);
+        __atomic_add_fetch(&g->symbols_read, 1, __ATOMIC_RELAXED);
+    }
+    if (rc) {
+        rc = unreadable(pol, e, v);
+    } else {
+        rc = abigate_decide(&info, syms, &g->profile, pol, v);
+        v->error = 0;
+        v->symbols_read = syms != NULL;
+        memset(v->reserved_, 0, sizeof v->reserved_);
+    }
+    if (syms)
+        scratch_give(g, syms);
+done:
+    if (opened >= 0)
+        close(opened);
+    __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g->nanoseconds, now_ns() - t0, __ATOMIC_RELAXED);
+    return rc;
+}
+
+ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abigate_policy *policy,
+                                   abigate_verdict *v, abigate_error *err)
+{
+    if (!g || !path || !v)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    return judge(g, -1, path, policy, v, err);
+}
+
+ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
+                                      const abigate_policy *policy, abigate_verdict *v,
+                                      abigate_error *err)
+{
+    if (!g || fd < 0 || !v)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    return judge(g, fd, name, policy, v, err);
+}
+
+/* A spelling of /proc/self/fd/FD that no earlier load used: the dynamic
+ * loader finds already-loaded objects by the name they were opened with,
+ * and descriptor numbers are reused.  Empty components ("/", "./") encode
+ * a counter, so the name still resolves to the descriptor. */
+static void fd_name(abigate_gate *g, char *buf, size_t size, int fd)
+{
+    unsigned long c = __atomic_fetch_add(&g->fd_names, 1, __ATOMIC_RELAXED);
+    size_t n = (size_t)snprintf(buf, size, "/proc/self/fd/");
+    for (; c && n + 3 < size; c >>= 1) {
+        if (c & 1)
+            buf[n++] = '.';
+        buf[n++] = '/';
+    }
+    snprintf(buf + n, size - n, "%d", fd);
+}
+
+/* dlerror()'s text with `from` replaced by `to`, into err. */
+static void load_error(abigate_error *err, const char *text, const char *from, const char *to)
+{
+    if (!err)
+        return;
+    char out[ABIGATE_ERROR_MESSAGE_MAX];
+    size_t n = 0, flen = strlen(from), tlen = strlen(to);
+    const char *s = text ? text : "unknown dlopen error";
+    while (*s && n + 1 < sizeof out) {
+        if (!strncmp(s, from, flen) && n + tlen + 1 < sizeof out) {
+            memcpy(out + n, to, tlen);
+            n += tlen;
+            s += flen;
+        } else {
+            out[n++] = *s++;
+        }
+    }
+    out[n] = '\0';
+    abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", out);
+}
+
+ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlflags,
+                                      const abigate_policy *policy, abigate_verdict *v,
+                                      abigate_error *err)
+{
+    if (!g || !path || !v) {
+        abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+        return NULL;
+    }
+    const abigate_policy *pol = policy ? policy : &g->policy;
+    abigate_error why;
+    int fd = open_file(path, &why);
+    if (fd < 0) {
+        if (pol->mode != ABIGATE_MODE_OFF && take_profile(g, err) == ABIGATE_OK) {
+            unreadable(pol, &why, v);
+            __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);
+        } else {
+            memset(v, 0, sizeof *v);
+            v->kind = ABIGATE_ACCEPT;
+        }
+        if (v->kind == ABIGATE_REFUSE)
+            abigate__ok(err);
+        else if (err)
+            *err = why;
+        return NULL;
+    }
+    int rc = judge(g, fd, path, pol, v, err);
+    if (rc < 0 || v->kind == ABIGATE_REFUSE) {
+        close(fd);
+        if (rc >= 0)
+            abigate__ok(err);
+        return NULL;
+    }
+    char name[96];
+    fd_name(g, name, sizeof name, fd);
+    void *handle = dlopen(name, dlflags);
+    if (!handle)
+        load_error(err, dlerror(), name, path);
+    else
+        abigate__ok(err);
+    close(fd);
+    return handle;
+}
+
+ABIGATE_API void abigate_gate_stats_get(const abigate_gate *g, abigate_gate_stats *out)
+{
+    if (!g || !out)
+        return;
+    out->judged = __atomic_load_n(&g->judged, __ATOMIC_RELAXED);
+    out->symbols_read = __atomic_load_n(&g->symbols_read, __ATOMIC_RELAXED);
+    out->nanoseconds = __atomic_load_n(&g->nanoseconds, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- the mode */
+
+ABIGATE_API int abigate_mode_resolve(int xoption_given, const char *xoption, const char *env,
+                                     unsigned flags, const char *default_mode,
+                                     abigate_mode_choice *out, abigate_error *err)
+{
+    if (!out)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    abigate_mode_choice c;
+    memset(&c, 0, sizeof c);
+    const char *value = NULL;
+    if (xoption_given) {
+        value = xoption && xoption[0] ? xoption : "strict";
+        c.source = "-X abigate";
+    } else if (!(flags & ABIGATE_RESOLVE_IGNORE_ENV) && env && env[0]) {
+        value = env;
+        c.source = "PYTHONABIGATE";
+    }
+    if (value && abigate_policy_parse(value, &c.policy, NULL) != ABIGATE_OK) {
+        abigate__copy_clamped(c.invalid, sizeof c.invalid, value, strlen(value));
+        snprintf(c.warning, sizeof c.warning,
+                 "abigate: %s=%s is not a mode (off, warn, strict or require, optionally "
+                 "followed by ',trace'); using strict", c.source, c.invalid);
+        abigate_policy_parse("strict", &c.policy, NULL);
+    } else if (!value) {
+        c.source = "default";
+        if (abigate_policy_parse(default_mode ? default_mode : "off", &c.policy, err))
+            return ABIGATE_E_BAD_MODE;
+    }
+    *out = c;
+    abigate__ok(err);
+    return ABIGATE_OK;
+}
+
+/* ---------------------------------------------------------------- the texts */
+
+ABIGATE_API const char *abigate_verdict_rule(const abigate_verdict *v)
+{
+    if (!v)
+        return "ABIGATE_R_NONE";
+    return v->reason == ABIGATE_R_UNREADABLE && v->error ? abigate_code_name(v->error)
+                                                         : abigate_reason_name(v->reason);
+}
+
+ABIGATE_API size_t abigate_format_text(int kind, const char *action, const char *module, const char *path,
+                            const char *msg, const char *rule, int plain, char *buf, size_t len)
+{
+    char scratch[1];
+    if (!buf || !len)
+        buf = scratch, len = sizeof scratch;
+    const char *m = module ? module : "?", *p = path ? path : "?";
+    int n;
+    switch (kind) {
+    case ABIGATE_TEXT_REFUSAL:
+        n = snprintf(buf, len, "cannot load '%s' from %s: %s [%s]", m, p, msg, rule);
+        break;
+    case ABIGATE_TEXT_WARNING:
+        n = snprintf(buf, len, "abigate: '%s' from %s: %s [%s]", m, p, msg, rule);
+        break;
+    case ABIGATE_TEXT_TRACE:
+        n = snprintf(buf, len, "abigate: %s '%s' %s: %s%s%s%s", action ? action : "?", m, p, msg,
+                     plain ? "" : " [", plain ? "" : rule, plain ? "" : "]");
+        break;
+    default:
+        n = snprintf(buf, len, "?");
+        break;
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
+
+ABIGATE_API size_t abigate_gate_format(int kind, const char *action, const char *module,
+                                       const char *path, const abigate_verdict *v,
+                                       const abigate_error *err, char *buf, size_t len)
+{
+    const char *msg, *rule;
+    int plain = 0;
+    if (err && err->code && (!v || v->kind != ABIGATE_REFUSE)) {
+        msg = err->message; /* a failed open or load */
+        rule = abigate_code_name(err->code);
+        if (!action)
+            action = "error";
+    } else if (v) {
+        msg = v->message;
+        rule = abigate_verdict_rule(v);
+        plain = v->reason == ABIGATE_R_NONE;
+        if (!action)
+            action = v->warning ? "warn" : abigate_verdict_name(v->kind);
+    } else {
+        msg = "no verdict";
+        rule = "ABIGATE_E_INVALID_ARG";
+    }
+    return abigate_format_text(kind, action, module, path, msg, rule, plain, buf, len);
+}
