@@ -515,6 +515,27 @@ typedef struct abigate_gate_config {
 /* Defaults: strict, no flags, profile from the exports, computed suffixes. */
 ABIGATE_API void abigate_gate_config_init(abigate_gate_config *cfg);
 
+#ifdef Py_PYTHON_H
+/* With <Python.h> included first: the flags of those headers (the build the
+ * caller is compiled for, which is the running interpreter's when the
+ * caller is an extension module or an embedder) as known profile flags. */
+static inline void abigate_gate_config_python(abigate_gate_config *cfg)
+{
+    cfg->profile_flags_known = 1;
+    cfg->profile_flags = 0
+#ifdef Py_GIL_DISABLED
+                         | ABIGATE_PROFILE_FREETHREADED
+#endif
+#ifdef Py_DEBUG
+                         | ABIGATE_PROFILE_DEBUG
+#endif
+#ifdef Py_TRACE_REFS
+                         | ABIGATE_PROFILE_TRACE_REFS
+#endif
+        ;
+}
+#endif
+
 /* A gate for the interpreter running in this process.  The profile (the
  * version, the exports) is taken at the first judgement, never when the
  * policy is off; its failure is then the judgement's error

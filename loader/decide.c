@@ -471,17 +471,17 @@ int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
     if (f->record_state == ABIGATE_RECORD_ABSENT)
         return pol->mode != ABIGATE_MODE_REQUIRE;
     const abigate_record *r = &f->record;
-    int release = !(p->flags & ABIGATE_PROFILE_DEBUG);
-    if (release && (r->flags & ABIGATE_REC_PY_DEBUG))
-        return 1;
+    if ((pol->flags & ABIGATE_POLICY_ADAPT_ABI3T) && (r->flags & ABIGATE_REC_OPAQUE_PYOBJECT) &&
+        p->hexversion < VERSION_3_15 && p->exports)
+        return 1; /* the backport needs every import exported */
+    if (abigate_decide_abiinfo(&r->abiinfo, p) != ABIGATE_R_NONE)
+        return 0; /* refused by the record alone */
+    if (!(p->flags & ABIGATE_PROFILE_DEBUG) && (r->flags & ABIGATE_REC_PY_DEBUG))
+        return 1; /* a debug build on a release runtime: debug-only imports */
     if (!p->exports)
-        return 0; /* no exports: the only symbol rule left is the debug one */
-    if (r->abiinfo.build_version > p->hexversion)
-        return 1;
-    if (r->abiinfo.flags & ABIGATE_ABIINFO_INTERNAL)
-        return 1;
-    return (pol->flags & ABIGATE_POLICY_ADAPT_ABI3T) && (r->flags & ABIGATE_REC_OPAQUE_PYOBJECT) &&
-           p->hexversion < VERSION_3_15;
+        return 0; /* no exports: no other symbol rule can apply */
+    return r->abiinfo.build_version > p->hexversion ||
+           (r->abiinfo.flags & ABIGATE_ABIINFO_INTERNAL);
 }
 
 /* ---------------------------------------------------------------- files without a record */

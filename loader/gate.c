@@ -38,7 +38,7 @@ struct abigate_gate {
     char suffixes[ABIGATE_PROFILE_MAX_SUFFIXES][ABIGATE_PROFILE_TEXT_MAX];
 
     pthread_mutex_t lock;     /* the profile and the pool */
-    int profile_ready;        /* 1 once taken (read with acquire: no lock after) */
+    int profile_ready;        /* 1 once taken (under `lock`; constant after) */
     int profile_rc;           /* its result */
     abigate_error profile_err;
     abigate_profile profile;
@@ -134,35 +134,36 @@ ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
     }
     apply_overrides(g, &g->profile);
     g->profile_rc = ABIGATE_OK;
-    __atomic_store_n(&g->profile_ready, 1, __ATOMIC_RELEASE);
+    g->profile_ready = 1;
     return g;
 }
 
-/* The profile of this process, taken once; ABIGATE_OK or its error. */
+/* The profile of this process, taken once; ABIGATE_OK or its error.  The
+ * lock is taken every time (uncontended it costs tens of nanoseconds, a
+ * judgement several microseconds): no double-checked locking to get wrong. */
 static int take_profile(abigate_gate *g, abigate_error *err)
 {
-    if (!__atomic_load_n(&g->profile_ready, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_lock(&g->lock);
-        if (!g->profile_ready) {
-            abigate_symbols *ex = NULL;
-            if (!(g->flags & ABIGATE_GATE_NO_SYMBOLS) && !(ex = malloc(sizeof *ex))) {
-                g->profile_rc = abigate__fail(&g->profile_err, ABIGATE_E_NOMEM, -1, NULL);
+    pthread_mutex_lock(&g->lock);
+    if (!g->profile_ready) {
+        abigate_symbols *ex = NULL;
+        if (!(g->flags & ABIGATE_GATE_NO_SYMBOLS) && !(ex = malloc(sizeof *ex))) {
+            g->profile_rc = abigate__fail(&g->profile_err, ABIGATE_E_NOMEM, -1, NULL);
+        } else {
+            g->profile_rc = abigate_profile_from_process(&g->profile, ex, &g->profile_err);
+            if (g->profile_rc) {
+                free(ex);
             } else {
-                g->profile_rc = abigate_profile_from_process(&g->profile, ex, &g->profile_err);
-                if (g->profile_rc) {
-                    free(ex);
-                } else {
-                    g->exports = ex;
-                    apply_overrides(g, &g->profile);
-                }
+                g->exports = ex;
+                apply_overrides(g, &g->profile);
             }
-            __atomic_store_n(&g->profile_ready, 1, __ATOMIC_RELEASE);
         }
-        pthread_mutex_unlock(&g->lock);
+        g->profile_ready = 1;
     }
-    if (g->profile_rc && err)
+    int rc = g->profile_rc;
+    if (rc && err)
         *err = g->profile_err;
-    return g->profile_rc;
+    pthread_mutex_unlock(&g->lock);
+    return rc;
 }
 
 ABIGATE_API const abigate_profile *abigate_gate_profile(abigate_gate *g, abigate_error *err)

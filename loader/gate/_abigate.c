@@ -57,16 +57,7 @@ static int gate_create(void)
     suffixes[k] = NULL;
     abigate_gate_config cfg;
     abigate_gate_config_init(&cfg);
-    cfg.profile_flags_known = 1;
-#ifdef Py_GIL_DISABLED
-    cfg.profile_flags |= ABIGATE_PROFILE_FREETHREADED;
-#endif
-#ifdef Py_DEBUG
-    cfg.profile_flags |= ABIGATE_PROFILE_DEBUG;
-#endif
-#ifdef Py_TRACE_REFS
-    cfg.profile_flags |= ABIGATE_PROFILE_TRACE_REFS;
-#endif
+    abigate_gate_config_python(&cfg); /* this module's flags are the interpreter's */
     cfg.suffixes = suffixes;
     abigate_error err;
     process_gate = abigate_gate_new(&cfg, &err); /* copies the suffixes */
