@@ -13,7 +13,9 @@
  *         used, close: the built-in gate's way of loading, with nothing read
  *         and nothing decided;
  *   gate  fd, plus abigate_read_fd and abigate_decide (strict) on the
- *         descriptor before the dlopen: all the built-in gate does in C.
+ *         descriptor before the dlopen: all the built-in gate does in C;
+ *   api   abigate_gate_dlopen (strict) from one gate: the embedder API,
+ *         record-first, the same open-judge-dlopen-close sequence.
  *
  * Prints the mean microseconds per file.  A loaded object stays loaded, so
  * one process measures one mode; bench_gate.py runs the modes alternately,
@@ -55,8 +57,9 @@ static int die(const char *what, const char *detail)
 
 int main(int argc, char **argv)
 {
-    if (argc < 4 || (strcmp(argv[1], "path") && strcmp(argv[1], "fd") && strcmp(argv[1], "gate")))
-        return die("usage", "bench_dlopen path|fd|gate LIBPYTHON FILE...");
+    if (argc < 4 || (strcmp(argv[1], "path") && strcmp(argv[1], "fd") && strcmp(argv[1], "gate") &&
+                     strcmp(argv[1], "api")))
+        return die("usage", "bench_dlopen path|fd|gate|api LIBPYTHON FILE...");
     const char *mode = argv[1];
     int judge = strcmp(mode, "gate") == 0, by_fd = strcmp(mode, "path") != 0;
     if (!dlopen(argv[2], RTLD_NOW | RTLD_GLOBAL))
@@ -70,12 +73,24 @@ int main(int argc, char **argv)
                   abigate_policy_parse("strict", &policy, &err)))
         return die("profile", err.message);
 
+    abigate_gate *gate = NULL;
+    if (!strcmp(mode, "api")) {
+        abigate_gate_config cfg;
+        abigate_gate_config_init(&cfg);
+        if (!(gate = abigate_gate_new(&cfg, &err)) || !abigate_gate_profile(gate, &err))
+            return die("gate", err.message);
+    }
+
     char name[128];
     double t = now_us();
     for (int i = 3; i < argc; i++) {
         const char *file = argv[i];
         void *h;
-        if (!by_fd) {
+        if (gate) {
+            abigate_verdict v;
+            if (!(h = abigate_gate_dlopen(gate, file, RTLD_NOW, NULL, &v, &err)))
+                return die(file, err.code ? err.message : v.message);
+        } else if (!by_fd) {
             h = dlopen(file, RTLD_NOW);
         } else {
             int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -97,5 +112,6 @@ int main(int argc, char **argv)
             return die(file, dlerror());
     }
     printf("%.3f\n", (now_us() - t) / (argc - 3));
+    abigate_gate_free(gate);
     return 0;
 }

@@ -165,7 +165,7 @@ def descriptor_floor(label, python, mods, off_us):
                              "sysconfig.get_config_var('LIBDIR'), "
                              "sysconfig.get_config_var('INSTSONAME')))"]).stdout.strip()
     files = sorted(os.path.join(mods, f) for f in os.listdir(mods))
-    times = {"path": [], "fd": [], "gate": []}
+    times = {"path": [], "fd": [], "gate": [], "api": []}
     order = list(times)
     for r in range(ROUNDS):
         for mode in (order if r % 2 else order[::-1]):
@@ -175,10 +175,12 @@ def descriptor_floor(label, python, mods, off_us):
             times[mode].append(float(p.stdout))
     m = {k: statistics.median(v) for k, v in times.items()}
     print("%-14s in C, per load: dlopen(path) %.1f us; open + dlopen(/proc/self/fd/N) + close "
-          "%.1f us (+%.1f); with read + decide %.1f us (+%.1f). The descriptor alone on a %.1f us "
-          "import: ratio %.3f" % (label, m["path"], m["fd"], m["fd"] - m["path"], m["gate"],
-                                  m["gate"] - m["path"], off_us,
-                                  (off_us + m["fd"] - m["path"]) / off_us))
+          "%.1f us (+%.1f); with read + decide %.1f us (+%.1f); abigate_gate_dlopen %.1f us "
+          "(ratio to dlopen(path) %.3f, to the descriptor floor %.3f). The descriptor alone on a "
+          "%.1f us import: ratio %.3f" % (label, m["path"], m["fd"], m["fd"] - m["path"], m["gate"],
+                                          m["gate"] - m["path"], m["api"], m["api"] / m["path"],
+                                          m["api"] / m["fd"], off_us,
+                                          (off_us + m["fd"] - m["path"]) / off_us))
 
 
 def startup(interp, work):
