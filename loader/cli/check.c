@@ -73,24 +73,35 @@ static int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
     return 0;
 }
 
-/* The profile the options ask for; 0, 1 (cannot profile) or EXIT_USAGE. */
-static int make_profile(const char *cmd, const struct options *o, abigate_profile *p,
-                        abigate_symbols *exports)
+/* The gate the options ask for (an interpreter asked once and its exports
+ * read, or a spec with no symbols), under `policy`; NULL with *rc set to 1
+ * (cannot profile) or EXIT_USAGE. */
+static abigate_gate *make_gate(const char *cmd, const struct options *o,
+                               const abigate_policy *policy, int *rc)
 {
     abigate_error err;
+    abigate_profile p;
+    *rc = 0;
     if (o->target) {
-        if (abigate_profile_parse(p, o->target, &err) != ABIGATE_OK) {
+        if (abigate_profile_parse(&p, o->target, &err) != ABIGATE_OK) {
             fprintf(stderr, "abigate %s: --target %s\n", cmd, err.message);
-            return EXIT_USAGE;
+            *rc = EXIT_USAGE;
+            return NULL;
         }
-        return 0;
-    }
-    const char *python = o->python ? o->python : "python3";
-    if (probe_python(python, p, exports, &err) != ABIGATE_OK) {
+    } else if (probe_python(o->python ? o->python : "python3", &p, &err) != ABIGATE_OK) {
         fprintf(stderr, "abigate %s: %s\n", cmd, err.message);
-        return 1;
+        *rc = 1;
+        return NULL;
     }
-    return 0;
+    abigate_gate_config cfg;
+    abigate_gate_config_init(&cfg);
+    cfg.policy = *policy; /* never ABIGATE_POLICY_QUIET: every message is printed */
+    abigate_gate *g = abigate_gate_new_for(&p, o->target ? NULL : p.exports_path, &cfg, &err);
+    if (!g) {
+        fprintf(stderr, "abigate %s: %s\n", cmd, err.message);
+        *rc = 1;
+    }
+    return g;
 }
 
 static const char *evidence_word(int e)
@@ -181,23 +192,20 @@ int cmd_profile(int argc, char **argv)
         fprintf(stderr, "abigate profile: unexpected argument '%s'\n", o.files[0]);
         return EXIT_USAGE;
     }
-    abigate_symbols *exports = malloc(sizeof *exports);
-    abigate_profile p;
-    if (!exports) {
-        fprintf(stderr, "abigate: out of memory\n");
-        return 1;
-    }
-    rc = make_profile("profile", &o, &p, exports);
-    if (!rc) {
+    abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
+    abigate_gate *gate = make_gate("profile", &o, &policy, &rc);
+    if (gate) {
+        abigate_error err;
+        const abigate_profile *p = abigate_gate_profile(gate, &err);
         if (o.json) {
             printf("{\"abigate\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING);
-            json_profile(&p);
+            json_profile(p);
             printf("}\n");
         } else {
-            print_profile(&p);
+            print_profile(p);
         }
+        abigate_gate_free(gate);
     }
-    free(exports);
     return rc;
 }
 
@@ -217,33 +225,25 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "abigate check: no FILE given\n%s", usage_text);
         return EXIT_USAGE;
     }
-    abigate_symbols *exports = malloc(sizeof *exports), *syms = malloc(sizeof *syms);
-    abigate_profile p;
-    if (!exports || !syms) {
-        fprintf(stderr, "abigate: out of memory\n");
-        free(exports);
-        free(syms);
+    abigate_gate *gate = make_gate("check", &o, &policy, &rc);
+    if (!gate)
         return EXIT_USAGE;
-    }
-    if ((rc = make_profile("check", &o, &p, exports))) {
-        free(exports);
-        free(syms);
-        return EXIT_USAGE;
-    }
+    const abigate_profile *profile = abigate_gate_profile(gate, &err);
     int refused = 0, failed = 0;
     if (o.json) {
         printf("{\"abigate\": \"%s\", \"mode\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING,
                abigate_mode_name(policy.mode));
-        json_profile(&p);
+        json_profile(profile);
         printf(", \"files\": [");
     }
     for (int j = 0; j < o.nfiles; j++) {
-        abigate_file_info fi;
         abigate_verdict v;
         const char *path = o.files[j];
-        rc = abigate_read_path(path, ABIGATE_READ_LEGACY, &fi, syms, &err);
-        if (rc == ABIGATE_OK)
-            abigate_decide(&fi, syms, &p, &policy, &v);
+        rc = abigate_gate_judge(gate, path, NULL, &v, &err);
+        if (rc >= 0 && v.reason == ABIGATE_R_UNREADABLE)
+            rc = v.error; /* not a readable ELF object: an error here, as for inspect */
+        else if (rc >= 0)
+            rc = ABIGATE_OK;
         if (o.json) {
             printf("%s\n  {\"path\": ", j ? "," : "");
             json_string(path);
@@ -276,8 +276,7 @@ int cmd_check(int argc, char **argv)
     }
     if (o.json)
         printf("\n]}\n");
-    free(exports);
-    free(syms);
+    abigate_gate_free(gate);
     if (fflush(stdout) != 0) {
         perror("abigate: writing output");
         return EXIT_USAGE;

@@ -16,10 +16,10 @@ void json_hex(const char *key, uint32_t v, int comma);
 void json_bool(const char *key, int v, int comma);
 
 /* Ask the interpreter `python` once (sys, sysconfig, its mapped libpython
- * or executable) and fill `p`, reading its exports into `exports`
- * (probe.c).  Returns ABIGATE_OK or ABIGATE_E_PROBE / a read error. */
-int probe_python(const char *python, abigate_profile *p, abigate_symbols *exports,
-                 abigate_error *err);
+ * or executable) and fill `p`; p->exports_path names the file whose
+ * exports the gate then reads (probe.c).  Returns ABIGATE_OK or
+ * ABIGATE_E_PROBE. */
+int probe_python(const char *python, abigate_profile *p, abigate_error *err);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);   /* check.c */

@@ -102,8 +102,7 @@ fail_errno:
     return probe_fail(err, "%s: cannot run it: %s", python, strerror(errno));
 }
 
-int probe_python(const char *python, abigate_profile *p, abigate_symbols *exports,
-                 abigate_error *err)
+int probe_python(const char *python, abigate_profile *p, abigate_error *err)
 {
     static char out[PROBE_OUTPUT_MAX];
     int rc = run_probe(python, out, sizeof out, err);
@@ -159,8 +158,7 @@ int probe_python(const char *python, abigate_profile *p, abigate_symbols *export
     }
     if (!api_file[0])
         return probe_fail(err, "%s: could not find the file defining its C API", python);
-    if ((rc = abigate_profile_load_exports(&tmp, api_file, 0, exports, err)))
-        return rc;
+    snprintf(tmp.exports_path, sizeof tmp.exports_path, "%s", api_file);
     *p = tmp;
     return ABIGATE_OK;
 }

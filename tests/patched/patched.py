@@ -232,6 +232,23 @@ for pid in ("3.11", "3.13", "3.13t"):
                    "patched %s, off: 60 modules load; no descriptor left open" % pid,
                    p.stdout + testlib.outcome(p))
 
+# ------------------------------------------------------------ 3b. the import hook steps aside
+# abigate.pth installed (the registry 3.13's _abigate, the same ABI) on the
+# patched 3.13: each extension is judged once, by the built-in gate; the
+# hook installs no finder and reports the built-in mode.
+d = os.path.join(work, "hook-aside")
+build("a 3.13 build (hook aside)", HEADERS["3.13"], os.path.join(d, "demo" + SUFFIX["3.13"]))
+e = testlib.gate_env(tap, by_id["3.13"], os.path.join(work, "userbase-hook"), "strict,trace")
+p = testlib.run([PATCHED["3.13"], "-c", "import sys, demo, abigate; print(abigate.mode()); "
+                 "print(abigate._saved_hook is not None or any(type(f).__name__ == 'GateFinder' "
+                 "for f in sys.path_importer_cache.values()))"], cwd=d, env=e)
+lines = [l for l in p.stderr.splitlines() if l.startswith("abigate: ") and "'demo'" in l]
+tap.ok(p.returncode == 0 and len(lines) == 1 and lines[0].startswith("abigate: accept 'demo' ")
+       and p.stdout.split() == ["strict,trace", "False"],
+       "3.13 with abigate.pth and PYTHONABIGATE=strict,trace: demo judged once (by the built-in "
+       "gate), the hook installs nothing and reports the built-in mode",
+       p.stdout + p.stderr)
+
 # ------------------------------------------------------------ 4. without --with-abigate
 # The patched sources, compiled without WITH_ABIGATE (pyconfig.h without the
 # two lines configure adds with the option), give the same objects as the

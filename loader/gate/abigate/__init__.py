@@ -328,7 +328,11 @@ def uninstall():
 
 
 def mode():
-    """The active mode as text, e.g. 'strict,trace'; 'off' when the gate is off."""
+    """The active mode as text, e.g. 'strict,trace'; 'off' when the gate is
+    off.  On an interpreter with the gate built in, that gate's mode."""
+    builtin = _builtin()
+    if builtin is not None:
+        return builtin["mode"]
     m, f = _policy[:2]
     return _MODES[m] + (",trace" if f & _TRACE else "")
 
