@@ -74,6 +74,17 @@ static inline int abigate__out_of_bounds(uint64_t off, uint64_t len, uint64_t si
  * terminating; returns 1 when it had to clamp. */
 int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen);
 
+/* elf.c: read `fd` in one pass that stops after the record unless
+ * need(the facts read so far, ctx) returns a buffer for the symbols; then
+ * the legacy facts are read too (as ABIGATE_READ_LEGACY), into it.  The
+ * head read once serves both stages. */
+struct abigate__stage {
+    abigate_symbols *(*need)(const abigate_file_info *info, void *ctx);
+    void *ctx;
+};
+int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stage *stage,
+                            abigate_file_info *info, abigate_error *err);
+
 /* decide.c: 1 when the verdict for `f` (read with ABIGATE_READ_RECORD)
  * needs its symbol table (the record-first rule), else 0.  Pure. */
 int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,

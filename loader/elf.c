@@ -127,14 +127,16 @@ static void window_init(struct window *w, uint64_t lo, uint64_t hi)
     w->len = 0;
 }
 
-/* Read the region [lo, hi) whole, when it is larger than a window and at
- * most WHOLE_MAX bytes: random access into it (symbol names in a string
- * table) then costs one read instead of one per window miss.  Without
- * memory the window works as before. */
+/* Read the region [lo, hi) whole, when it is not already in the head and
+ * is at most WHOLE_MAX bytes: random access into it (symbol names in a
+ * string table, which symbols reach in no order) then costs one read
+ * instead of one per window miss; a window that slides to each string
+ * would read the table again and again.  Without memory the window works
+ * as before. */
 static int window_whole(struct src *s, struct window *w, int bounds_code)
 {
     uint64_t n = w->hi - w->lo;
-    if (n <= WINDOW_SIZE || n > WHOLE_MAX)
+    if (n == 0 || n > WHOLE_MAX || (w->hi <= s->head_len))
         return ABIGATE_OK;
     unsigned char *b = malloc((size_t)n);
     if (!b)
@@ -562,6 +564,7 @@ struct dyninfo {
 struct legacy {
     struct window win;     /* dynamic entries, symbols, hash tables */
     struct window strwin;  /* string table */
+    int strwin_open;       /* strwin covers a table (strtab_open) */
 };
 
 /* File offset of virtual address `addr`, through the PT_LOAD segments. */
@@ -726,6 +729,35 @@ static void keep_symbol(abigate_symbols *syms, const char *name, size_t len, int
     syms->pool_used += len + 1;
 }
 
+/* Point the string-table window at [off, off+size), read whole when it is
+ * not in the head (window_whole).  The DT_NEEDED names and the symbol
+ * names usually share one table (.dynstr): it is read once for both. */
+static int strtab_open(struct src *s, struct legacy *L, uint64_t off, uint64_t size)
+{
+    if (L->strwin_open && L->strwin.lo == off && L->strwin.hi == off + size)
+        return ABIGATE_OK;
+    window_init(&L->strwin, off, off + size);
+    L->strwin_open = 1;
+    return window_whole(s, &L->strwin, ABIGATE_E_STRTAB_BOUNDS);
+}
+
+/* 0 when the name at string-table offset `name` certainly starts with
+ * neither "Py" nor "_Py" (every name the reader keeps or counts does): its
+ * first bytes are looked at in place when the table is in memory (read
+ * whole, or in the head), so most of a large extension's names (libc's, its own) are never
+ * scanned.  1 when it may (or the bytes are not at hand): the name is then
+ * read and checked in full, bounds included. */
+static inline int may_matter(const struct src *s, const struct legacy *L, uint32_t name)
+{
+    const struct window *w = &L->strwin;
+    const unsigned char *base = w->whole ? w->whole
+                                : w->hi <= s->head_len ? s->head + w->lo : NULL;
+    if (!base || w->hi - w->lo < 3 || name > w->hi - w->lo - 3)
+        return 1;
+    const unsigned char *p = base + name;
+    return p[0] == 'P' ? p[1] == 'y' : p[0] == '_' && p[1] == 'P' && p[2] == 'y';
+}
+
 /* Walk `count` symbols of `entsize` bytes at `symoff`, names in the string
  * table [stroff, stroff+strsz). */
 static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64_t count,
@@ -753,8 +785,7 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                              "the file",
                              (unsigned long long)strsz, (unsigned long long)stroff);
     window_init(&L->win, symoff, symoff + count * entsize);
-    window_init(&L->strwin, stroff, stroff + strsz);
-    int rc = window_whole(s, &L->strwin, ABIGATE_E_STRTAB_BOUNDS);
+    int rc = strtab_open(s, L, stroff, strsz);
     if (rc)
         return rc;
     for (uint64_t i = 1; i < count; i++) {
@@ -769,6 +800,8 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         unsigned bind = st_info >> 4;
         if (name == 0 || (bind != 1 && bind != 2)) /* GLOBAL or WEAK only */
             continue;
+        if (!may_matter(s, L, name))
+            continue; /* neither Py* nor _Py*: nothing here reads it */
         size_t len;
         const char *str;
         if ((rc = window_string(s, &L->strwin, name, &str, &len)))
@@ -823,7 +856,8 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
                                (unsigned long long)d.strsz, (unsigned long long)stroff);
             goto out;
         }
-        window_init(&L->strwin, stroff, stroff + d.strsz);
+        if (d.n_needed_kept && (rc = strtab_open(s, L, stroff, d.strsz)))
+            goto out;
         for (unsigned i = 0; i < d.n_needed_kept; i++) {
             size_t len;
             const char *name;
@@ -896,9 +930,11 @@ static int valid_args(const abigate_file_info *info, unsigned flags)
 }
 
 /* Everything after the first read: `s` holds the input, its size and its
- * first head_len bytes. */
+ * first head_len bytes.  With `stage` (ABIGATE_READ_LEGACY asked), the
+ * legacy facts are read only when stage(what was read so far) gives a
+ * buffer for the symbols (abigate__read_fd_staged). */
 static int parse_src(struct src *s, const char *name, unsigned flags, abigate_file_info *info,
-                     abigate_symbols *syms)
+                     abigate_symbols *syms, const struct abigate__stage *stage)
 {
     struct elf e;
     struct record_state st;
@@ -928,6 +964,12 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         out.record = st.rec;
     }
 
+    if (stage && (flags & ABIGATE_READ_LEGACY)) {
+        if (name)
+            abigate_tag_parse(name, &out.tag);
+        if (!(syms = stage->need(&out, stage->ctx)))
+            flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
+    }
     if (flags & (ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)) {
         if (syms) {
             syms->count = 0;
@@ -960,7 +1002,7 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     s.size = io->size;
     s.err = err;
     int rc = fill_head(&s);
-    return rc ? rc : parse_src(&s, name, flags, info, syms);
+    return rc ? rc : parse_src(&s, name, flags, info, syms, NULL);
 }
 
 static long read_fd_cb(void *ctx, void *buf, size_t len, uint64_t offset)
@@ -988,8 +1030,8 @@ static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset)
     return (long)n;
 }
 
-ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
-                                abigate_symbols *syms, abigate_error *err)
+static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
+                   abigate_symbols *syms, const struct abigate__stage *stage, abigate_error *err)
 {
     struct src s;
     struct stat st;
@@ -1011,7 +1053,7 @@ ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigat
     if (n >= 0 && (size_t)n < SMALL_FILE) {
         s.size = (uint64_t)n;
         s.head_len = (size_t)n;
-        if ((rc = parse_src(&s, name, flags, info, syms)) == ABIGATE_OK)
+        if ((rc = parse_src(&s, name, flags, info, syms, stage)) == ABIGATE_OK)
             return rc;
     }
     if (fstat(fd, &st) != 0)
@@ -1035,7 +1077,19 @@ ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigat
     } else {
         s.head_len = SMALL_FILE; /* a larger file: its first SMALL_FILE bytes */
     }
-    return parse_src(&s, name, flags, info, syms);
+    return parse_src(&s, name, flags, info, syms, stage);
+}
+
+ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
+                                abigate_symbols *syms, abigate_error *err)
+{
+    return read_fd(fd, name, flags, info, syms, NULL, err);
+}
+
+int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stage *stage,
+                            abigate_file_info *info, abigate_error *err)
+{
+    return read_fd(fd, name, ABIGATE_READ_LEGACY, info, NULL, stage, err);
 }
 
 ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file_info *info,

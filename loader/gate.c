@@ -257,6 +257,27 @@ static int unreadable(const abigate_policy *pol, const abigate_error *why, abiga
     return v->kind = ABIGATE_REFUSE;
 }
 
+/* The reader's question after the record: read the symbols?  Yes when the
+ * record-first rule says so (and the gate reads symbols at all): then a
+ * buffer from the pool, the same one if the reader asks twice. */
+struct staging {
+    abigate_gate *g;
+    const abigate_policy *pol;
+    abigate_symbols *syms;
+    int nomem;
+};
+
+static abigate_symbols *need_symbols(const abigate_file_info *info, void *ctx)
+{
+    struct staging *st = ctx;
+    if ((st->g->flags & ABIGATE_GATE_NO_SYMBOLS) ||
+        !abigate__needs_symbols(info, &st->g->profile, st->pol))
+        return NULL;
+    if (!st->syms && !(st->syms = scratch_take(st->g)))
+        st->nomem = 1;
+    return st->syms;
+}
+
 /* Judge the open `fd` (or, fd < 0, the file `path`). */
 static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy *policy,
                  abigate_verdict *v, abigate_error *err)
@@ -277,6 +298,8 @@ static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy
     abigate_error local;
     abigate_error *e = err ? err : &local;
     abigate_file_info info;
+    struct staging st = {g, pol, NULL, 0};
+    struct abigate__stage stage = {need_symbols, &st};
     int opened = -1;
     if (fd < 0) {
         if ((opened = fd = open_file(name, e)) < 0) {
@@ -284,17 +307,16 @@ static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy
             goto done;
         }
     }
-    rc = abigate_read_fd(fd, name, ABIGATE_READ_RECORD, &info, NULL, e);
-    abigate_symbols *syms = NULL;
-    if (rc == ABIGATE_OK && !(g->flags & ABIGATE_GATE_NO_SYMBOLS) &&
-        abigate__needs_symbols(&info, &g->profile, pol)) {
-        if (!(syms = scratch_take(g))) {
-            rc = abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
-            goto done;
-        }
-        rc = abigate_read_fd(fd, name, ABIGATE_READ_LEGACY, &info, syms, e);
-        __atomic_add_fetch(&g->symbols_read, 1, __ATOMIC_RELAXED);
+    /* one pass: the record, then the symbols only if the record-first rule
+     * asks for them (need_symbols gives the buffer then) */
+    rc = abigate__read_fd_staged(fd, name, &stage, &info, e);
+    abigate_symbols *syms = st.syms;
+    if (st.nomem) {
+        rc = abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
+        goto done;
     }
+    if (syms)
+        __atomic_add_fetch(&g->symbols_read, 1, __ATOMIC_RELAXED);
     if (rc) {
         rc = unreadable(pol, e, v);
     } else {
@@ -303,9 +325,9 @@ static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy
         v->symbols_read = syms != NULL;
         memset(v->reserved_, 0, sizeof v->reserved_);
     }
-    if (syms)
-        scratch_give(g, syms);
 done:
+    if (st.syms)
+        scratch_give(g, st.syms);
     if (opened >= 0)
         close(opened);
     __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);

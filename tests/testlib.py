@@ -286,6 +286,32 @@ def outcome(p):
     return "exit %d: %s" % (p.returncode, lines[-1] if lines else "")
 
 
+# ------------------------------------------------------------ the embedder host (examples/embed)
+
+def build_embed_host(tap, interp, out, source=None):
+    """Compile examples/embed/host.c (or `source`) against libabigate of the
+    build tree and the embed flags pkg-config gives for registry entry
+    `interp` (python-X.Y-embed; a registry build's own pkgconfig directory).
+    Returns (CompletedProcess, the command line)."""
+    srcdir, builddir = env("ABIGATE_SRCDIR", tap), env("ABIGATE_BUILDDIR", tap)
+    e = dict(os.environ)
+    if not interp.python.startswith("/usr/bin/"):
+        prefix = os.path.dirname(os.path.dirname(interp.python))
+        e["PKG_CONFIG_PATH"] = os.path.join(prefix, "lib", "pkgconfig")
+    pc = "python-%d.%d-embed" % (interp.hexversion >> 24, interp.minor)
+    p = run(["pkg-config", "--cflags", "--libs", pc], env=e)
+    q = run(["pkg-config", "--variable=libdir", pc], env=e)
+    if p.returncode or q.returncode:
+        tap.bail("pkg-config %s failed: %s%s" % (pc, p.stderr, q.stderr))
+    libdir = os.path.join(builddir, "loader", ".libs")
+    cmd = [os.environ.get("CC") or "gcc", "-O1", "-Wall", "-Werror",
+           "-I" + os.path.join(srcdir, "loader"),
+           source or os.path.join(srcdir, "examples", "embed", "host.c"), "-o", out,
+           "-L" + libdir, "-labigate", "-Wl,-rpath," + libdir,
+           "-Wl,-rpath," + q.stdout.strip(), "-lpthread"] + p.stdout.split()
+    return run(cmd), cmd
+
+
 # ------------------------------------------------------------ patched interpreters (patches/)
 
 # What tests/patched and bench/bench_patched.py use: (series, build-python flags).

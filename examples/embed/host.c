@@ -98,6 +98,11 @@ static void *load(void *arg)
 static void start(struct plugin *p)
 {
     char text[2048], sym[160];
+    if (!p->handle && p->verdict.warning) { /* warn: the warning, then the failed load */
+        abigate_gate_format(ABIGATE_TEXT_WARNING, NULL, p->name, p->path, &p->verdict, NULL, text,
+                            sizeof text);
+        printf("warning: %s\n", text);
+    }
     if (!p->handle) {
         int gate_failed = p->error.code && p->error.code != ABIGATE_E_OPEN &&
                           p->error.code != ABIGATE_E_DLOPEN && p->error.code != ABIGATE_E_IS_DIRECTORY;

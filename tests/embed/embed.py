@@ -25,37 +25,14 @@ tap = testlib.Tap()
 rows, by_id = testlib.registry(tap, required=("3.11", "3.11d", "3.13", "3.13d", "3.13t",
                                               "sid-3.15"))
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
-builddir = testlib.env("ABIGATE_BUILDDIR", tap)
-libdir = os.path.join(builddir, "loader", ".libs")
 cc = os.environ.get("CC") or "gcc"
 work = testlib.workdir("embed")
-host_c = os.path.join(srcdir, "examples", "embed", "host.c")
 plugin_c = os.path.join(srcdir, "examples", "embed", "plugin.c")
 
 
-def python_embed(rid):
-    """pkg-config's cflags and libs for embedding registry entry `rid`, and
-    its library directory (for the run path)."""
-    interp = by_id[rid]
-    env = dict(os.environ)
-    if not interp.python.startswith("/usr/bin/"):
-        prefix = os.path.dirname(os.path.dirname(interp.python))
-        env["PKG_CONFIG_PATH"] = os.path.join(prefix, "lib", "pkgconfig")
-    pc = "python-%d.%d-embed" % (interp.hexversion >> 24, interp.minor)
-    p = testlib.run(["pkg-config", "--cflags", "--libs", pc], env=env)
-    q = testlib.run(["pkg-config", "--variable=libdir", pc], env=env)
-    if p.returncode or q.returncode:
-        tap.bail("pkg-config %s failed: %s%s" % (pc, p.stderr, q.stderr))
-    return p.stdout.split(), q.stdout.strip()
-
-
-def build_host(rid, source=host_c, out=None):
-    flags, pylib = python_embed(rid)
+def build_host(rid, source=None, out=None):
     out = out or os.path.join(work, "host-" + rid)
-    cmd = [cc, "-O1", "-Wall", "-Werror", "-I" + os.path.join(srcdir, "loader"), source, "-o", out,
-           "-L" + libdir, "-labigate", "-Wl,-rpath," + libdir, "-Wl,-rpath," + pylib,
-           "-lpthread"] + flags
-    p = testlib.run(cmd)
+    p, cmd = testlib.build_embed_host(tap, by_id[rid], out, source)
     tap.ok(p.returncode == 0, "%s builds against %s's embed flags" % (os.path.basename(out), rid),
            " ".join(cmd) + "\n" + p.stderr)
     return out
