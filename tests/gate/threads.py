@@ -2,7 +2,8 @@
 """The gate under free-threading: on 3.13t, 8 threads import the same 50
 distinct extension modules at once (each thread in its own order) with
 PYTHONABIGATE=strict,trace.  No crash; exactly one trace line per module
-(none lost, none duplicated); every module imported once and working.
+(none lost, none duplicated); libabigate's one gate object counted as many
+judgements as there are trace lines; every module imported once and working.
 """
 import json
 import os
@@ -46,8 +47,9 @@ threads = [threading.Thread(target=work, args=(s,)) for s in range(k)]
 for th in threads: th.start()
 for th in threads: th.join()
 same = all(g == got[0] for g in got)
+import _abigate
 print(json.dumps({"same": same, "idents": [sys.modules["tiny%d" % i].ident() for i in range(n)],
-                  "gil": sys._is_gil_enabled()}))
+                  "gil": sys._is_gil_enabled(), "judged": _abigate.stats()[0]}))
 """
 p = testlib.run([t.python, "-c", SCRIPT, str(N_MODULES), str(N_THREADS)], cwd=mods, env=e)
 tap.ok(p.returncode == 0, "%d threads x %d modules on 3.13t with strict,trace: no crash (%s)"
@@ -64,6 +66,10 @@ lines = [l for l in p.stderr.splitlines() if l.startswith("abigate: ") and " 'ti
 names = sorted(l.split(" ")[2] for l in lines)
 tap.eq(names, sorted("'tiny%d'" % i for i in range(N_MODULES)),
        "exactly one trace line per module: none lost, none duplicated")
+accepts = [l for l in p.stderr.splitlines() if l.startswith("abigate: accept ")]
+tap.ok(doc is not None and doc["judged"] == len(accepts) >= N_MODULES,
+       "the one gate object judged each extension once (libabigate counted %s judgements, "
+       "%d trace lines)" % (doc and doc["judged"], len(accepts)), p.stderr[-2000:])
 tap.ok(all(l.startswith("abigate: accept 'tiny") and l.endswith("interpreter") for l in lines),
        "each line is a whole accept line (no interleaving)",
        "\n".join([l for l in lines if not (l.startswith("abigate: accept 'tiny") and l.endswith("interpreter"))][:10]))
