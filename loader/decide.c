@@ -299,8 +299,9 @@ static const char *const debug_only_symbols[] = {
 
 static int debug_only(const char *name)
 {
-    if (name[0] != '_' || name[1] != 'P' || name[2] != 'y' || name[3] != '_')
-        return 0; /* all of them are _Py_*: most imports leave here */
+    if (name[0] != '_' || name[1] != 'P' || name[2] != 'y' || name[3] != '_' ||
+        !strstr(name + 4, "Ref"))
+        return 0; /* all of them are _Py_*Ref*: nearly every import leaves here */
     for (size_t i = 0; i < sizeof debug_only_symbols / sizeof *debug_only_symbols; i++)
         if (!strcmp(name, debug_only_symbols[i]))
             return 1;
@@ -513,7 +514,9 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
     unsigned minor = ver_minor(p->hexversion);
     int ft = profile_ft(p);
     char name[32];
-    abigate_profile_name(p, name, sizeof name);
+    name[0] = '\0';
+    if (t->cap) /* a silent text (ABIGATE_POLICY_QUIET's first pass) names nothing */
+        abigate_profile_name(p, name, sizeof name);
 
     /* 1. Imported symbols against what the interpreter exports. */
     int reason = check_symbols(t, f, syms, p);
