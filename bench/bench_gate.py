@@ -2,7 +2,10 @@
 """bench/bench_gate.py -- what the import gate costs (make bench-gate).
 
 1. Import of 200 small extension modules (tests/gate/tiny.c, each with an
-   abigate record), gate on (PYTHONABIGATE=strict) against gate off
+   abigate record), and on 3.11 of 200 real record-less ones (copies of
+   Debian's _yaml, lxml's etree and builder, numpy's _mt19937, _common,
+   _pocketfft_internal and _simd, each from a directory of its own), gate on
+   (PYTHONABIGATE=strict) against gate off
    (variable unset, gate installed), alternated round by round in one run,
    on 3.11 and 3.13t.  Each round is a fresh interpreter that times only
    the 200 imports (time.perf_counter around them).  A third side of each
@@ -27,7 +30,9 @@ costs by itself.  Speed is measured here, never asserted by a test.
 Needs the registry and a build (scripts/test or scripts/demo); runs as
 `make bench-gate` or with ABIGATE_* set like make check.
 """
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,13 +70,21 @@ if sys.argv[2:] == ["floor"]:
                          if getattr(h, "__name__", "") == "path_hook_for_FileFinder" else h
                          for h in sys.path_hooks]
     sys.path_importer_cache.clear()
-n = int(sys.argv[1])
-names = ["tiny%d" % i for i in range(n)]
-t = time.perf_counter()
-for name in names:
+import json
+plan = json.load(open(sys.argv[1]))  # {"path": [...], "setup": [...], "imports": [[dir, name]...]}
+sys.path[len(sys.path):] = plan["path"]
+for name in plan["setup"]:
     __import__(name)
+t = time.perf_counter()
+for d, name in plan["imports"]:
+    if d:  # a real module under its own name, from a directory of its own
+        sys.path.insert(0, d)
+        __import__(name)
+        del sys.path[0], sys.modules[name]
+    else:
+        __import__(name)
 t = time.perf_counter() - t
-assert all(sys.modules[name].ident() == 0 for name in names)
+assert all(sys.modules[name].ident() == 0 for d, name in plan["imports"] if not d)
 print(t)
 """
 
@@ -108,17 +121,51 @@ def build_modules(interp, d):
     for i in range(N_MODULES):
         subprocess.check_call([cc, "-shared", obj, "-Wl,--defsym=PyInit_tiny%d=PyInit_tiny" % i,
                                "-o", os.path.join(mods, "tiny%d%s" % (i, interp.ext_suffix))])
+    return write_plan(mods, [], [], [(None, "tiny%d" % i) for i in range(N_MODULES)])
+
+
+def write_plan(mods, path, setup, imports):
+    with open(os.path.join(mods, "plan.json"), "w") as f:
+        json.dump({"path": path, "setup": setup, "imports": imports}, f)
     return mods
 
 
-def imports(interp, work, patched=None):
+# Real extension modules without a record (Debian's 3.11 builds, from the
+# trees tests/legacy/fetch unpacks) that import on their own, again and again
+# from copies: 200 imports of them in turn, each copy in its own directory.
+REAL = ("_yaml", "etree", "builder", "_mt19937", "_common", "_pocketfft_internal", "_simd")
+
+
+def real_modules(interp, d):
+    root, found = testlib.legacy_extensions(tap)
+    by_name = {}
+    for files in found.values():
+        for f in files:
+            base = os.path.basename(f)
+            if base.endswith(interp.ext_suffix) and "/python3/dist-packages/" in f:
+                by_name.setdefault(base[:-len(interp.ext_suffix)], f)
+    mods = os.path.join(d, "real")
+    imports = []
+    for i in range(N_MODULES):
+        name = REAL[i % len(REAL)]
+        sub = os.path.join(mods, "d%d" % i)
+        os.makedirs(sub)
+        shutil.copy(by_name[name], sub)
+        imports.append((sub, name))
+    path = sorted(os.path.join(root, x, "usr", "lib", "python3", "dist-packages")
+                  for x in os.listdir(root) if os.path.isdir(os.path.join(root, x, "usr")))
+    return write_plan(mods, path, ["numpy", "yaml"], imports)
+
+
+def imports(interp, work, patched=None, real=False):
     """The 200 imports, alternated between environments: the import gate
     installed with PYTHONABIGATE=strict against unset, and the floor (gate
     unset, a finder that only opens, reads and closes each extension; see
     IMPORTS); or, with `patched` (an interpreter built by
     patches/build-python for `interp`'s version), its built-in gate in the
     default mode against PYTHONABIGATE=off."""
-    mods = build_modules(interp, work)
+    mods = real_modules(interp, work) if real else build_modules(interp, work)
+    kind = "real record-less" if real else "small record-bearing"
     if patched:
         python, label = patched, "patched " + interp.id
         on, off = testlib.plain_env(), testlib.with_mode(testlib.plain_env(), "off")
@@ -134,15 +181,16 @@ def imports(interp, work, patched=None):
     for r in range(ROUNDS):
         for k in (range(len(sides)) if r % 2 else reversed(range(len(sides)))):
             e, extra = sides[k]
-            p = testlib.run([python, "-c", IMPORTS, str(N_MODULES)] + extra, cwd=mods, env=e)
+            p = testlib.run([python, "-c", IMPORTS, os.path.join(mods, "plan.json")] + extra,
+                            cwd=mods, env=e)
             if p.returncode:
                 sys.exit("bench_gate: %s failed: %s" % (label, p.stderr))
             times[k].append(float(p.stdout))
     t_off, t_on = times[0], times[1]
     m_on, m_off = statistics.median(t_on), statistics.median(t_off)
-    print("%-14s import of %d extensions: %s %.2f ms, %s %.2f ms (%.1f / %.1f us per "
+    print("%-14s import of %d %s extensions: %s %.2f ms, %s %.2f ms (%.1f / %.1f us per "
           "module), ratio %.3f (ratio of the medians %.3f)"
-          % ((label, N_MODULES, names[0], m_off * 1e3, names[1], m_on * 1e3,
+          % ((label, N_MODULES, kind, names[0], m_off * 1e3, names[1], m_on * 1e3,
               m_off / N_MODULES * 1e6, m_on / N_MODULES * 1e6) + ratio(t_on, t_off)))
     if len(times) > 2:
         m_floor = statistics.median(times[2])
@@ -150,10 +198,12 @@ def imports(interp, work, patched=None):
               "%.2f ms (+%.1f us per module), ratio %.3f (ratio of the medians %.3f)"
               % ((label, m_floor * 1e3, (m_floor - m_off) / N_MODULES * 1e6)
                  + ratio(times[2], t_off)))
-    return mods, m_off / N_MODULES * 1e6
+        print("%-14s the gate against its own I/O floor: ratio %.3f (ratio of the medians %.3f)"
+              % ((label,) + ratio(t_on, times[2])))
+    return mods, m_off / N_MODULES * 1e6, ratio(t_on, t_off)[0]
 
 
-def descriptor_floor(label, python, mods, off_us):
+def descriptor_floor(label, python, mods, off_us, on_off=None):
     """bench_dlopen (bench/bench_dlopen.c) on the same 200 files, in C:
     dlopen(path) against the built-in gate's open + dlopen(/proc/self/fd/N)
     + close with nothing read, and with abigate_read_fd + abigate_decide
@@ -164,7 +214,7 @@ def descriptor_floor(label, python, mods, off_us):
     libpython = testlib.run([python, "-c", "import sysconfig, os; print(os.path.join("
                              "sysconfig.get_config_var('LIBDIR'), "
                              "sysconfig.get_config_var('INSTSONAME')))"]).stdout.strip()
-    files = sorted(os.path.join(mods, f) for f in os.listdir(mods))
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(mods) for f in fs if f.endswith(".so"))
     times = {"path": [], "fd": [], "gate": [], "api": []}
     order = list(times)
     for r in range(ROUNDS):
@@ -181,6 +231,10 @@ def descriptor_floor(label, python, mods, off_us):
                                           m["gate"] - m["path"], m["api"], m["api"] / m["path"],
                                           m["api"] / m["fd"], off_us,
                                           (off_us + m["fd"] - m["path"]) / off_us))
+    if on_off:
+        floor = (off_us + m["fd"] - m["path"]) / off_us
+        print("%-14s the built-in gate against its own I/O floor (the descriptor load): "
+              "%.3f / %.3f = %.3f" % (label, on_off, floor, on_off / floor))
 
 
 def startup(interp, work):
@@ -209,10 +263,16 @@ if "--patched" in sys.argv[1:]:
     # make bench-patched: the gate built into CPython (patches/), target <= 1.03
     for rid in ("3.11", "3.13", "3.13t"):
         python = testlib.patched_python(tap, rid)
-        mods, off_us = imports(by_id[rid], testlib.workdir("bench-patched"), python)
-        descriptor_floor("patched " + rid, python, mods, off_us)
+        mods, off_us, on_off = imports(by_id[rid], testlib.workdir("bench-patched"), python)
+        descriptor_floor("patched " + rid, python, mods, off_us, on_off)
+    # Debian's real record-less extensions exist for 3.11 only
+    python = testlib.patched_python(tap, "3.11")
+    mods, off_us, on_off = imports(by_id["3.11"], testlib.workdir("bench-patched"), python,
+                                   real=True)
+    descriptor_floor("patched 3.11", python, mods, off_us, on_off)
 else:
     for rid in ("3.11", "3.13t"):
         imports(by_id[rid], testlib.workdir("bench-gate"))
+    imports(by_id["3.11"], testlib.workdir("bench-gate"), real=True)
     for rid in ("3.11", "3.13t"):
         startup(by_id[rid], testlib.workdir("bench-gate"))
