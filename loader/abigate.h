@@ -243,6 +243,13 @@ typedef struct abigate_symbols {
     uint16_t index[ABIGATE_SYMBOLS_INDEX]; /* open addressing: symbol number + 1, 0 empty */
 } abigate_symbols;
 
+/* A symbol buffer on the heap (about 360 KiB), empty; NULL without memory.
+ * Callers use these rather than sizeof(abigate_symbols), so that the buffer
+ * may grow in a later version; abigate_symbols_free(NULL) does nothing.  The
+ * gate (below) keeps its own buffers: its users need none. */
+ABIGATE_API abigate_symbols *abigate_symbols_new(void);
+ABIGATE_API void abigate_symbols_free(abigate_symbols *syms);
+
 /* Name of symbol `i` (< syms->count); NULL when out of range. */
 ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsigned i);
 

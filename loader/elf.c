@@ -1168,6 +1168,16 @@ ABIGATE_API int abigate_read_buffer(const void *buf, size_t len, const char *nam
     return abigate_read_io(&io, name, flags, info, syms, err);
 }
 
+ABIGATE_API abigate_symbols *abigate_symbols_new(void)
+{
+    return calloc(1, sizeof(abigate_symbols));
+}
+
+ABIGATE_API void abigate_symbols_free(abigate_symbols *syms)
+{
+    free(syms);
+}
+
 ABIGATE_API const char *abigate_symbols_name(const abigate_symbols *syms, unsigned i)
 {
     if (!syms || i >= syms->count)

@@ -123,7 +123,7 @@ ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
     g->profile = *profile;
     g->profile.exports = NULL;
     if (exports_path && !(g->flags & ABIGATE_GATE_NO_SYMBOLS)) {
-        g->exports = malloc(sizeof *g->exports);
+        g->exports = abigate_symbols_new();
         int rc = g->exports ? abigate_profile_load_exports(&g->profile, exports_path, 0,
                                                            g->exports, err)
                             : abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
@@ -146,12 +146,12 @@ static int take_profile(abigate_gate *g, abigate_error *err)
     pthread_mutex_lock(&g->lock);
     if (!g->profile_ready) {
         abigate_symbols *ex = NULL;
-        if (!(g->flags & ABIGATE_GATE_NO_SYMBOLS) && !(ex = malloc(sizeof *ex))) {
+        if (!(g->flags & ABIGATE_GATE_NO_SYMBOLS) && !(ex = abigate_symbols_new())) {
             g->profile_rc = abigate__fail(&g->profile_err, ABIGATE_E_NOMEM, -1, NULL);
         } else {
             g->profile_rc = abigate_profile_from_process(&g->profile, ex, &g->profile_err);
             if (g->profile_rc) {
-                free(ex);
+                abigate_symbols_free(ex);
             } else {
                 g->exports = ex;
                 apply_overrides(g, &g->profile);
@@ -210,7 +210,7 @@ ABIGATE_API void abigate_gate_free(abigate_gate *g)
     for (unsigned i = 0; i < g->n_all; i++)
         free(g->every[i]);
     free(g->every);
-    free(g->exports);
+    abigate_symbols_free(g->exports);
     pthread_mutex_destroy(&g->lock);
     free(g);
 }

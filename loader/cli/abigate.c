@@ -312,7 +312,7 @@ int cmd_inspect(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    abigate_symbols *syms = malloc(sizeof *syms);
+    abigate_symbols *syms = abigate_symbols_new();
     if (!syms) {
         fprintf(stderr, "abigate: out of memory\n");
         return EXIT_READ_ERROR;
@@ -344,7 +344,7 @@ int cmd_inspect(int argc, char **argv)
     }
     if (json)
         puts("\n]}");
-    free(syms);
+    abigate_symbols_free(syms);
     if (fflush(stdout) != 0) {
         perror("abigate: writing output");
         return EXIT_READ_ERROR;

@@ -328,6 +328,12 @@ START_TEST(test_gate_args)
     ck_assert_uint_eq(s.judged, 0);
     abigate_gate_free(g);
     abigate_gate_free(NULL);
+    abigate_symbols *syms = abigate_symbols_new(); /* heap-owned, empty */
+    ck_assert_ptr_nonnull(syms);
+    ck_assert_uint_eq(syms->count, 0);
+    ck_assert_int_eq(abigate_symbols_contains(syms, "Py_Initialize"), 0);
+    abigate_symbols_free(syms);
+    abigate_symbols_free(NULL);
 }
 END_TEST
 
