@@ -37,7 +37,6 @@
 #define STRING_MAX 1024u /* longest symbol or library name examined */
 #define MAX_NEEDED_SEEN 256u
 #define PH_CACHE 32u /* program headers kept decoded (the passes read them in order) */
-#define TAIL_SIZE 32768u /* the end of the file read at once (struct src) */
 
 #define PT_LOAD_ 1u
 #define PT_DYNAMIC_ 2u
@@ -61,21 +60,11 @@ struct src {
     abigate_error *err;
     size_t head_len;
     unsigned char head[SMALL_FILE];
-    /* The file's last TAIL_SIZE bytes (past the head), read by the first
-     * read that falls in them: the section headers sit at the end of a
-     * linked object, and a small one's dynamic segment and string tables
-     * near it, so one read serves them all.  parse_src owns it. */
-    unsigned char *tail;
-    uint64_t tail_off;
-    size_t tail_len;
-    int tail_ok, tail_tried; /* ok: parse_src runs (the head is in) */
 };
 
 /* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
  * when the range lies outside the input, so each caller names what it was
  * reading.  src_read serves the head inline; src_read_io does the rest. */
-static int src_fill(struct src *s, uint64_t off, unsigned char *p, size_t len);
-
 static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
 {
     if (abigate__out_of_bounds(off, len, s->size))
@@ -83,34 +72,7 @@ static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int b
                              "%s: %zu bytes at offset %llu, file has %llu",
                              abigate_strerror(bounds_code), len, (unsigned long long)off,
                              (unsigned long long)s->size);
-    if (s->tail_ok && !s->tail_tried && off >= s->head_len && s->size - off <= TAIL_SIZE) {
-        s->tail_tried = 1;
-        uint64_t lo = s->size > TAIL_SIZE ? s->size - TAIL_SIZE : 0;
-        if (lo < s->head_len)
-            lo = s->head_len;
-        size_t n = (size_t)(s->size - lo);
-        if ((s->tail = malloc(n)) != NULL) { /* without memory: read as asked */
-            int rc = src_fill(s, lo, s->tail, n);
-            if (rc) {
-                free(s->tail);
-                s->tail = NULL;
-                return rc;
-            }
-            s->tail_off = lo;
-            s->tail_len = n;
-        }
-    }
-    if (s->tail_ok && s->tail && off >= s->tail_off && off - s->tail_off <= s->tail_len &&
-        s->tail_len - (off - s->tail_off) >= len) {
-        memcpy(buf, s->tail + (off - s->tail_off), len);
-        return ABIGATE_OK;
-    }
-    return src_fill(s, off, buf, len);
-}
-
-/* `len` bytes at `off` (in bounds) from the input itself. */
-static int src_fill(struct src *s, uint64_t off, unsigned char *p, size_t len)
-{
+    unsigned char *p = buf;
     while (len > 0) {
         long r = s->io->read(s->io->ctx, p, len, off);
         if (r < 0 || (size_t)r > len)
@@ -982,11 +944,8 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     memset(&e, 0, sizeof e);
     e.src = s;
     e.keep_exports = (flags & ABIGATE_READ_EXPORTS) != 0;
-    s->tail = NULL;
-    s->tail_ok = 1;
-    s->tail_tried = 0;
     if ((rc = parse_ehdr(&e)))
-        goto out;
+        return rc;
 
     memset(&out, 0, sizeof out);
     out.elf_class = e.is64 ? 64 : 32;
@@ -1028,9 +987,6 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     *info = out;
 out:
     window_free(&e.shwin);
-    free(s->tail);
-    s->tail = NULL;
-    s->tail_ok = 0;
     return rc;
 }
 
@@ -1045,8 +1001,6 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
     s.io = io;
     s.size = io->size;
     s.err = err;
-    s.tail = NULL;
-    s.tail_ok = 0;
     int rc = fill_head(&s);
     return rc ? rc : parse_src(&s, name, flags, info, syms, NULL);
 }
@@ -1089,8 +1043,6 @@ static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *
     abigate_io io = {read_fd_cb, &fd, 0}; /* the size lives in s.size */
     s.io = &io;
     s.err = err;
-    s.tail = NULL;
-    s.tail_ok = 0;
     /* The first read asks for SMALL_FILE bytes before the size is known.  A
      * short count ends a regular file, so a small file costs no fstat.
      * fstat is asked when the read fails or fills the buffer, and before a
