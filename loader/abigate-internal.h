@@ -74,6 +74,13 @@ static inline int abigate__out_of_bounds(uint64_t off, uint64_t len, uint64_t si
  * terminating; returns 1 when it had to clamp. */
 int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen);
 
+/* Name of symbol `i` (< count), without the checks of abigate_symbols_name:
+ * for loops over a buffer's own entries. */
+static inline const char *abigate__symbol_name(const abigate_symbols *syms, unsigned i)
+{
+    return syms->pool + syms->sym[i].name;
+}
+
 /* elf.c: read `fd` in one pass that stops after the record unless
  * need(the facts read so far, ctx) returns a buffer for the symbols; then
  * the legacy facts are read too (as ABIGATE_READ_LEGACY), into it.  The

@@ -338,24 +338,24 @@ static unsigned count_names(const abigate_symbols *syms,
 
 static int pick_missing(const abigate_symbols *s, unsigned i, const void *exports)
 {
-    return !is_weak(s, i) && !abigate_symbols_contains(exports, abigate_symbols_name(s, i));
+    return !is_weak(s, i) && !abigate_symbols_contains(exports, abigate__symbol_name(s, i));
 }
 
 static int pick_debug(const abigate_symbols *s, unsigned i, const void *ctx)
 {
     (void)ctx;
-    return !is_weak(s, i) && debug_only(abigate_symbols_name(s, i));
+    return !is_weak(s, i) && debug_only(abigate__symbol_name(s, i));
 }
 
 static int pick_not_stable(const abigate_symbols *s, unsigned i, const void *ctx)
 {
     (void)ctx;
-    return !is_weak(s, i) && !abigate_stable_abi_lookup(abigate_symbols_name(s, i));
+    return !is_weak(s, i) && !abigate_stable_abi_lookup(abigate__symbol_name(s, i));
 }
 
 static int pick_too_new(const abigate_symbols *s, unsigned i, const void *rt)
 {
-    const abigate_stable_symbol *e = abigate_stable_abi_lookup(abigate_symbols_name(s, i));
+    const abigate_stable_symbol *e = abigate_stable_abi_lookup(abigate__symbol_name(s, i));
     return !is_weak(s, i) && e && XY(e->added) > XY(*(const uint32_t *)rt);
 }
 

@@ -195,6 +195,13 @@ static inline int window_get(struct src *s, struct window *w, uint64_t off, size
     return window_fill(s, w, off, len, bounds_code, out);
 }
 
+/* The window's whole region in memory (read whole, or inside the head), or
+ * NULL when it is read a window at a time. */
+static inline const unsigned char *window_base(const struct src *s, const struct window *w)
+{
+    return w->whole ? w->whole : w->hi <= s->head_len ? s->head + w->lo : NULL;
+}
+
 /* Point *str at the NUL-terminated string at string-table offset `stroff`
  * and set *len.  Strings longer than STRING_MAX count as unterminated. */
 static int window_string(struct src *s, struct window *w, uint64_t stroff, const char **str,
@@ -208,9 +215,11 @@ static int window_string(struct src *s, struct window *w, uint64_t stroff, const
     uint64_t off = w->lo + stroff;
     uint64_t avail = w->hi - off;
     size_t want = avail < STRING_MAX ? (size_t)avail : STRING_MAX;
-    const unsigned char *p;
-    int rc = window_get(s, w, off, want, ABIGATE_E_STRTAB_BOUNDS, &p);
-    if (rc)
+    const unsigned char *p = window_base(s, w); /* in memory: no window to consult */
+    int rc;
+    if (p)
+        p += stroff;
+    else if ((rc = window_get(s, w, off, want, ABIGATE_E_STRTAB_BOUNDS, &p)))
         return rc;
     const unsigned char *nul = memchr(p, 0, want);
     if (!nul)
@@ -750,8 +759,7 @@ static int strtab_open(struct src *s, struct legacy *L, uint64_t off, uint64_t s
 static inline int may_matter(const struct src *s, const struct legacy *L, uint32_t name)
 {
     const struct window *w = &L->strwin;
-    const unsigned char *base = w->whole ? w->whole
-                                : w->hi <= s->head_len ? s->head + w->lo : NULL;
+    const unsigned char *base = window_base(s, w);
     if (!base || w->hi - w->lo < 3 || name > w->hi - w->lo - 3)
         return 1;
     const unsigned char *p = base + name;
@@ -788,11 +796,16 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
     int rc = strtab_open(s, L, stroff, strsz);
     if (rc)
         return rc;
+    /* The entries are walked in order: in place when the table is in the
+     * head or read whole (one read, like the string table), else through
+     * the window. */
+    if ((rc = window_whole(s, &L->win, ABIGATE_E_SYMTAB_BOUNDS)))
+        return rc;
+    const unsigned char *table = window_base(s, &L->win);
     for (uint64_t i = 1; i < count; i++) {
-        const unsigned char *b;
-        rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
-                            ABIGATE_E_SYMTAB_BOUNDS, &b);
-        if (rc)
+        const unsigned char *b = table + i * entsize;
+        if (!table && (rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
+                                       ABIGATE_E_SYMTAB_BOUNDS, &b)))
             return rc;
         uint32_t name = abigate__get32(b, e->be);
         unsigned char st_info = b[e->is64 ? 4 : 12];
@@ -1150,16 +1163,20 @@ static int compare_names(const void *a, const void *b, void *pool)
  * values never leave the process (byte order does not matter). */
 static uint32_t name_hash(const char *s)
 {
-    size_t n = strlen(s);
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-    for (; n >= 8; s += 8, n -= 8) {
+    size_t n = strlen(s), len = n;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w = 0;
+    for (; n > 8; s += 8, n -= 8) {
         memcpy(&w, s, 8);
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    w = 0;
-    for (size_t i = 0; i < n; i++) /* the last 0-7 bytes (no call to memcpy) */
-        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    if (len >= 8) { /* the last 8 bytes, overlapping the previous step */
+        memcpy(&w, s + n - 8, 8);
+    } else {
+        w = 0;
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)(h ^ h >> 29);
 }
