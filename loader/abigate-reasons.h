@@ -31,3 +31,5 @@ X(ABIGATE_R_ABI3_FREETHREADED,    25, "abi3 (GIL stable ABI) file on a free-thre
 X(ABIGATE_R_ABI3_NOT_STABLE,      26, "abi3-tagged file imports symbols outside the stable ABI")
 X(ABIGATE_R_ABI3_SYMBOL_TOO_NEW,  27, "abi3-tagged file imports stable symbols newer than the interpreter")
 X(ABIGATE_R_UNREADABLE,           28, "the file cannot be judged: not a readable ELF object")
+X(ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED, 29, "no record; its inline reference counting is a GIL build's, on a free-threaded interpreter")
+X(ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL, 30, "no record; its inline reference counting is a free-threaded build's, on a GIL interpreter")

@@ -507,6 +507,53 @@ static int parse_libpython(const char *name, unsigned *minor, int *ft)
     return 1;
 }
 
+/* The object layout a record-less file was compiled for, from the entry
+ * points its inline reference counting calls (docs/POLICY.md, "Layout
+ * evidence"): a GIL build's Py_DECREF calls _Py_Dealloc, a free-threaded
+ * build's calls _Py_DecRefShared / _Py_MergeZeroLocalRefcount and never
+ * _Py_Dealloc itself.  Measured on every registered interpreter's own
+ * lib-dynload and Debian's third-party extensions: no GIL module imports a
+ * free-threaded entry point, no free-threaded one imports _Py_Dealloc
+ * without one.  LAYOUT_UNKNOWN when the file shows neither (the limited API
+ * from 3.12 and abi3t call Py_DecRef / _Py_DecRef instead; before 3.8
+ * Py_DECREF called tp_dealloc itself) or both, or its list is truncated. */
+enum { LAYOUT_UNKNOWN = 0, LAYOUT_GIL, LAYOUT_FREETHREADED };
+
+static const char *const ft_refcount_symbols[] = {
+    "_Py_DecRefShared", "_Py_DecRefSharedDebug", "_Py_MergeZeroLocalRefcount",
+};
+
+static int is_ft_refcount(const char *name)
+{
+    if (strncmp(name, "_Py_", 4) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof ft_refcount_symbols / sizeof *ft_refcount_symbols; i++)
+        if (!strcmp(name, ft_refcount_symbols[i]))
+            return 1;
+    return 0;
+}
+
+static int pick_ft_refcount(const abigate_symbols *s, unsigned i, const void *ctx)
+{
+    (void)ctx;
+    return is_ft_refcount(abigate__symbol_name(s, i));
+}
+
+static int pick_gil_refcount(const abigate_symbols *s, unsigned i, const void *ctx)
+{
+    (void)ctx;
+    return !strcmp(abigate__symbol_name(s, i), "_Py_Dealloc");
+}
+
+static int file_layout(const abigate_file_info *f, const abigate_symbols *syms)
+{
+    if (!syms || !f->legacy_read || syms->truncated)
+        return LAYOUT_UNKNOWN;
+    int gil = count_names(syms, pick_gil_refcount, NULL) != 0;
+    int ft = count_names(syms, pick_ft_refcount, NULL) != 0;
+    return gil == ft ? LAYOUT_UNKNOWN : gil ? LAYOUT_GIL : LAYOUT_FREETHREADED;
+}
+
 static int decide_inferred(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
                            const abigate_profile *p)
 {
@@ -526,7 +573,25 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return reason;
     }
 
-    /* 2. DT_NEEDED libpython3.X */
+    /* 2. The object layout its inline reference counting was compiled for. */
+    int layout = file_layout(f, syms);
+    if (layout == LAYOUT_GIL && ft) {
+        put(t, "its inline reference counting calls _Py_Dealloc and none of the free-threaded "
+               "entry points, so it was compiled with the GIL object layout; this interpreter is "
+               "free-threaded %s, which needs a free-threaded or abi3t build; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED;
+    }
+    if (layout == LAYOUT_FREETHREADED && !ft) {
+        put(t, "its inline reference counting calls ");
+        put_names(t, syms, pick_ft_refcount, NULL);
+        put(t, ", so it was compiled with the free-threaded object layout; this interpreter is %s "
+               "with the GIL; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL;
+    }
+
+    /* 3. DT_NEEDED libpython3.X */
     for (unsigned i = 0; i < f->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
         unsigned lm;
         int lft;
@@ -538,7 +603,7 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         }
     }
 
-    /* 3. The file-name tag */
+    /* 4. The file-name tag */
     switch (tag->kind) {
     case ABIGATE_TAG_OTHER:
         put(t, "the file is tagged %s, which is not a CPython ABI; this interpreter is CPython %s",
@@ -585,7 +650,7 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_TAG_PLATFORM;
     }
 
-    /* 4. abi3 claims against the stable ABI table */
+    /* 5. abi3 claims against the stable ABI table */
     if ((tag->kind == ABIGATE_TAG_ABI3 || tag->kind == ABIGATE_TAG_ABI3T) && syms &&
         f->legacy_read && !syms->truncated) {
         if (XY(p->hexversion) <= XY(abigate_stable_abi_version()) &&
@@ -605,12 +670,22 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         }
     }
 
-    put(t, "no abigate record and no evidence of a mismatch (");
+    /* Accepted without a record: say how strong the evidence was. */
+    put(t, "no abigate record; no evidence of a mismatch: ");
+    if (!syms || !f->legacy_read)
+        put(t, "symbols not read");
+    else if (!p->exports)
+        put(t, "symbols not checked (%u Py symbols imported; no exports known for this "
+               "interpreter)", f->n_pysyms);
+    else
+        put(t, "symbols checked (%u Py symbols imported, all exported by this interpreter)",
+            f->n_pysyms);
+    put(t, "; layout: %s", layout == LAYOUT_GIL ? "GIL (imports _Py_Dealloc)"
+                           : layout == LAYOUT_FREETHREADED ? "free-threaded (imports _Py_DecRefShared "
+                                                             "or _Py_MergeZeroLocalRefcount)"
+                           : "not shown");
+    put(t, "; ");
     put_tag(t, tag);
-    if (syms && f->legacy_read)
-        put(t, "; %u Py symbols imported%s", f->n_pysyms,
-            p->exports ? ", all exported by this interpreter" : "");
-    put(t, ")");
     return ABIGATE_R_NONE;
 }
 

@@ -106,12 +106,16 @@ for rid in ("3.13", "sid-3.15"):
     for p in ABI3:
         expect(rid, p, "accept", NONE, ("tagged abi3", "all exported by this interpreter"))
 
-# 3.13t: version-specific files are refused; abi3 is the GIL stable ABI.
+# 3.13t: version-specific files are refused; abi3 is the GIL stable ABI; and
+# every one of them shows the GIL object layout (its inline Py_DECREF calls
+# _Py_Dealloc), which a bare copy shows too.
 for p in everything:
     if ".abi3." in p:
-        expect("3.13t", p, "refuse", ("ABIGATE_R_ABI3_FREETHREADED",), ("free-threaded",))
+        expect("3.13t", p, "refuse", ("ABIGATE_R_ABI3_FREETHREADED",
+                                      "ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED"), ("free-threaded",))
     else:
-        expect("3.13t", p, "refuse", ("ABIGATE_R_MISSING_SYMBOLS", "ABIGATE_R_TAG_VERSION"))
+        expect("3.13t", p, "refuse", ("ABIGATE_R_MISSING_SYMBOLS", "ABIGATE_R_TAG_VERSION",
+                                      "ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED"))
 expect("3.13t", BARE_YAML, "refuse", ("ABIGATE_R_MISSING_SYMBOLS",), ("_PyUnicode_Ready",))
 
 # Without symbol evidence (a spec), a bare name is not evidence: no guess.
