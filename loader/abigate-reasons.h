@@ -33,3 +33,4 @@ X(ABIGATE_R_ABI3_SYMBOL_TOO_NEW,  27, "abi3-tagged file imports stable symbols n
 X(ABIGATE_R_UNREADABLE,           28, "the file cannot be judged: not a readable ELF object")
 X(ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED, 29, "no record; its inline reference counting is a GIL build's, on a free-threaded interpreter")
 X(ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL, 30, "no record; its inline reference counting is a free-threaded build's, on a GIL interpreter")
+X(ABIGATE_R_MODEXPORT_ONLY,       31, "no record; a PEP 793 slots-only module (no PyInit_) below 3.15")

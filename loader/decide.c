@@ -533,25 +533,27 @@ static int is_ft_refcount(const char *name)
     return 0;
 }
 
-static int pick_ft_refcount(const abigate_symbols *s, unsigned i, const void *ctx)
-{
-    (void)ctx;
-    return is_ft_refcount(abigate__symbol_name(s, i));
-}
-
-static int pick_gil_refcount(const abigate_symbols *s, unsigned i, const void *ctx)
-{
-    (void)ctx;
-    return !strcmp(abigate__symbol_name(s, i), "_Py_Dealloc");
-}
-
 static int file_layout(const abigate_file_info *f, const abigate_symbols *syms)
 {
     if (!syms || !f->legacy_read || syms->truncated)
         return LAYOUT_UNKNOWN;
-    int gil = count_names(syms, pick_gil_refcount, NULL) != 0;
-    int ft = count_names(syms, pick_ft_refcount, NULL) != 0;
+    int gil = 0, ft = 0;
+    for (unsigned i = 0; i < syms->count; i++) { /* one pass; most names leave at '_Py_' */
+        const char *n = abigate__symbol_name(syms, i);
+        if (n[0] != '_' || n[1] != 'P' || n[2] != 'y' || n[3] != '_')
+            continue;
+        if (!strcmp(n + 4, "Dealloc"))
+            gil = 1;
+        else if (is_ft_refcount(n))
+            ft = 1;
+    }
     return gil == ft ? LAYOUT_UNKNOWN : gil ? LAYOUT_GIL : LAYOUT_FREETHREADED;
+}
+
+static int pick_ft_refcount(const abigate_symbols *s, unsigned i, const void *ctx)
+{
+    (void)ctx;
+    return is_ft_refcount(abigate__symbol_name(s, i));
 }
 
 static int decide_inferred(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
@@ -591,7 +593,16 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL;
     }
 
-    /* 3. DT_NEEDED libpython3.X */
+    /* 3. Its init hook: a PEP 793 slots-only module (PyModExport_ and no
+     * PyInit_) is found only by 3.15 and later. */
+    if (f->legacy_read && f->n_modexport && !f->n_pyinit && p->hexversion < VERSION_3_15) {
+        put(t, "it exports %s and no PyInit_ function: a PEP 793 slots-only module, which "
+               "interpreters load from 3.15 on; this interpreter is %s; ", f->modexport, name);
+        put_tag(t, tag);
+        return ABIGATE_R_MODEXPORT_ONLY;
+    }
+
+    /* 4. DT_NEEDED libpython3.X */
     for (unsigned i = 0; i < f->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
         unsigned lm;
         int lft;
@@ -603,7 +614,7 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         }
     }
 
-    /* 4. The file-name tag */
+    /* 5. The file-name tag */
     switch (tag->kind) {
     case ABIGATE_TAG_OTHER:
         put(t, "the file is tagged %s, which is not a CPython ABI; this interpreter is CPython %s",
@@ -650,7 +661,7 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_TAG_PLATFORM;
     }
 
-    /* 5. abi3 claims against the stable ABI table */
+    /* 6. abi3 claims against the stable ABI table */
     if ((tag->kind == ABIGATE_TAG_ABI3 || tag->kind == ABIGATE_TAG_ABI3T) && syms &&
         f->legacy_read && !syms->truncated) {
         if (XY(p->hexversion) <= XY(abigate_stable_abi_version()) &&
@@ -670,21 +681,21 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         }
     }
 
-    /* Accepted without a record: say how strong the evidence was. */
-    put(t, "no abigate record; no evidence of a mismatch: ");
+    /* Accepted without a record: say how strong the evidence was (one
+     * formatted write; the rest are plain appends). */
+    if (!t->cap)
+        return ABIGATE_R_NONE;
     if (!syms || !f->legacy_read)
-        put(t, "symbols not read");
-    else if (!p->exports)
-        put(t, "symbols not checked (%u Py symbols imported; no exports known for this "
-               "interpreter)", f->n_pysyms);
+        put_s(t, "no abigate record; no evidence of a mismatch: symbols not read");
     else
-        put(t, "symbols checked (%u Py symbols imported, all exported by this interpreter)",
-            f->n_pysyms);
-    put(t, "; layout: %s", layout == LAYOUT_GIL ? "GIL (imports _Py_Dealloc)"
-                           : layout == LAYOUT_FREETHREADED ? "free-threaded (imports _Py_DecRefShared "
-                                                             "or _Py_MergeZeroLocalRefcount)"
-                           : "not shown");
-    put(t, "; ");
+        put(t, "no abigate record; no evidence of a mismatch: symbols %s (%u Py symbols imported%s)",
+            p->exports ? "checked" : "not checked", f->n_pysyms,
+            p->exports ? ", all exported by this interpreter"
+                       : "; no exports known for this interpreter");
+    put_s(t, layout == LAYOUT_GIL ? "; layout: GIL (imports _Py_Dealloc); "
+             : layout == LAYOUT_FREETHREADED ? "; layout: free-threaded (imports _Py_DecRefShared "
+                                               "or _Py_MergeZeroLocalRefcount); "
+             : "; layout: not shown; ");
     put_tag(t, tag);
     return ABIGATE_R_NONE;
 }

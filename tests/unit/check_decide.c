@@ -287,6 +287,12 @@ static const struct row rows[] = {
     {"layout: a tag of another version is not reached first", NOREC, 0,
      "m.cpython-311-x86_64-linux-gnu.so", NULL, "_Py_Dealloc", NULL, "3.13t", 0, NULL, STRICT, 0,
      REFUSE, ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED, 0, "the file is tagged cpython-311"},
+    /* no record: the init hook */
+    {"hook: slots-only (PyModExport_ only) on 3.14", NOREC, 0, "m.so", NULL, "PyLong_FromLong",
+     "PyModExport_m", "3.14", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_MODEXPORT_ONLY, 0,
+     "exports PyModExport_m and no PyInit_ function"},
+    {"hook: slots-only on 3.15", NOREC, 0, "m.so", NULL, "PyLong_FromLong", "PyModExport_m",
+     "3.15", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
     /* modes */
     {"off: nothing is checked", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL, NULL, NULL,
      NULL, "3.13", 0, NULL, OFF, 0, ACCEPT, ABIGATE_R_NONE, 0, "mode off"},
