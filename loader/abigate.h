@@ -546,7 +546,10 @@ static inline void abigate_gate_config_python(abigate_gate_config *cfg)
 /* A gate for the interpreter running in this process.  The profile (the
  * version, the exports) is taken at the first judgement, never when the
  * policy is off; its failure is then the judgement's error
- * (ABIGATE_E_NO_INTERPRETER when no CPython is in the process).  Returns
+ * (ABIGATE_E_NO_INTERPRETER when no CPython is in the process,
+ * ABIGATE_E_NOMEM, which the next judgement retries).  When the
+ * interpreter's exports cannot be read (its libpython replaced on disk
+ * since it was mapped), the gate judges without symbol evidence.  Returns
  * NULL with `err` filled (ABIGATE_E_NOMEM, ABIGATE_E_INVALID_ARG). */
 ABIGATE_API abigate_gate *abigate_gate_new(const abigate_gate_config *cfg, abigate_error *err);
 
@@ -566,7 +569,7 @@ ABIGATE_API const abigate_profile *abigate_gate_profile(abigate_gate *gate, abig
  * closed nor moved; `name` only gives the file-name tag) without loading
  * it, under `policy` (NULL: the gate's).  Returns the verdict kind, or a
  * negative code when the gate itself failed (the profile, memory, an
- * invalid argument): then `v` is not filled.  A file that cannot be
+ * invalid argument): then `v` is zeroed.  A file that cannot be
  * judged is a verdict (see above), with `err` holding the reader's error. */
 ABIGATE_API int abigate_gate_judge(abigate_gate *gate, const char *path,
                                    const abigate_policy *policy, abigate_verdict *v,

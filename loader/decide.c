@@ -689,9 +689,11 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         put_s(t, "no abigate record; no evidence of a mismatch: symbols not read");
     else
         put(t, "no abigate record; no evidence of a mismatch: symbols %s (%u Py symbols imported%s)",
-            p->exports ? "checked" : "not checked", f->n_pysyms,
-            p->exports ? ", all exported by this interpreter"
-                       : "; no exports known for this interpreter");
+            !p->exports ? "not checked" : syms->truncated ? "partly checked" : "checked",
+            f->n_pysyms,
+            !p->exports ? "; no exports known for this interpreter"
+            : syms->truncated ? "; the first ones, all exported by this interpreter"
+                              : ", all exported by this interpreter");
     put_s(t, layout == LAYOUT_GIL ? "; layout: GIL (imports _Py_Dealloc); "
              : layout == LAYOUT_FREETHREADED ? "; layout: free-threaded (imports _Py_DecRefShared "
                                                "or _Py_MergeZeroLocalRefcount); "

@@ -803,9 +803,11 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         return rc;
     const unsigned char *table = window_base(s, &L->win);
     for (uint64_t i = 1; i < count; i++) {
-        const unsigned char *b = table + i * entsize;
-        if (!table && (rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
-                                       ABIGATE_E_SYMTAB_BOUNDS, &b)))
+        const unsigned char *b;
+        if (table)
+            b = table + i * entsize;
+        else if ((rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
+                                  ABIGATE_E_SYMTAB_BOUNDS, &b)))
             return rc;
         uint32_t name = abigate__get32(b, e->be);
         unsigned char st_info = b[e->is64 ? 4 : 12];

@@ -138,18 +138,30 @@ ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
     return g;
 }
 
-/* The profile of this process, taken once; ABIGATE_OK or its error.  The
- * lock is taken every time (uncontended it costs tens of nanoseconds, a
+/* The profile of this process, taken once; ABIGATE_OK or its error:
+ * ABIGATE_E_NO_INTERPRETER (no CPython here) or ABIGATE_E_NOMEM (not kept:
+ * the next judgement tries again).  When the interpreter's exports cannot
+ * be read (its libpython replaced on disk since it was mapped, an
+ * execute-only binary), the gate judges without symbol evidence rather
+ * than failing every import; profile_err keeps why, for status displays.
+ * The lock is taken every time (uncontended it costs tens of nanoseconds, a
  * judgement several microseconds): no double-checked locking to get wrong. */
 static int take_profile(abigate_gate *g, abigate_error *err)
 {
     pthread_mutex_lock(&g->lock);
     if (!g->profile_ready) {
         abigate_symbols *ex = NULL;
+        abigate__ok(&g->profile_err);
         if (!(g->flags & ABIGATE_GATE_NO_SYMBOLS) && !(ex = abigate_symbols_new())) {
             g->profile_rc = abigate__fail(&g->profile_err, ABIGATE_E_NOMEM, -1, NULL);
         } else {
             g->profile_rc = abigate_profile_from_process(&g->profile, ex, &g->profile_err);
+            if (g->profile_rc && ex && g->profile_rc != ABIGATE_E_NO_INTERPRETER &&
+                g->profile_rc != ABIGATE_E_NOMEM) {
+                abigate_symbols_free(ex); /* the version alone: no symbol evidence */
+                ex = NULL;
+                g->profile_rc = abigate_profile_from_process(&g->profile, NULL, NULL);
+            }
             if (g->profile_rc) {
                 abigate_symbols_free(ex);
             } else {
@@ -157,7 +169,7 @@ static int take_profile(abigate_gate *g, abigate_error *err)
                 apply_overrides(g, &g->profile);
             }
         }
-        g->profile_ready = 1;
+        g->profile_ready = g->profile_rc != ABIGATE_E_NOMEM;
     }
     int rc = g->profile_rc;
     if (rc && err)
@@ -340,6 +352,7 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abig
 {
     if (!g || !path || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    memset(v, 0, sizeof *v); /* defined even when the gate itself fails */
     return judge(g, -1, path, policy, v, err);
 }
 
@@ -349,6 +362,7 @@ ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
 {
     if (!g || fd < 0 || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    memset(v, 0, sizeof *v);
     return judge(g, fd, name, policy, v, err);
 }
 
@@ -397,15 +411,22 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
         abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
         return NULL;
     }
+    memset(v, 0, sizeof *v);
     const abigate_policy *pol = policy ? policy : &g->policy;
+    if (pol->mode < ABIGATE_MODE_OFF || pol->mode > ABIGATE_MODE_REQUIRE) {
+        abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid policy mode %d", pol->mode);
+        return NULL;
+    }
     abigate_error why;
     int fd = open_file(path, &why);
     if (fd < 0) {
-        if (pol->mode != ABIGATE_MODE_OFF && take_profile(g, err) == ABIGATE_OK) {
+        if (pol->mode != ABIGATE_MODE_OFF) {
+            int rc = take_profile(g, err);
+            if (rc)
+                return NULL; /* the gate itself failed: err says why */
             unreadable(pol, &why, v);
             __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);
         } else {
-            memset(v, 0, sizeof *v);
             v->kind = ABIGATE_ACCEPT;
         }
         if (v->kind == ABIGATE_REFUSE)

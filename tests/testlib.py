@@ -211,6 +211,22 @@ def check_json(tap, files, python=None, target=None, mode=None):
 GATE_MARKER = "ABIGATE-TEST-DLOPENED"   # printed by tests/gate/marker.c when a file is dlopen()ed
 
 
+def install_gate(tap, interp, site):
+    """Install the import gate built for `interp` into the directory `site`
+    with the project's own installer (loader/gate/gate-build): the build
+    configure made (--with-python, gate/), or the one make check made for
+    the registry's other interpreters (gate-check/).  Returns the
+    CompletedProcess."""
+    builddir, srcdir = env("ABIGATE_BUILDDIR", tap), env("ABIGATE_SRCDIR", tap)
+    tsv, out = os.path.join(builddir, "gate-pythons.tsv"), os.path.join(builddir, "gate")
+    with open(tsv) as f:
+        if interp.python not in (line.split("\t")[0] for line in f):
+            tsv, out = (os.path.join(builddir, "gate-check-pythons.tsv"),
+                        os.path.join(builddir, "gate-check"))
+    return run(["sh", os.path.join(srcdir, "loader", "gate", "gate-build"), "install",
+                tsv, srcdir, out, "", site, interp.python])
+
+
 def gate_env(tap, interp, base, mode=None):
     """Install the import gate built for `interp` (configure --with-python)
     into a fresh user site under PYTHONUSERBASE=`base`, with the project's
@@ -226,12 +242,10 @@ def gate_env(tap, interp, base, mode=None):
     if not site:
         tap.bail("%s has no user site directory" % interp.python)
     os.makedirs(site, exist_ok=True)
-    builddir, srcdir = env("ABIGATE_BUILDDIR", tap), env("ABIGATE_SRCDIR", tap)
-    p = run(["sh", os.path.join(srcdir, "loader", "gate", "gate-build"), "install",
-             os.path.join(builddir, "gate-pythons.tsv"), srcdir, os.path.join(builddir, "gate"), "",
-             site, interp.python])
+    p = install_gate(tap, interp, site)
     if p.returncode:
-        tap.bail("the import gate is not built for %s (configure --with-python): %s"
+        tap.bail("the import gate is not built for %s (configure --with-python, or the "
+                 "registry for make check): %s"
                  % (interp.python, p.stderr.strip()))
     if mode is not None:
         e["PYTHONABIGATE"] = mode

@@ -79,7 +79,12 @@ PyObject *gate_error(const abigate_error *err)
 {
     if (err->code == ABIGATE_E_NOMEM)
         return PyErr_NoMemory();
-    PyErr_Format(PyExc_ImportError, "abigate: cannot profile this interpreter: %s", err->message);
+    if (err->code == ABIGATE_E_NO_INTERPRETER)
+        PyErr_Format(PyExc_ImportError, "abigate: cannot profile this interpreter: %s",
+                     err->message);
+    else
+        PyErr_Format(PyExc_ImportError, "abigate: %s [%s]", err->message,
+                     abigate_code_name(err->code));
     return NULL;
 }
 
@@ -327,7 +332,7 @@ static int state_init(gate_state *st)
     return 0;
 }
 
-/* A Verdict for `path` (the object the caller passed); steals nothing. */
+/* A Verdict for `path` (the object the caller passed); steals `reason`. */
 static PyObject *new_verdict(gate_state *st, PyObject *path, int kind, PyObject *reason,
                              const char *message, int warning, int evidence, int adapt)
 {
@@ -439,8 +444,12 @@ static PyObject *gate_text(PyObject *self, PyObject *args)
         return NULL;
     if (!PyTuple_Check(v) || PyTuple_GET_SIZE(v) < 7)
         return PyErr_Format(PyExc_TypeError, "text(): a Verdict is required");
-    if (action == Py_None) /* the verdict's own: warn, or its kind */
-        action = PyObject_IsTrue(PyTuple_GET_ITEM(v, 3)) == 1 ? NULL : PyTuple_GET_ITEM(v, 0);
+    if (action == Py_None) { /* the verdict's own: warn, or its kind */
+        int warned = PyObject_IsTrue(PyTuple_GET_ITEM(v, 3));
+        if (warned < 0)
+            return NULL;
+        action = warned ? NULL : PyTuple_GET_ITEM(v, 0);
+    }
     PyObject *b[5] = {NULL, NULL, NULL, NULL, NULL}, *out = NULL;
     PyObject *src[5] = {action ? action : Py_None, name, PyTuple_GET_ITEM(v, 6),
                         PyTuple_GET_ITEM(v, 2), PyTuple_GET_ITEM(v, 1)};

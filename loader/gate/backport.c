@@ -223,6 +223,8 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
     unsigned int pflags;
     if (!PyArg_ParseTuple(args, "OUiiI:backport_create", &spec, &path, &dlflags, &mode, &pflags))
         return NULL;
+    if (mode < ABIGATE_MODE_OFF || mode > ABIGATE_MODE_REQUIRE)
+        return PyErr_Format(PyExc_ValueError, "abigate: invalid mode %d", mode);
     abigate_gate *gate = gate_get();
     abigate_error err;
     const abigate_profile *p;
@@ -296,19 +298,19 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
         bd = bd->next;
     pthread_mutex_unlock(&defs_lock);
     if (!bd) {
+        /* From here on the module's code has run: its handle stays open on
+         * every path (an exception it raised may point into it), as CPython
+         * never unloads an extension whose code ran. */
         const pyslot_315 *slots = ((const pyslot_315 * (*)(void))(void *)export_fn)();
         if (!slots) {
-            dlclose(handle);
             if (PyErr_Occurred())
                 return NULL;
             return import_error(spec, path, "cannot load %R from %R: %s returned NULL%s", symbol,
                                 " without an exception");
         }
         backport_def *nbd = PyMem_RawCalloc(1, sizeof *nbd);
-        if (!nbd) {
-            dlclose(handle);
+        if (!nbd)
             return PyErr_NoMemory();
-        }
         PyModuleDef head = {PyModuleDef_HEAD_INIT, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL};
         nbd->def = head;
         nbd->export_fn = export_fn;
@@ -316,14 +318,12 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
         char *name_copy = NULL;
         if (translate(&t, slots, 0, p)) {
             PyMem_RawFree(nbd);
-            dlclose(handle);
             return import_error(spec, path, "cannot load %R from %R: the abi3t backport "
                                 "cannot translate its slots: %s%s", t.error, "");
         }
         if (!nbd->def.m_name) { /* 3.15 requires Py_mod_name; be lenient, as for PyInit */
             if (!(name_copy = PyMem_RawMalloc(strlen(tail) + 1))) {
                 PyMem_RawFree(nbd);
-                dlclose(handle);
                 return PyErr_NoMemory();
             }
             nbd->def.m_name = strcpy(name_copy, tail);

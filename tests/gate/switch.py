@@ -25,7 +25,6 @@ import testlib  # noqa: E402
 tap = testlib.Tap()
 rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
-builddir = testlib.env("ABIGATE_BUILDDIR", tap)
 work = testlib.workdir("gate-switch")
 py313 = by_id["3.13"]
 e313 = testlib.gate_env(tap, py313, os.path.join(work, "userbase-3.13"))
@@ -86,9 +85,7 @@ if p.returncode:
     tap.bail("python3.13 -m venv failed: %s" % p.stderr)
 vpy = os.path.join(venv, "bin", "python")
 vsite = testlib.run([vpy, "-c", "import sysconfig; print(sysconfig.get_path('platlib'))"]).stdout.strip()
-p = testlib.run(["sh", os.path.join(srcdir, "loader", "gate", "gate-build"), "install",
-                 os.path.join(builddir, "gate-pythons.tsv"), srcdir, os.path.join(builddir, "gate"), "",
-                 vsite, py313.python])
+p = testlib.install_gate(tap, py313, vsite)
 tap.ok(p.returncode == 0, "the gate installs into a venv's site-packages", p.stderr)
 venv_env = testlib.with_mode(dict(os.environ), "strict")
 for flags, counts in ((["-E"], False), (["-I"], False), ([], True),
