@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - CPython always has it
     from importlib import _bootstrap_external as _external
 
 __all__ = ["ABIWarning", "Verdict", "check", "inspect", "profile", "install", "uninstall",
-           "mode", "__version__"]
+           "mode", "get_include", "with_record", "__version__"]
 __version__ = _abigate.__version__
 
 _FileFinder = _external.FileFinder
@@ -354,6 +354,31 @@ def check(path, mode="strict"):
     """The Verdict of the gate for the file at PATH on this interpreter under
     MODE, without loading it."""
     return _judge(_os.fsdecode(_os.fspath(path)), _parse(mode))
+
+
+def get_include():
+    """The directory holding abigate/slot.h and abigate/record.c, for
+    extension authors (like numpy.get_include()): `#include <abigate/slot.h>`
+    with this directory on the include path."""
+    return _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "include")
+
+
+def with_record(ext, hooks=None):
+    """setuptools: give the Extension `ext` the abigate record without
+    touching its C sources -- abigate/record.c is compiled with the
+    extension's own flags and linked into it.  `hooks`: the C expression of
+    its init hooks ("ABIGATE_HOOK_PYINIT", the default, or
+    "ABIGATE_HOOK_MODEXPORT").  Returns `ext`.
+
+        from setuptools import Extension, setup
+        import abigate
+        setup(ext_modules=[abigate.with_record(Extension("spam", ["spam.c"]))])
+    """
+    ext.sources.append(_os.path.join(get_include(), "abigate", "record.c"))
+    ext.include_dirs.append(get_include())
+    if hooks:
+        ext.define_macros.append(("ABIGATE_RECORD_HOOKS", hooks))
+    return ext
 
 
 # ---------------------------------------------------------------- start-up
