@@ -109,11 +109,6 @@ print(json.dumps(out))
 """ % (LOOP, LOOP)
 
 
-def pin_to_one_cpu():
-    cpu = max(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return cpu
-
 
 def run_json(cmd, env):
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -146,17 +141,11 @@ def app(label, python, env_on, env_off, legacy):
              + (statistics.median(x["gate_ns"] for x in on) / 1e6, share * 100)))
 
 
-class Quiet(testlib.Tap):
-    def ok(self, cond, desc, diag=None):
-        if not cond:
-            sys.exit("bench_app: %s\n%s" % (desc, diag or ""))
-        return cond
 
-
-tap = Quiet()
+tap = testlib.BenchTap("bench_app")
 rows, by_id = testlib.registry(tap, required=("3.11",))
 root, found = testlib.legacy_extensions(tap)
-print("bench_app: %d rounds, every process on CPU %d" % (ROUNDS, pin_to_one_cpu()))
+print("bench_app: %d rounds, every process on CPU %d" % (ROUNDS, testlib.pin_to_one_cpu()))
 work = testlib.workdir("bench-app")
 interp = by_id["3.11"]
 hook = testlib.gate_env(tap, interp, os.path.join(work, "userbase"))

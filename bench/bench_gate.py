@@ -89,18 +89,6 @@ print(t)
 """
 
 
-class Quiet(testlib.Tap):
-    def ok(self, cond, desc, diag=None):
-        if not cond:
-            sys.exit("bench_gate: %s\n%s" % (desc, diag or ""))
-        return cond
-
-
-def pin_to_one_cpu():
-    """Run this process and its children on the last CPU it may use."""
-    cpus = sorted(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpus[-1]})
-    return cpus[-1]
 
 
 def ratio(on, off):
@@ -256,9 +244,9 @@ def startup(interp, work):
           % ((interp.id, m_b * 1e3, m_a * 1e3) + ratio(a, b)))
 
 
-tap = Quiet()
+tap = testlib.BenchTap("bench_gate")
 rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
-print("bench_gate: %d rounds, every process on CPU %d" % (ROUNDS, pin_to_one_cpu()))
+print("bench_gate: %d rounds, every process on CPU %d" % (ROUNDS, testlib.pin_to_one_cpu()))
 if "--patched" in sys.argv[1:]:
     # make bench-patched: the gate built into CPython (patches/), target <= 1.03
     for rid in ("3.11", "3.13", "3.13t"):

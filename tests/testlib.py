@@ -352,3 +352,27 @@ def plain_env():
     """An environment with no PYTHON* variable and no user site: what a
     patched interpreter sees when nobody switched anything."""
     return {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "PYTHONNOUSERSITE": "1"}
+
+
+# ------------------------------------------------------------ benchmarks (bench/)
+
+class BenchTap(Tap):
+    """What bench/ scripts hand to testlib: a failed precondition ends the
+    benchmark with its reason (a benchmark asserts nothing)."""
+
+    def __init__(self, name):
+        Tap.__init__(self)
+        self.name = name
+
+    def ok(self, cond, desc, diag=None):
+        if not cond:
+            sys.exit("%s: %s\n%s" % (self.name, desc, diag or ""))
+        return cond
+
+
+def pin_to_one_cpu():
+    """Run this process and its children on the last CPU it may use, so that
+    the sides of a round do not differ by a migration."""
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[-1]})
+    return cpus[-1]

@@ -90,7 +90,7 @@ PyObject *gate_error(const abigate_error *err)
 
 /* The process profile, taken on first use; NULL with ImportError set when
  * this process cannot be profiled. */
-static const abigate_profile *gate_profile(void)
+const abigate_profile *gate_profile(void)
 {
     abigate_error err;
     const abigate_profile *p;

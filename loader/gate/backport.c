@@ -227,12 +227,9 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
         return PyErr_Format(PyExc_ValueError, "abigate: invalid mode %d", mode);
     abigate_gate *gate = gate_get();
     abigate_error err;
-    const abigate_profile *p;
-    Py_BEGIN_ALLOW_THREADS
-    p = abigate_gate_profile(gate, &err);
-    Py_END_ALLOW_THREADS
+    const abigate_profile *p = gate_profile();
     if (!p)
-        return gate_error(&err);
+        return NULL;
     PyObject *name = PyObject_GetAttrString(spec, "name");
     if (!name)
         return NULL;

@@ -7,6 +7,10 @@
 /* The process's gate (libabigate's abigate_gate), made when the module is. */
 abigate_gate *gate_get(void);
 
+/* The gate's profile of this process (taken now if not yet, the GIL
+ * released); NULL with ImportError set when it cannot be taken. */
+const abigate_profile *gate_profile(void);
+
 /* The exception for a failure of the gate itself; returns NULL. */
 PyObject *gate_error(const abigate_error *err);
 

@@ -291,8 +291,12 @@ def install(mode="strict"):
     for an unknown mode.  On an interpreter with the gate built in
     (_imp.abigate_status) this does nothing: that gate already judges every
     extension, in the mode -X abigate / PYTHONABIGATE gave it."""
+    _install(*_parse(mode))
+
+
+def _install(m, f):
+    """install() with the mode already parsed: MODE_*, POLICY_* flags."""
     global _policy, _saved_hook, _suffixes, _extra_suffixes
-    m, f = _parse(mode)
     if m == _abigate.MODE_OFF:
         uninstall()
         return
@@ -408,5 +412,4 @@ def _activate():
         _os.environ.get("PYTHONABIGATE"), bool(_sys.flags.ignore_environment))
     if warning:
         _sys.stderr.write(warning + "\n")
-    if m != _MODE_OFF:
-        install(_MODES[m] + (",trace" if f & _TRACE else ""))
+    _install(m, f | _ADAPT)
