@@ -26,10 +26,16 @@
 extern "C" {
 #endif
 
+/* ABIGATE_API marks the exported names.  A build that links libabigate's
+ * sources privately into one module (setup.py's _abigate) predefines it
+ * empty, so that with -fvisibility=hidden the module exports only its own
+ * init function. */
+#ifndef ABIGATE_API
 #if defined(__GNUC__) && defined(ABIGATE_BUILDING_LIBRARY)
 #define ABIGATE_API __attribute__((visibility("default")))
 #else
 #define ABIGATE_API
+#endif
 #endif
 
 #define ABIGATE_VERSION_STRING "0.1.0"

@@ -10,6 +10,7 @@ Nothing is skipped silently."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -376,3 +377,82 @@ def pin_to_one_cpu():
     cpus = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpus[-1]})
     return cpus[-1]
+
+
+# ------------------------------------------------------------ pip installs (pyproject.toml)
+
+PIP_SOURCE_IGNORE = (".git", "_build", "build", "autom4te.cache", "__pycache__", ".libs", ".deps")
+
+
+def pip_environ(tap):
+    """The environment for pip in fresh venvs: no package index (the build
+    tools come from the wheels tests/interpreters/provision cached), no
+    user or site pip configuration, no PYTHON* variable of the caller."""
+    wheels = os.path.join(os.path.dirname(env("ABIGATE_REGISTRY", tap)), "wheels")
+    if not any(f.startswith("setuptools-") for f in (os.listdir(wheels) if os.path.isdir(wheels) else ())):
+        tap.bail("no setuptools wheel in %s: run tests/interpreters/provision (scripts/test does)" % wheels)
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
+    e.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_FIND_LINKS=wheels,
+             PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_WARN_SCRIPT_LOCATION="1",
+             PYTHONDONTWRITEBYTECODE="1")
+    return e
+
+
+def pip_source(tap, dest):
+    """A copy of the source tree at `dest`, as a user's clone looks (no
+    build trees): pip builds in the tree it is given, and the tests'
+    source tree may be read-only (distcheck) or shared."""
+    srcdir = env("ABIGATE_SRCDIR", tap)
+    ignore = shutil.ignore_patterns(*PIP_SOURCE_IGNORE + ("*.egg-info", "*.o", "*.lo", "*.la"))
+    shutil.copytree(srcdir, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
+class Venv:
+    """A fresh virtual environment of registry interpreter `base` at `path`."""
+
+    def __init__(self, base, path):
+        self.base, self.path = base, path
+        self.id = "venv-" + base.id
+        self.python = os.path.join(path, "bin", "python")
+        self.ext_suffix, self.hexversion, self.flags = base.ext_suffix, base.hexversion, base.flags
+
+    def site_packages(self):
+        return run([self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+
+    def files(self):
+        """Every file, directory and link under the venv, relative."""
+        out = set()
+        for root, dirs, files in os.walk(self.path):
+            for n in dirs + files:
+                out.add(os.path.relpath(os.path.join(root, n), self.path))
+        return out
+
+    def pip(self, e, *args):
+        return run([self.python, "-m", "pip"] + list(args), env=e)
+
+
+def make_venv(tap, base, path, e):
+    """A fresh venv of `base` at `path`, with the build tools from the
+    provisioned wheels (setuptools, and wheel where setuptools needs it).
+    Bails out when that fails."""
+    v = Venv(base, path)
+    p = run([base.python, "-m", "venv", path], env=e)
+    if p.returncode:
+        tap.bail("%s -m venv %s failed: %s" % (base.python, path, p.stderr.strip()))
+    p = v.pip(e, "install", "-q", "--upgrade", "setuptools", "wheel")
+    if p.returncode:
+        tap.bail("%s: cannot install setuptools and wheel from the provisioned wheels: %s"
+                 % (v.id, p.stdout + p.stderr))
+    return v
+
+
+def pip_install_gate(tap, base, path, src):
+    """A fresh venv of registry interpreter `base` at `path` with the gate
+    pip-installed from the source copy `src` (`pip install
+    --no-build-isolation SRC`).  Returns (Venv, environment, the pip
+    CompletedProcess, the venv's file list before the install)."""
+    e = pip_environ(tap)
+    v = make_venv(tap, base, path, e)
+    before = v.files()
+    return v, e, v.pip(e, "install", "--no-build-isolation", src), before

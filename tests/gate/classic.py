@@ -39,20 +39,34 @@ CASES = [
      "ABIGATE_R_FREETHREADED_ON_GIL", ["free-threaded", "3.13.15 with the GIL"]),
 ]
 
+# --pip (tests/pip/classic.py): the same cases through the gate pip-installed
+# into fresh venvs (pyproject.toml) instead of this build tree's gate.
+PIP = "--pip" in sys.argv[1:]
 envs = {}
 
 
 def gate_for(rid):
+    """(the interpreter to run, its environment): the gate installed for
+    registry entry `rid` and off -- this build tree's, in a fresh user site,
+    or with --pip, pip-installed into a fresh venv of it."""
     if rid not in envs:
-        envs[rid] = testlib.gate_env(tap, by_id[rid], os.path.join(work, "userbase-" + rid))
+        if PIP:
+            if not envs:
+                envs["src"] = testlib.pip_source(tap, os.path.join(work, "abigate"))
+            v, e, p, _ = testlib.pip_install_gate(tap, by_id[rid], os.path.join(work, "venv-" + rid),
+                                                  envs["src"])
+            if p.returncode:
+                tap.bail("pip install of the gate into a %s venv failed: %s" % (rid, p.stdout + p.stderr))
+            envs[rid] = (v, e)
+        else:
+            envs[rid] = (by_id[rid], testlib.gate_env(tap, by_id[rid], os.path.join(work, "userbase-" + rid)))
     return envs[rid]
 
 
 def judge(title, runtime, d, filename, reason, parts, built):
-    interp = by_id[runtime]
+    interp, e = gate_for(runtime)
     path = os.path.join(d, filename)
     module = filename.split(".")[0]
-    e = gate_for(runtime)
     # Without the gate (installed, variable unset): a crash or a cryptic
     # failure after dlopen, when importing or when using the module.
     p, doc = testlib.gate_import(interp, module, d, e, use=testlib.DEMO_USE if built else "")

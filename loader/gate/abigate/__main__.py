@@ -33,5 +33,10 @@ def main(argv):
     return 2
 
 
-if __name__ == "__main__":
+def console():
+    """The `abigate` command a pip install creates (pyproject.toml)."""
     sys.exit(main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    console()

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""pip install of the gate (pyproject.toml) into fresh virtual environments.
+
+For 3.11 (Debian), 3.13 and 3.13t (source builds), and each pyenv
+interpreter from 3.8 on that the registry has: a fresh venv gets the build
+tools from the provisioned wheels (no package index), then `pip install
+--no-build-isolation` of a copy of the source tree.  Asserted: what is
+installed (_abigate, the package, abigate.pth, the headers, the `abigate`
+command); abigate.pth switches the gate on exactly as CPython's
+conventions say (PYTHONABIGATE, -X abigate, -E); a wrong build named
+demo.so is refused with an ImportError and the right one loads; the
+console command judges files; on 3.13t the GIL stays disabled; `pip wheel`
+gives a wheel with the interpreter's tags whose _abigate carries the
+abigate record and passes `abigate check` for its interpreter; `pip
+uninstall` leaves the venv's file list exactly as it was before the install.
+"""
+import os
+import sys
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402
+
+REQUIRED = ("3.11", "3.13", "3.13t")
+tap = testlib.Tap()
+rows, by_id = testlib.registry(tap, required=REQUIRED)
+cli = testlib.env("ABIGATE_CLI", tap)
+bases = [by_id[i] for i in REQUIRED] + \
+    [r for r in rows if r.id.startswith("pyenv-") and r.hexversion >= 0x03080000]
+src = testlib.pip_source(tap, os.path.join(testlib.workdir("pip-install"), "abigate"))
+
+
+def tags(base):
+    """(python tag, abi tag) of a CPython wheel for `base`: cp313, cp313t."""
+    abi = base.soabi.split("-")[1]          # 313t, 36m
+    return "cp" + "".join(c for c in abi if c.isdigit()), "cp" + abi
+
+
+def check_one(base):
+    t = base.id
+    d = testlib.workdir("pip-install")
+    v, e, p, before = testlib.pip_install_gate(tap, base, os.path.join(d, "venv"), src)
+    if not tap.ok(p.returncode == 0, "%s: pip install --no-build-isolation ." % t, p.stdout + p.stderr):
+        return
+    site = os.path.relpath(v.site_packages(), v.path)
+    new = v.files() - before
+    want = [os.path.join(site, f) for f in (
+        "_abigate" + base.ext_suffix, "abigate.pth", "abigate/__init__.py", "abigate/__main__.py",
+        "abigate/include/abigate/slot.h", "abigate/include/abigate/record.c")] + ["bin/abigate"]
+    missing = [f for f in want if f not in new]
+    if not tap.ok(not missing, "%s: installs _abigate, the package, abigate.pth, the headers and "
+                  "the abigate command" % t, "missing: %r; new: %r" % (missing, sorted(new))):
+        return
+
+    # abigate.pth: the gate is imported only when asked for, as CPython's conventions say.
+    probe = "import sys; m = sys.modules.get('abigate'); print(m.mode() if m else 'not imported')"
+    for args, mode, want_mode in (([], None, "not imported"), ([], "strict", "strict"),
+                                  (["-X", "abigate=warn"], None, "warn"),
+                                  (["-E"], "strict", "not imported"),
+                                  (["-X", "abigate"], None, "strict")):
+        pe = testlib.with_mode(e, mode) if mode else e
+        p = testlib.run([v.python] + args + ["-c", probe], env=pe)
+        tap.eq(p.stdout.strip(), want_mode, "%s: %s%s: gate %s" % (
+            t, " ".join(args) or "no option", ", PYTHONABIGATE=" + mode if mode else "", want_mode))
+
+    # A wrong build named demo.so is refused; the right one loads.
+    other = by_id["3.13" if base.hexversion < 0x030c0000 else "3.11"]
+    for headers, good in ((other, False), (base, True)):
+        dd = testlib.workdir("pip-install")
+        path = os.path.join(dd, "demo.so")
+        p, cmd = testlib.build_demo(tap, headers, [], path)
+        if not tap.ok(p.returncode == 0, "%s: build demo.so with the %s headers" % (t, headers.id),
+                      " ".join(cmd) + "\n" + p.stderr):
+            continue
+        p, doc = testlib.gate_import(v, "demo", dd, testlib.with_mode(e, "strict"), use=testlib.DEMO_USE)
+        if good:
+            tap.ok(doc is not None and doc["loaded"] and doc["use"] == "42",
+                   "%s: PYTHONABIGATE=strict loads its own demo.so" % t, p.stdout + p.stderr)
+        elif tap.ok(doc is not None and not doc["loaded"],
+                    "%s: PYTHONABIGATE=strict refuses a %s demo.so" % (t, other.id), p.stdout + p.stderr):
+            tap.ok(doc["type"] == "ImportError" and doc["name"] == "demo" and doc["path"] == path
+                   and (doc["reason"] or "").startswith("ABIGATE_R_"),
+                   "%s: ImportError with name, path and the rule" % t, repr(doc))
+        # The console command judges the same file for this interpreter.
+        p = testlib.run([os.path.join(v.path, "bin", "abigate"), "check", path], env=e)
+        tap.ok(p.returncode == (0 if good else 1) and ("accept" if good else "refuse") in p.stdout,
+               "%s: the abigate command %s the %s demo.so" % (t, "accepts" if good else "refuses",
+                                                              headers.id),
+               "exit %d: %s%s" % (p.returncode, p.stdout, p.stderr))
+
+    if "ft" in base.flags:
+        p = testlib.run([v.python, "-c", "import sys; print(sys._is_gil_enabled())"],
+                        env=testlib.with_mode(e, "strict"))
+        tap.ok(p.stdout.strip() == "False" and "GIL" not in p.stderr,
+               "%s: with the gate on, the GIL stays disabled (_abigate declares Py_mod_gil)" % t,
+               p.stdout + p.stderr)
+
+    # pip wheel: the interpreter's tags, the gate module carries the record.
+    wd = os.path.join(d, "wheelhouse")
+    p = v.pip(e, "wheel", "--no-build-isolation", "--no-deps", "-w", wd, src)
+    wheels = [f for f in os.listdir(wd)] if os.path.isdir(wd) else []
+    if tap.ok(p.returncode == 0 and len(wheels) == 1, "%s: pip wheel builds one wheel" % t,
+              p.stdout + p.stderr):
+        py, abi = tags(base)
+        tap.eq(wheels[0], "abigate-0.1.0-%s-%s-linux_x86_64.whl" % (py, abi), "%s: the wheel's tags" % t)
+        with zipfile.ZipFile(os.path.join(wd, wheels[0])) as z:
+            names = z.namelist()
+            mod = "_abigate" + base.ext_suffix
+            tap.ok("abigate.pth" in names and mod in names, "%s: the wheel holds %s and abigate.pth"
+                   % (t, mod), repr(names))
+            z.extract(mod, d)
+        status, doc = testlib.cli_json(tap, "inspect", [os.path.join(d, mod)])
+        rec = doc["files"][0].get("record") if doc and doc.get("files") else None
+        tap.ok(status == 0 and rec is not None,
+               "%s: abigate inspect: the wheel's _abigate carries the abigate record" % t, repr(doc))
+        p = testlib.run([cli, "check", "--python", base.python, os.path.join(d, mod)])
+        tap.ok(p.returncode == 0, "%s: abigate check accepts the wheel's _abigate for %s" % (t, base.python),
+               p.stdout + p.stderr)
+
+    # pip uninstall leaves nothing behind.
+    p = v.pip(e, "uninstall", "-y", "abigate")
+    after = v.files()
+    tap.ok(p.returncode == 0 and after == before,
+           "%s: pip uninstall abigate leaves the venv as it was" % t,
+           "left: %r; removed: %r; %s" % (sorted(after - before), sorted(before - after), p.stderr))
+
+
+for b in bases:
+    check_one(b)
+tap.done()
