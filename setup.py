@@ -5,8 +5,8 @@
   the autotools build and this one compile the same files.
 - abigate.pth at the top of site-packages (it switches the gate on at
   start-up when PYTHONABIGATE or -X abigate asks), and the extension
-  authors' headers under abigate/include (abigate.get_include()).  Both are
-  in the wheel's RECORD, so `pip uninstall abigate` removes them.
+  authors' headers under abigate/include (abigate.get_include()).  Both are in the
+  wheel's RECORD, so `pip uninstall abigate` removes them.
 """
 import os
 import re

@@ -393,7 +393,7 @@ def pip_environ(tap):
         tap.bail("no setuptools wheel in %s: run tests/interpreters/provision (scripts/test does)" % wheels)
     e = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
     e.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_FIND_LINKS=wheels,
-             PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_WARN_SCRIPT_LOCATION="1",
+             PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_WARN_SCRIPT_LOCATION="1", PIP_NO_CACHE_DIR="1",
              PYTHONDONTWRITEBYTECODE="1")
     return e
 
@@ -432,12 +432,13 @@ class Venv:
         return run([self.python, "-m", "pip"] + list(args), env=e)
 
 
-def make_venv(tap, base, path, e):
-    """A fresh venv of `base` at `path`, with the build tools from the
+def make_venv(tap, base, path, e, system_site=False):
+    """A fresh venv of `base` at `path` (seeing the interpreter's own
+    site-packages when `system_site`), with the build tools from the
     provisioned wheels (setuptools, and wheel where setuptools needs it).
     Bails out when that fails."""
     v = Venv(base, path)
-    p = run([base.python, "-m", "venv", path], env=e)
+    p = run([base.python, "-m", "venv", path] + (["--system-site-packages"] if system_site else []), env=e)
     if p.returncode:
         tap.bail("%s -m venv %s failed: %s" % (base.python, path, p.stderr.strip()))
     p = v.pip(e, "install", "-q", "--upgrade", "setuptools", "wheel")
@@ -447,12 +448,12 @@ def make_venv(tap, base, path, e):
     return v
 
 
-def pip_install_gate(tap, base, path, src):
+def pip_install_gate(tap, base, path, src, system_site=False):
     """A fresh venv of registry interpreter `base` at `path` with the gate
     pip-installed from the source copy `src` (`pip install
     --no-build-isolation SRC`).  Returns (Venv, environment, the pip
     CompletedProcess, the venv's file list before the install)."""
     e = pip_environ(tap)
-    v = make_venv(tap, base, path, e)
+    v = make_venv(tap, base, path, e, system_site)
     before = v.files()
     return v, e, v.pip(e, "install", "--no-build-isolation", src), before

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - CPython always has it
     from importlib import _bootstrap_external as _external
 
 __all__ = ["ABIWarning", "Verdict", "check", "inspect", "profile", "install", "uninstall",
+           "get_pkgconfig_dir",
            "mode", "get_include", "with_record", "__version__"]
 __version__ = _abigate.__version__
 
@@ -365,6 +366,14 @@ def get_include():
     extension authors (like numpy.get_include()): `#include <abigate/slot.h>`
     with this directory on the include path."""
     return _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "include")
+
+
+def get_pkgconfig_dir():
+    """The directory holding abigate.pc for this package's headers and
+    record.c (a pip install; like numpy-config --pkgconfigdir): put it on
+    PKG_CONFIG_PATH for meson's dependency('abigate'), CMake's pkg_check_modules
+    or `pkg-config --variable=record_source abigate`."""
+    return _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "lib", "pkgconfig")
 
 
 def with_record(ext, hooks=None):
