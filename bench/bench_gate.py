@@ -21,7 +21,9 @@ Every process runs on one CPU (the last one this process may use), so
 that the two sides of a round do not differ by a migration.  Reports
 medians and the on/off ratio: the median of the per-round ratios (each
 round runs both sides back to back), with the ratio of the medians
-beside it (targets: imports <= 1.10, start-up <= 1.02).  With --patched
+beside it (targets: imports <= 1.10, start-up <= 1.02).  With --pip (make
+bench-pip): start-up of a venv with the gate pip-installed (pyproject.toml)
+and the variable unset against a venv without it (target <= 1.02).  With --patched
 (make bench-patched): the same 200 imports on the interpreters
 patches/build-python builds, the built-in gate
 in its default mode (strict) against PYTHONABIGATE=off (target <= 1.03),
@@ -32,6 +34,7 @@ Needs the registry and a build (scripts/test or scripts/demo); runs as
 """
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -225,29 +228,75 @@ def descriptor_floor(label, python, mods, off_us, on_off=None):
               "%.3f / %.3f = %.3f" % (label, on_off, floor, on_off / floor))
 
 
+def compare_startup(label, sides):
+    """`python -c pass`, wall time of the whole process, the sides
+    (description, python, environment) in turns, round by round, the order
+    rotating; each later side's ratio to the first."""
+    times = [[] for _ in sides]
+    for r in range(ROUNDS):
+        for i in [(r + k) % len(sides) for k in range(len(sides))]:
+            _, python, e = sides[i]
+            t = time.perf_counter()
+            for _ in range(STARTUP_RUNS):
+                subprocess.run([python, "-c", "pass"], env=e, check=True)
+            times[i].append((time.perf_counter() - t) / STARTUP_RUNS)
+    print("%-6s start-up (python -c pass): %s %.2f ms" % (label, sides[0][0], statistics.median(times[0]) * 1e3))
+    for (desc, _, _), t in zip(sides[1:], times[1:]):
+        print("%-6s   %s %.2f ms, ratio %.3f (ratio of the medians %.3f)"
+              % ((label, desc, statistics.median(t) * 1e3) + ratio(t, times[0])))
+
+
 def startup(interp, work):
     with_pth = testlib.gate_env(tap, interp, os.path.join(work, "userbase-pth"))
     without = testlib.gate_env(tap, interp, os.path.join(work, "userbase-no-pth"))
     site = testlib.run([interp.python, "-c", "import site, sys; "
                         "sys.stdout.write(site.getusersitepackages())"], env=without).stdout
     os.unlink(os.path.join(site, "abigate.pth"))
-    a, b = [], []
-    for r in range(ROUNDS):
-        for e, out in (((with_pth, a), (without, b)) if r % 2 else ((without, b), (with_pth, a))):
-            t = time.perf_counter()
-            for _ in range(STARTUP_RUNS):
-                subprocess.run([interp.python, "-c", "pass"], env=e, check=True)
-            out.append((time.perf_counter() - t) / STARTUP_RUNS)
-    m_a, m_b = statistics.median(a), statistics.median(b)
-    print("%-6s start-up (python -c pass): without abigate.pth %.2f ms, abigate.pth installed and "
-          "unset %.2f ms, ratio %.3f (ratio of the medians %.3f)"
-          % ((interp.id, m_b * 1e3, m_a * 1e3) + ratio(a, b)))
+    compare_startup(interp.id, [("without abigate.pth", interp.python, without),
+                                ("abigate.pth installed and unset", interp.python, with_pth)])
+
+
+def startup_pip(interp, work, src):
+    """Fresh venvs with the same build tools, the gate pip-installed into
+    one (tests/pip's way), the variable unset; a second venv without the
+    gate, identical to the first, shows what the measurement cannot tell
+    apart."""
+    gated, e, p, _ = testlib.pip_install_gate(tap, interp, os.path.join(work, "venv-gate"), src)
+    tap.ok(p.returncode == 0, "pip install of the gate into a %s venv" % interp.id, p.stdout + p.stderr)
+    bare = testlib.make_venv(tap, interp, os.path.join(work, "venv-bare"), e)
+    twin = testlib.make_venv(tap, interp, os.path.join(work, "venv-bare-twin"), e)
+    compare_startup(interp.id, [("venv without the gate", bare.python, e),
+                                ("venv with the gate pip-installed, unset", gated.python, e),
+                                ("control: a second venv without the gate", twin.python, e)])
+    # Instructions (valgrind's callgrind; deterministic where wall time is
+    # not): the gate against no gate, and the floor of any .pth-based
+    # switch: the twin with one .pth file holding `import sys`.
+    with open(os.path.join(twin.site_packages(), "floor.pth"), "w") as f:
+        f.write("import sys\n")
+    n_bare, n_gate, n_floor = (instructions(v.python, e) for v in (bare, gated, twin))
+    print("%-6s   instructions: without the gate %d, with it %d (ratio %.4f); a .pth holding "
+          "`import sys` %d (ratio %.4f)" % (interp.id, n_bare, n_gate, n_gate / n_bare, n_floor,
+                                            n_floor / n_bare))
+
+
+def instructions(python, e):
+    """Instructions `python -c pass` executes, counted by callgrind."""
+    p = testlib.run([os.environ.get("VALGRIND") or "valgrind", "--tool=callgrind",
+                     "--callgrind-out-file=/dev/null", python, "-c", "pass"], env=e)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    tap.ok(m is not None, "callgrind counts %s -c pass" % python, p.stderr[-2000:])
+    return int(m.group(1))
 
 
 tap = testlib.BenchTap("bench_gate")
 rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
 print("bench_gate: %d rounds, every process on CPU %d" % (ROUNDS, testlib.pin_to_one_cpu()))
-if "--patched" in sys.argv[1:]:
+if "--pip" in sys.argv[1:]:
+    # make bench-pip: start-up with the pip-installed gate present, target <= 1.02
+    src = testlib.pip_source(tap, os.path.join(testlib.workdir("bench-pip"), "abigate"))
+    for rid in ("3.11", "3.13t"):
+        startup_pip(by_id[rid], testlib.workdir("bench-pip"), src)
+elif "--patched" in sys.argv[1:]:
     # make bench-patched: the gate built into CPython (patches/), target <= 1.03
     for rid in ("3.11", "3.13", "3.13t"):
         python = testlib.patched_python(tap, rid)

@@ -15,6 +15,7 @@ abigate record and passes `abigate check` for its interpreter; `pip
 uninstall` leaves the venv's file list exactly as it was before the install.
 """
 import os
+import re
 import sys
 import zipfile
 
@@ -28,6 +29,26 @@ cli = testlib.env("ABIGATE_CLI", tap)
 bases = [by_id[i] for i in REQUIRED] + \
     [r for r in rows if r.id.startswith("pyenv-") and r.hexversion >= 0x03080000]
 src = testlib.pip_source(tap, os.path.join(testlib.workdir("pip-install"), "abigate"))
+
+
+def versions():
+    """The version, wherever the source tree writes it."""
+    srcdir = testlib.env("ABIGATE_SRCDIR", tap)
+    found = {}
+    for path, pattern in (("configure.ac", r"AC_INIT\(\[abigate\], \[([^]]+)\]"),
+                          ("pyproject.toml", r'(?m)^version = "([^"]+)"'),
+                          ("loader/abigate.h", r'#define ABIGATE_VERSION_STRING "([^"]+)"'),
+                          ("loader/gate/abigate/lib/pkgconfig/abigate.pc", r"(?m)^Version: (\S+)")):
+        with open(os.path.join(srcdir, path)) as f:
+            m = re.search(pattern, f.read())
+        found[path] = m.group(1) if m else None
+    return found
+
+
+found = versions()
+tap.ok(len(set(found.values())) == 1 and None not in found.values(),
+       "one version in configure.ac, pyproject.toml, abigate.h and the package's abigate.pc", repr(found))
+VERSION = found["configure.ac"]
 
 
 def tags(base):
@@ -46,7 +67,8 @@ def check_one(base):
     new = v.files() - before
     want = [os.path.join(site, f) for f in (
         "_abigate" + base.ext_suffix, "abigate.pth", "abigate/__init__.py", "abigate/__main__.py",
-        "abigate/include/abigate/slot.h", "abigate/include/abigate/record.c")] + ["bin/abigate"]
+        "abigate/include/abigate/slot.h", "abigate/include/abigate/record.c",
+        "abigate/lib/pkgconfig/abigate.pc")] + ["bin/abigate"]
     missing = [f for f in want if f not in new]
     if not tap.ok(not missing, "%s: installs _abigate, the package, abigate.pth, the headers and "
                   "the abigate command" % t, "missing: %r; new: %r" % (missing, sorted(new))):
@@ -102,7 +124,7 @@ def check_one(base):
     if tap.ok(p.returncode == 0 and len(wheels) == 1, "%s: pip wheel builds one wheel" % t,
               p.stdout + p.stderr):
         py, abi = tags(base)
-        tap.eq(wheels[0], "abigate-0.1.0-%s-%s-linux_x86_64.whl" % (py, abi), "%s: the wheel's tags" % t)
+        tap.eq(wheels[0], "abigate-%s-%s-%s-linux_x86_64.whl" % (VERSION, py, abi), "%s: the wheel's tags" % t)
         with zipfile.ZipFile(os.path.join(wd, wheels[0])) as z:
             names = z.namelist()
             mod = "_abigate" + base.ext_suffix
