@@ -59,6 +59,7 @@ gate = Extension(
     sources=makefile_list("GATE_FILES") + makefile_list("LIBABIGATE_SOURCES")
     + ["slots/abigate/record.c"],
     include_dirs=["loader", "slots"],
+    libraries=["z"],  # zlib: loader/zip.c
     # _GNU_SOURCE: what configure's AC_USE_SYSTEM_EXTENSIONS gives the
     # autotools build; ABIGATE_API empty: libabigate's names stay hidden.
     define_macros=[("ABIGATE_BUILDING_LIBRARY", None), ("_GNU_SOURCE", None),

@@ -305,6 +305,79 @@ ABIGATE_API const char *abigate_machine_name(unsigned machine);
  * into buf (at least 24 bytes).  Returns buf. */
 ABIGATE_API char *abigate_format_version(uint32_t hex, char *buf, size_t len);
 
+/* ---------------------------------------------------------------- zip archives (wheels)
+ *
+ * A wheel is judged in place: abigate_zip_open_* checks the whole archive
+ * structure before any member is read, and abigate_zip_read_member reads
+ * one member as abigate_read_io reads a file (the same ELF reader), STORED
+ * members by pread, DEFLATE ones inflated on demand, only as far as the
+ * reader asks: the record costs the first few KiB of output.
+ *
+ * What open checks (anything else is refused with its ABIGATE_E_ZIP_* code,
+ * the member's name and the archive offset):
+ *  - exactly one end-of-central-directory record, found by a backwards scan
+ *    of at most 64 KiB + 22 bytes: the one whose comment ends the file;
+ *  - ZIP64: the locator, and the record it points to ending where the
+ *    locator starts, agreeing with every field the 32-bit record does not
+ *    saturate; one disk only;
+ *  - the central directory ends where the end records start, holds exactly
+ *    the entries they count, and every header fits inside it;
+ *  - names: not empty, not absolute, no "..", no backslash, no NUL, at most
+ *    ABIGATE_ZIP_NAME_MAX bytes, no name twice;
+ *  - methods STORED and DEFLATE only, nothing encrypted;
+ *  - each local header agrees with its central entry (signature, method,
+ *    name, and CRC and sizes unless a data descriptor follows);
+ *  - no byte belongs to two members (local header to end of data), and no
+ *    member's data runs into the central directory: the check that stops
+ *    "overlapping entry" zip bombs.
+ * Memory: the central directory (at most ABIGATE_ZIP_MAX_CENTRAL bytes) while
+ * open; about 120 KiB per member read, whatever its size or compression
+ * ratio.  Work per member read is capped at ABIGATE_ZIP_MAX_INFLATE inflated
+ * bytes.  An abigate_zip may be read from several threads at once (reads
+ * are preads; each member read has its own state). */
+#define ABIGATE_ZIP_MAX_ENTRIES 200000u
+#define ABIGATE_ZIP_MAX_CENTRAL (64u << 20)
+#define ABIGATE_ZIP_NAME_MAX 4096u
+#define ABIGATE_ZIP_MAX_INFLATE ((uint64_t)8 << 30)
+
+typedef struct abigate_zip abigate_zip;
+
+typedef struct abigate_zip_entry {
+    const char *name;         /* valid until abigate_zip_close */
+    unsigned method;          /* 0 STORED, 8 DEFLATE */
+    uint32_t crc32;
+    uint64_t compressed_size;
+    uint64_t size;            /* uncompressed, as the central directory declares */
+    uint64_t offset;          /* of the local header */
+} abigate_zip_entry;
+
+/* Open and check an archive.  _path opens O_RDONLY|O_CLOEXEC|O_NONBLOCK and
+ * closes at abigate_zip_close; _fd reads `fd` with pread only and leaves it
+ * open.  On success *out is a new archive; on failure *out is untouched. */
+ABIGATE_API int abigate_zip_open_path(const char *path, abigate_zip **out, abigate_error *err);
+ABIGATE_API int abigate_zip_open_fd(int fd, abigate_zip **out, abigate_error *err);
+ABIGATE_API void abigate_zip_close(abigate_zip *z); /* NULL: nothing */
+
+/* The number of members, and member `i` (central directory order). */
+ABIGATE_API size_t abigate_zip_count(const abigate_zip *z);
+ABIGATE_API int abigate_zip_entry_get(const abigate_zip *z, size_t i, abigate_zip_entry *out);
+
+/* 1 when member `i` is an extension candidate: its name ends in ".so", or
+ * its first four bytes are the ELF magic; else 0. */
+ABIGATE_API int abigate_zip_member_is_elf(const abigate_zip *z, size_t i);
+
+/* Read member `i` as abigate_read_io reads a file (flags, info, syms as
+ * there; the tag is parsed from the member's name). */
+ABIGATE_API int abigate_zip_read_member(const abigate_zip *z, size_t i, unsigned flags,
+                                        abigate_file_info *info, abigate_symbols *syms,
+                                        abigate_error *err);
+
+/* Read member `i` whole into buf[cap] (a small member, e.g. a wheel's
+ * .dist-info/WHEEL), checking its CRC-32; *len receives its size.
+ * ABIGATE_E_ZIP_TOO_BIG when it declares more than `cap` bytes. */
+ABIGATE_API int abigate_zip_read_small(const abigate_zip *z, size_t i, void *buf, size_t cap,
+                                       size_t *len, abigate_error *err);
+
 /* ---------------------------------------------------------------- interpreter profiles */
 
 /* What a running (or targeted) interpreter is, for abigate_decide. */
@@ -583,6 +656,13 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *gate, const char *path,
 ABIGATE_API int abigate_gate_judge_fd(abigate_gate *gate, int fd, const char *name,
                                       const abigate_policy *policy, abigate_verdict *v,
                                       abigate_error *err);
+
+/* Judge member `i` of the zip archive `zip` (abigate_zip_open_*: a wheel
+ * read in place) as abigate_gate_judge judges a file: the record first,
+ * the member's symbols only when the record-first rule asks for them. */
+ABIGATE_API int abigate_gate_judge_zip_member(abigate_gate *gate, const abigate_zip *zip,
+                                              size_t i, const abigate_policy *policy,
+                                              abigate_verdict *v, abigate_error *err);
 
 /* Open `path` (O_RDONLY|O_CLOEXEC|O_NONBLOCK), judge that descriptor under
  * `policy` (NULL: the gate's), and unless refused dlopen() that same

@@ -290,10 +290,34 @@ static abigate_symbols *need_symbols(const abigate_file_info *info, void *ctx)
     return st->syms;
 }
 
-/* Judge the open `fd` (or, fd < 0, the file `path`). */
-static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy *policy,
+/* What judge reads: the open `fd`, or (fd < 0) the file `name`, or member
+ * `member` of `zip`. */
+struct input {
+    int fd;
+    const char *name;
+    const abigate_zip *zip;
+    size_t member;
+};
+
+/* A zip member, record first, as abigate__read_fd_staged reads a file:
+ * the symbols only when stage->need asks for them (a second read, which
+ * inflates the member from its start again). */
+static int read_member_staged(const struct input *in, const struct abigate__stage *stage,
+                              abigate_file_info *info, abigate_error *e)
+{
+    int rc = abigate_zip_read_member(in->zip, in->member, ABIGATE_READ_RECORD, info, NULL, e);
+    abigate_symbols *syms = rc ? NULL : stage->need(info, stage->ctx);
+    if (syms)
+        rc = abigate_zip_read_member(in->zip, in->member, ABIGATE_READ_LEGACY, info, syms, e);
+    return rc;
+}
+
+/* Judge one input (struct input). */
+static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
                  abigate_verdict *v, abigate_error *err)
 {
+    int fd = in.fd;
+    const char *name = in.name;
     const abigate_policy *pol = policy ? policy : &g->policy;
     if (pol->mode < ABIGATE_MODE_OFF || pol->mode > ABIGATE_MODE_REQUIRE)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid policy mode %d", pol->mode);
@@ -313,7 +337,7 @@ static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy
     struct staging st = {g, pol, NULL, 0};
     struct abigate__stage stage = {need_symbols, &st};
     int opened = -1;
-    if (fd < 0) {
+    if (fd < 0 && !in.zip) {
         if ((opened = fd = open_file(name, e)) < 0) {
             rc = unreadable(pol, e, v);
             goto done;
@@ -321,7 +345,8 @@ static int judge(abigate_gate *g, int fd, const char *name, const abigate_policy
     }
     /* one pass: the record, then the symbols only if the record-first rule
      * asks for them (need_symbols gives the buffer then) */
-    rc = abigate__read_fd_staged(fd, name, &stage, &info, e);
+    rc = in.zip ? read_member_staged(&in, &stage, &info, e)
+                : abigate__read_fd_staged(fd, name, &stage, &info, e);
     abigate_symbols *syms = st.syms;
     if (st.nomem) {
         rc = abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
@@ -353,7 +378,8 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abig
     if (!g || !path || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v); /* defined even when the gate itself fails */
-    return judge(g, -1, path, policy, v, err);
+    struct input in = {-1, path, NULL, 0};
+    return judge(g, in, policy, v, err);
 }
 
 ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
@@ -363,7 +389,21 @@ ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
     if (!g || fd < 0 || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v);
-    return judge(g, fd, name, policy, v, err);
+    struct input in = {fd, name, NULL, 0};
+    return judge(g, in, policy, v, err);
+}
+
+ABIGATE_API int abigate_gate_judge_zip_member(abigate_gate *g, const abigate_zip *zip, size_t i,
+                                              const abigate_policy *policy, abigate_verdict *v,
+                                              abigate_error *err)
+{
+    if (!g || !zip || i >= abigate_zip_count(zip) || !v)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    memset(v, 0, sizeof *v);
+    abigate_zip_entry entry;
+    abigate_zip_entry_get(zip, i, &entry);
+    struct input in = {-1, entry.name, zip, i};
+    return judge(g, in, policy, v, err);
 }
 
 /* A spelling of /proc/self/fd/FD that no earlier load used: the dynamic
@@ -435,7 +475,8 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
             *err = why;
         return NULL;
     }
-    int rc = judge(g, fd, path, pol, v, err);
+    struct input in = {fd, path, NULL, 0};
+    int rc = judge(g, in, pol, v, err);
     if (rc < 0 || v->kind == ABIGATE_REFUSE) {
         close(fd);
         if (rc >= 0)

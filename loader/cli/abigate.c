@@ -106,10 +106,11 @@ static void describe_record(const abigate_record *r, FILE *out)
         fputs(", pre-release headers", out);
 }
 
-static void print_human(const char *path, const abigate_file_info *fi, const abigate_symbols *syms,
-                        int list_symbols)
+static void print_human(const struct input *it, const abigate_file_info *fi,
+                        const abigate_symbols *syms, int list_symbols)
 {
-    printf("%s: ", path);
+    input_print_name(it, stdout);
+    fputs(": ", stdout);
     if (fi->record_state == ABIGATE_RECORD_PRESENT) {
         describe_record(&fi->record, stdout);
     } else if (fi->record_state == ABIGATE_RECORD_UNSUPPORTED) {
@@ -211,11 +212,11 @@ static void json_record(const abigate_file_info *fi)
     printf("], \"flags\": %u}", r->flags);
 }
 
-static void json_file(const char *path, int rc, const abigate_error *err,
+static void json_file(const struct input *it, int rc, const abigate_error *err,
                       const abigate_file_info *fi, const abigate_symbols *syms, int list_symbols)
 {
-    fputs("{\"path\": ", stdout);
-    json_string(path);
+    putchar('{');
+    input_json_name(it);
     if (rc != ABIGATE_OK) {
         printf(", \"ok\": false, \"error\": {\"code\": \"%s\", \"value\": %d, \"offset\": %lld, "
                "\"message\": ",
@@ -283,6 +284,41 @@ static void json_file(const char *path, int rc, const abigate_error *err,
 
 /* ------------------------------------------------------------------ commands */
 
+struct inspect_state {
+    int json, list_symbols, n;
+    abigate_symbols *syms;
+};
+
+/* One input: read (a file, or a wheel's member in place) and print. */
+static int inspect_one(const struct input *it, void *ctx)
+{
+    struct inspect_state *st = ctx;
+    abigate_file_info fi;
+    abigate_error err;
+    int rc = it->rc;
+    if (rc)
+        err = *it->err;
+    else if (it->member)
+        rc = abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, &fi, st->syms, &err);
+    else
+        rc = abigate_read_path(it->path, ABIGATE_READ_LEGACY, &fi, st->syms, &err);
+    if (st->json) {
+        fputs(st->n++ ? ",\n  " : "\n  ", stdout);
+        json_file(it, rc, &err, &fi, st->syms, st->list_symbols);
+    } else if (rc != ABIGATE_OK) {
+        fflush(stdout);
+        fputs("abigate: ", stderr);
+        input_print_name(it, stderr);
+        if (err.offset >= 0)
+            fprintf(stderr, ": %s (at offset %lld)\n", err.message, (long long)err.offset);
+        else
+            fprintf(stderr, ": %s\n", err.message);
+    } else {
+        print_human(it, &fi, st->syms, st->list_symbols);
+    }
+    return rc != ABIGATE_OK;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     int json = 0, list_symbols = 0, nfiles = 0, status = 0, i;
@@ -312,36 +348,17 @@ int cmd_inspect(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    abigate_symbols *syms = abigate_symbols_new();
-    if (!syms) {
+    struct inspect_state st = {json, list_symbols, 0, abigate_symbols_new()};
+    if (!st.syms) {
         fprintf(stderr, "abigate: out of memory\n");
         return EXIT_READ_ERROR;
     }
     if (json)
         printf("{\"abigate\": \"%s\", \"files\": [", ABIGATE_VERSION_STRING);
-    for (int j = 0; j < nfiles; j++) {
-        abigate_file_info fi;
-        abigate_error err;
-        int rc = abigate_read_path(files[j], ABIGATE_READ_LEGACY, &fi, syms, &err);
-        if (rc != ABIGATE_OK)
+    for (int j = 0; j < nfiles; j++)
+        if (for_each_input(files[j], inspect_one, &st))
             status = EXIT_READ_ERROR;
-        if (json) {
-            if (j)
-                fputs(",\n  ", stdout);
-            else
-                fputs("\n  ", stdout);
-            json_file(files[j], rc, &err, &fi, syms, list_symbols);
-        } else if (rc != ABIGATE_OK) {
-            fflush(stdout);
-            if (err.offset >= 0)
-                fprintf(stderr, "abigate: %s: %s (at offset %lld)\n", files[j], err.message,
-                        (long long)err.offset);
-            else
-                fprintf(stderr, "abigate: %s: %s\n", files[j], err.message);
-        } else {
-            print_human(files[j], &fi, syms, list_symbols);
-        }
-    }
+    abigate_symbols *syms = st.syms;
     if (json)
         puts("\n]}");
     abigate_symbols_free(syms);

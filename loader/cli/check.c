@@ -209,6 +209,63 @@ int cmd_profile(int argc, char **argv)
     return rc;
 }
 
+struct check_state {
+    abigate_gate *gate;
+    int json, n, refused, failed;
+};
+
+/* One input: judged by the gate (a file, or a wheel's member in place), printed. */
+static int check_one(const struct input *it, void *ctx)
+{
+    struct check_state *st = ctx;
+    abigate_verdict v;
+    abigate_error err;
+    int rc = it->rc;
+    if (rc)
+        err = *it->err;
+    else if (it->member)
+        rc = abigate_gate_judge_zip_member(st->gate, it->zip, it->index, NULL, &v, &err);
+    else
+        rc = abigate_gate_judge(st->gate, it->path, NULL, &v, &err);
+    if (rc >= 0 && !it->rc && v.reason == ABIGATE_R_UNREADABLE)
+        rc = v.error; /* not a readable ELF object: an error here, as for inspect */
+    else if (rc >= 0)
+        rc = ABIGATE_OK;
+    if (st->json) {
+        printf("%s\n  {", st->n++ ? "," : "");
+        input_json_name(it);
+        if (rc != ABIGATE_OK) {
+            printf(", \"error\": {\"code\": \"%s\", \"message\": ", abigate_code_name(rc));
+            json_string(err.message);
+            printf("}}");
+        } else {
+            printf(", \"verdict\": \"%s\", \"adapt\": %d, \"reason\": \"%s\", "
+                   "\"warning\": %s, \"evidence\": \"%s\", \"message\": ",
+                   abigate_verdict_name(v.kind), v.adapt, abigate_reason_name(v.reason),
+                   v.warning ? "true" : "false", evidence_word(v.evidence));
+            json_string(v.message);
+            printf("}");
+        }
+    } else if (rc != ABIGATE_OK) {
+        fflush(stdout);
+        fputs("abigate: ", stderr);
+        input_print_name(it, stderr);
+        fprintf(stderr, ": %s\n", err.message);
+    } else {
+        input_print_name(it, stdout);
+        printf(": %s%s: %s", abigate_verdict_name(v.kind), v.warning ? " with a warning" : "",
+               v.message);
+        if (v.reason)
+            printf(" [%s]", abigate_reason_name(v.reason));
+        printf("\n");
+    }
+    if (rc != ABIGATE_OK)
+        st->failed = 1;
+    else if (v.kind == ABIGATE_REFUSE)
+        st->refused = 1;
+    return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     struct options o;
@@ -229,51 +286,16 @@ int cmd_check(int argc, char **argv)
     if (!gate)
         return EXIT_USAGE;
     const abigate_profile *profile = abigate_gate_profile(gate, &err);
-    int refused = 0, failed = 0;
+    struct check_state st = {gate, o.json, 0, 0, 0};
     if (o.json) {
         printf("{\"abigate\": \"%s\", \"mode\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING,
                abigate_mode_name(policy.mode));
         json_profile(profile);
         printf(", \"files\": [");
     }
-    for (int j = 0; j < o.nfiles; j++) {
-        abigate_verdict v;
-        const char *path = o.files[j];
-        rc = abigate_gate_judge(gate, path, NULL, &v, &err);
-        if (rc >= 0 && v.reason == ABIGATE_R_UNREADABLE)
-            rc = v.error; /* not a readable ELF object: an error here, as for inspect */
-        else if (rc >= 0)
-            rc = ABIGATE_OK;
-        if (o.json) {
-            printf("%s\n  {\"path\": ", j ? "," : "");
-            json_string(path);
-            if (rc != ABIGATE_OK) {
-                printf(", \"error\": {\"code\": \"%s\", \"message\": ", abigate_code_name(rc));
-                json_string(err.message);
-                printf("}}");
-            } else {
-                printf(", \"verdict\": \"%s\", \"adapt\": %d, \"reason\": \"%s\", "
-                       "\"warning\": %s, \"evidence\": \"%s\", \"message\": ",
-                       abigate_verdict_name(v.kind), v.adapt, abigate_reason_name(v.reason),
-                       v.warning ? "true" : "false", evidence_word(v.evidence));
-                json_string(v.message);
-                printf("}");
-            }
-        } else if (rc != ABIGATE_OK) {
-            fflush(stdout);
-            fprintf(stderr, "abigate: %s: %s\n", path, err.message);
-        } else {
-            printf("%s: %s%s: %s", path, abigate_verdict_name(v.kind),
-                   v.warning ? " with a warning" : "", v.message);
-            if (v.reason)
-                printf(" [%s]", abigate_reason_name(v.reason));
-            printf("\n");
-        }
-        if (rc != ABIGATE_OK)
-            failed = 1;
-        else if (v.kind == ABIGATE_REFUSE)
-            refused = 1;
-    }
+    for (int j = 0; j < o.nfiles; j++)
+        for_each_input(o.files[j], check_one, &st);
+    int refused = st.refused, failed = st.failed;
     if (o.json)
         printf("\n]}\n");
     abigate_gate_free(gate);

@@ -4,6 +4,8 @@
 
 #include "abigate.h"
 
+#include <stdio.h>
+
 #define EXIT_REFUSED 1    /* check: some file refused */
 #define EXIT_READ_ERROR 1 /* inspect: some file unreadable */
 #define EXIT_USAGE 2
@@ -20,6 +22,29 @@ void json_bool(const char *key, int v, int comma);
  * exports the gate then reads (probe.c).  Returns ABIGATE_OK or
  * ABIGATE_E_PROBE. */
 int probe_python(const char *python, abigate_profile *p, abigate_error *err);
+
+/* One thing a FILE argument stands for (inputs.c): a file, or an extension
+ * member of a wheel; rc/err say why a wheel or directory could not be
+ * opened (then there is nothing to read). */
+struct input {
+    const char *path;         /* the file, or the wheel, or the directory */
+    const abigate_zip *zip;   /* the wheel, for a member */
+    const char *member;       /* the member's name in the wheel, or NULL */
+    size_t index;             /* the member's index */
+    int rc;
+    const abigate_error *err;
+};
+typedef int (*input_fn)(const struct input *it, void *ctx);
+
+/* Call fn for each input `arg` stands for: the file itself; each member of
+ * a *.whl that is an extension (abigate_zip_member_is_elf); in a directory,
+ * walked in name order without following symbolic links, each *.so and
+ * each wheel.  Returns the largest status fn returned. */
+int for_each_input(const char *arg, input_fn fn, void *ctx);
+int input_is_wheel(const char *path);
+/* "path" or "wheel.whl/member" (zipimport's spelling); JSON: "path" and "member". */
+void input_print_name(const struct input *it, FILE *out);
+void input_json_name(const struct input *it);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);   /* check.c */

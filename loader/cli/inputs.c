@@ -1,0 +1,123 @@
+/* inputs.c -- what the CLI's FILE arguments stand for: a file; a wheel
+ * (any *.whl: each extension member, read in place); a directory (walked
+ * in name order, symbolic links not followed: its *.so files and wheels). */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_DEPTH 64
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+int input_is_wheel(const char *path)
+{
+    return ends_with(path, ".whl");
+}
+
+static int wheel(const char *path, input_fn fn, void *ctx)
+{
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL};
+    abigate_error err;
+    abigate_zip *z = NULL;
+    int rc = abigate_zip_open_path(path, &z, &err);
+    if (rc) {
+        it.rc = rc;
+        it.err = &err;
+        return fn(&it, ctx);
+    }
+    int status = 0;
+    it.zip = z;
+    for (size_t i = 0; i < abigate_zip_count(z); i++) {
+        abigate_zip_entry e;
+        if (abigate_zip_entry_get(z, i, &e) != ABIGATE_OK || !abigate_zip_member_is_elf(z, i))
+            continue;
+        it.member = e.name;
+        it.index = i;
+        int s = fn(&it, ctx);
+        if (s > status)
+            status = s;
+    }
+    abigate_zip_close(z);
+    return status;
+}
+
+static int walk(const char *dir, int depth, input_fn fn, void *ctx)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort), status = 0;
+    if (n < 0 || depth > MAX_DEPTH) {
+        abigate_error err = {ABIGATE_E_OPEN, -1, ""};
+        snprintf(err.message, sizeof err.message, "%s", n < 0 ? strerror(errno)
+                                                              : "directories nested too deep");
+        struct input it = {dir, NULL, NULL, 0, ABIGATE_E_OPEN, &err};
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        if (n >= 0)
+            free(names);
+        return fn(&it, ctx);
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (strcmp(name, ".") && strcmp(name, "..")) {
+            size_t len = strlen(dir) + strlen(name) + 2;
+            char *path = malloc(len);
+            struct stat st;
+            if (!path) {
+                fprintf(stderr, "abigate: out of memory\n");
+                status = 2;
+            } else {
+                snprintf(path, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", name);
+                int s = 0;
+                if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                    s = walk(path, depth + 1, fn, ctx);
+                else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                         (ends_with(name, ".so") || ends_with(name, ".whl")))
+                    s = for_each_input(path, fn, ctx);
+                if (s > status)
+                    status = s;
+                free(path);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return status;
+}
+
+int for_each_input(const char *arg, input_fn fn, void *ctx)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+        return walk(arg, 0, fn, ctx);
+    if (input_is_wheel(arg))
+        return wheel(arg, fn, ctx);
+    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL};
+    return fn(&it, ctx);
+}
+
+void input_print_name(const struct input *it, FILE *out)
+{
+    if (it->member)
+        fprintf(out, "%s/%s", it->path, it->member);
+    else
+        fputs(it->path, out);
+}
+
+void input_json_name(const struct input *it)
+{
+    fputs("\"path\": ", stdout);
+    json_string(it->path);
+    if (it->member) {
+        fputs(", \"member\": ", stdout);
+        json_string(it->member);
+    }
+}
