@@ -92,6 +92,15 @@ struct abigate__stage {
 int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stage *stage,
                             abigate_file_info *info, abigate_error *err);
 
+/* gate.c: judge what `reader` reads, as the gate judges a file (the
+ * profile, the policy, the record-first staging through `stage`, the
+ * unreadable-file table, the counters).  `name` names it in messages. */
+typedef int (*abigate__stage_reader)(void *ctx, const struct abigate__stage *stage,
+                                     abigate_file_info *info, abigate_error *err);
+int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage_reader reader,
+                               void *ctx, const abigate_policy *policy, abigate_verdict *v,
+                               abigate_error *err);
+
 /* decide.c: 1 when the verdict for `f` (read with ABIGATE_READ_RECORD)
  * needs its symbol table (the record-first rule), else 0.  Pure. */
 int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,

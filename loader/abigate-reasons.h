@@ -34,3 +34,8 @@ X(ABIGATE_R_UNREADABLE,           28, "the file cannot be judged: not a readable
 X(ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED, 29, "no record; its inline reference counting is a GIL build's, on a free-threaded interpreter")
 X(ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL, 30, "no record; its inline reference counting is a free-threaded build's, on a GIL interpreter")
 X(ABIGATE_R_MODEXPORT_ONLY,       31, "no record; a PEP 793 slots-only module (no PyInit_) below 3.15")
+X(ABIGATE_R_WHEEL_VERSION,        32, "the wheel is tagged for another CPython version than its member was built for")
+X(ABIGATE_R_WHEEL_ABI3,           33, "the wheel is tagged abi3 (or abi3t), but its member is not such a build")
+X(ABIGATE_R_WHEEL_THREADING,      34, "the wheel's free-threading tag disagrees with its member's build")
+X(ABIGATE_R_WHEEL_NONE_ABI,       35, "the wheel is tagged ABI none, but its member is a CPython extension")
+X(ABIGATE_R_WHEEL_PLATFORM,       36, "the wheel's platform tag disagrees with its member's machine or ELF class")

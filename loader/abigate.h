@@ -664,6 +664,41 @@ ABIGATE_API int abigate_gate_judge_zip_member(abigate_gate *gate, const abigate_
                                               size_t i, const abigate_policy *policy,
                                               abigate_verdict *v, abigate_error *err);
 
+/* ---------------------------------------------------------------- wheel tags against contents
+ *
+ * A wheel's tags (PEP 425: python-abi-platform, from its file name and from
+ * its .dist-info/WHEEL) say what its extension members are; these say
+ * whether each member really is.  docs/POLICY.md, "Wheel tags against
+ * contents", is the table of abigate_wheel_decide. */
+#define ABIGATE_WHEEL_MAX_TAGS 64
+typedef struct abigate_wheel_tags {
+    unsigned count;
+    unsigned truncated;          /* more than ABIGATE_WHEEL_MAX_TAGS were given */
+    struct abigate_wheel_tag {
+        char python[24], abi[24], platform[80];
+    } tag[ABIGATE_WHEEL_MAX_TAGS];
+} abigate_wheel_tags;
+
+/* The tags of a wheel's file name (name-version[-build]-python-abi-platform.whl,
+ * compressed tag sets expanded), or of the text of its WHEEL file ("Tag:"
+ * lines).  ABIGATE_E_WHEEL_NAME when malformed. */
+ABIGATE_API int abigate_wheel_tags_from_filename(const char *path, abigate_wheel_tags *out,
+                                                 abigate_error *err);
+ABIGATE_API int abigate_wheel_tags_from_metadata(const char *text, size_t len,
+                                                 abigate_wheel_tags *out, abigate_error *err);
+/* The tags of the archive's *.dist-info/WHEEL (read whole, CRC-checked). */
+ABIGATE_API int abigate_wheel_read_metadata(const abigate_zip *zip, abigate_wheel_tags *out,
+                                            abigate_error *err);
+
+/* Does `member` (read with ABIGATE_READ_LEGACY) fit `tags`?  It does when
+ * one of the tags accepts it; else the first tag's reason (ABIGATE_R_WHEEL_*)
+ * and a message naming the tag (`source`: "file name", "WHEEL") and what the
+ * member is.  Modes as abigate_decide's: warn accepts with a warning, off
+ * checks nothing.  Pure.  Returns the verdict kind or ABIGATE_E_INVALID_ARG. */
+ABIGATE_API int abigate_wheel_decide(const abigate_wheel_tags *tags, const char *source,
+                                     const abigate_file_info *member,
+                                     const abigate_policy *policy, abigate_verdict *out);
+
 /* Open `path` (O_RDONLY|O_CLOEXEC|O_NONBLOCK), judge that descriptor under
  * `policy` (NULL: the gate's), and unless refused dlopen() that same
  * descriptor with `dlflags`; close it and

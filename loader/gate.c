@@ -290,27 +290,15 @@ static abigate_symbols *need_symbols(const abigate_file_info *info, void *ctx)
     return st->syms;
 }
 
-/* What judge reads: the open `fd`, or (fd < 0) the file `name`, or member
- * `member` of `zip`. */
+/* What judge reads: the open `fd`, or (fd < 0) the file `name`, or what
+ * `reader` reads (a zip member: zip.c, so that a program that judges only
+ * files never links the zip reader and zlib). */
 struct input {
     int fd;
     const char *name;
-    const abigate_zip *zip;
-    size_t member;
+    abigate__stage_reader reader;
+    void *reader_ctx;
 };
-
-/* A zip member, record first, as abigate__read_fd_staged reads a file:
- * the symbols only when stage->need asks for them (a second read, which
- * inflates the member from its start again). */
-static int read_member_staged(const struct input *in, const struct abigate__stage *stage,
-                              abigate_file_info *info, abigate_error *e)
-{
-    int rc = abigate_zip_read_member(in->zip, in->member, ABIGATE_READ_RECORD, info, NULL, e);
-    abigate_symbols *syms = rc ? NULL : stage->need(info, stage->ctx);
-    if (syms)
-        rc = abigate_zip_read_member(in->zip, in->member, ABIGATE_READ_LEGACY, info, syms, e);
-    return rc;
-}
 
 /* Judge one input (struct input). */
 static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
@@ -337,7 +325,7 @@ static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
     struct staging st = {g, pol, NULL, 0};
     struct abigate__stage stage = {need_symbols, &st};
     int opened = -1;
-    if (fd < 0 && !in.zip) {
+    if (fd < 0 && !in.reader) {
         if ((opened = fd = open_file(name, e)) < 0) {
             rc = unreadable(pol, e, v);
             goto done;
@@ -345,8 +333,8 @@ static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
     }
     /* one pass: the record, then the symbols only if the record-first rule
      * asks for them (need_symbols gives the buffer then) */
-    rc = in.zip ? read_member_staged(&in, &stage, &info, e)
-                : abigate__read_fd_staged(fd, name, &stage, &info, e);
+    rc = in.reader ? in.reader(in.reader_ctx, &stage, &info, e)
+                   : abigate__read_fd_staged(fd, name, &stage, &info, e);
     abigate_symbols *syms = st.syms;
     if (st.nomem) {
         rc = abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
@@ -378,7 +366,7 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abig
     if (!g || !path || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v); /* defined even when the gate itself fails */
-    struct input in = {-1, path, NULL, 0};
+    struct input in = {-1, path, NULL, NULL};
     return judge(g, in, policy, v, err);
 }
 
@@ -389,20 +377,16 @@ ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
     if (!g || fd < 0 || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v);
-    struct input in = {fd, name, NULL, 0};
+    struct input in = {fd, name, NULL, NULL};
     return judge(g, in, policy, v, err);
 }
 
-ABIGATE_API int abigate_gate_judge_zip_member(abigate_gate *g, const abigate_zip *zip, size_t i,
-                                              const abigate_policy *policy, abigate_verdict *v,
-                                              abigate_error *err)
+int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage_reader reader,
+                               void *ctx, const abigate_policy *policy, abigate_verdict *v,
+                               abigate_error *err)
 {
-    if (!g || !zip || i >= abigate_zip_count(zip) || !v)
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v);
-    abigate_zip_entry entry;
-    abigate_zip_entry_get(zip, i, &entry);
-    struct input in = {-1, entry.name, zip, i};
+    struct input in = {-1, name, reader, ctx};
     return judge(g, in, policy, v, err);
 }
 
@@ -475,7 +459,7 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
             *err = why;
         return NULL;
     }
-    struct input in = {fd, path, NULL, 0};
+    struct input in = {fd, path, NULL, NULL};
     int rc = judge(g, in, pol, v, err);
     if (rc < 0 || v->kind == ABIGATE_REFUSE) {
         close(fd);

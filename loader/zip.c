@@ -756,3 +756,35 @@ int abigate_zip_member_is_elf(const abigate_zip *z, size_t i)
     free(m);
     return got == 4 && memcmp(magic, "\177ELF", 4) == 0;
 }
+
+/* ------------------------------------------------------------------ the gate */
+
+struct staged_member {
+    const abigate_zip *z;
+    size_t i;
+};
+
+/* A member, record first, as abigate__read_fd_staged reads a file: the
+ * symbols only when stage->need asks for them (a second read, which
+ * inflates the member from its start again). */
+static int read_member_staged(void *ctx, const struct abigate__stage *stage,
+                              abigate_file_info *info, abigate_error *err)
+{
+    const struct staged_member *sm = ctx;
+    int rc = abigate_zip_read_member(sm->z, sm->i, ABIGATE_READ_RECORD, info, NULL, err);
+    abigate_symbols *syms = rc ? NULL : stage->need(info, stage->ctx);
+    if (syms)
+        rc = abigate_zip_read_member(sm->z, sm->i, ABIGATE_READ_LEGACY, info, syms, err);
+    return rc;
+}
+
+int abigate_gate_judge_zip_member(abigate_gate *g, const abigate_zip *z, size_t i,
+                                  const abigate_policy *policy, abigate_verdict *v,
+                                  abigate_error *err)
+{
+    if (!g || !z || i >= z->count || !v)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    struct staged_member sm = {z, i};
+    return abigate__gate_judge_reader(g, z->names + z->e[i].name, read_member_staged, &sm, policy,
+                                      v, err);
+}

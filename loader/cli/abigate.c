@@ -35,6 +35,10 @@ const char usage_text[] =
     "  --json     one JSON document on stdout instead of one line per file\n"
     "  --symbols  also list the undefined Py* / _Py* symbols each file imports\n"
     "\n"
+    "FILE may be a wheel (*.whl: each extension member is read in place, shown as\n"
+    "WHEEL/MEMBER; check also judges it against the wheel's tags) or a directory\n"
+    "(its *.so files and wheels, recursively, in name order, links not followed).\n"
+    "\n"
     "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed,\n"
     "2 usage.  check: 0 every file acceptable, 1 some file refused, 2 usage, an\n"
     "unreadable file or an interpreter that cannot be profiled.  profile: 0, 1 the\n"
@@ -306,13 +310,7 @@ static int inspect_one(const struct input *it, void *ctx)
         fputs(st->n++ ? ",\n  " : "\n  ", stdout);
         json_file(it, rc, &err, &fi, st->syms, st->list_symbols);
     } else if (rc != ABIGATE_OK) {
-        fflush(stdout);
-        fputs("abigate: ", stderr);
-        input_print_name(it, stderr);
-        if (err.offset >= 0)
-            fprintf(stderr, ": %s (at offset %lld)\n", err.message, (long long)err.offset);
-        else
-            fprintf(stderr, ": %s\n", err.message);
+        input_report_error(it, &err);
     } else {
         print_human(it, &fi, st->syms, st->list_symbols);
     }

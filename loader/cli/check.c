@@ -211,8 +211,45 @@ int cmd_profile(int argc, char **argv)
 
 struct check_state {
     abigate_gate *gate;
+    abigate_policy policy;
     int json, n, refused, failed;
 };
+
+/* A wheel member against the wheel's tags (file name, then WHEEL): one
+ * line for each set of tags that does not fit it; in JSON, "tags". */
+static void check_tags(struct check_state *st, const struct input *it)
+{
+    const abigate_wheel_tags *sets[2] = {it->name_tags, it->wheel_tags};
+    const char *sources[2] = {"file name", "WHEEL"};
+    abigate_file_info fi;
+    abigate_error err;
+    if (abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, &fi, NULL, &err) != ABIGATE_OK)
+        return; /* the gate's verdict already says why it cannot be read */
+    if (st->json)
+        fputs(", \"tags\": [", stdout);
+    for (int k = 0, n = 0; k < 2; k++) {
+        abigate_verdict v;
+        if (!sets[k] || !sets[k]->count ||
+            abigate_wheel_decide(sets[k], sources[k], &fi, &st->policy, &v) < 0)
+            continue;
+        if (v.kind == ABIGATE_REFUSE)
+            st->refused = 1;
+        if (st->json) {
+            printf("%s{\"source\": \"%s\", \"verdict\": \"%s\", \"reason\": \"%s\", "
+                   "\"warning\": %s, \"message\": ", n++ ? ", " : "", sources[k],
+                   abigate_verdict_name(v.kind), abigate_reason_name(v.reason),
+                   v.warning ? "true" : "false");
+            json_string(v.message);
+            putchar('}');
+        } else if (v.reason) {
+            input_print_name(it, stdout);
+            printf(": %s%s: %s [%s]\n", abigate_verdict_name(v.kind),
+                   v.warning ? " with a warning" : "", v.message, abigate_reason_name(v.reason));
+        }
+    }
+    if (st->json)
+        putchar(']');
+}
 
 /* One input: judged by the gate (a file, or a wheel's member in place), printed. */
 static int check_one(const struct input *it, void *ctx)
@@ -244,13 +281,12 @@ static int check_one(const struct input *it, void *ctx)
                    abigate_verdict_name(v.kind), v.adapt, abigate_reason_name(v.reason),
                    v.warning ? "true" : "false", evidence_word(v.evidence));
             json_string(v.message);
+            if (it->member)
+                check_tags(st, it);
             printf("}");
         }
     } else if (rc != ABIGATE_OK) {
-        fflush(stdout);
-        fputs("abigate: ", stderr);
-        input_print_name(it, stderr);
-        fprintf(stderr, ": %s\n", err.message);
+        input_report_error(it, &err);
     } else {
         input_print_name(it, stdout);
         printf(": %s%s: %s", abigate_verdict_name(v.kind), v.warning ? " with a warning" : "",
@@ -258,6 +294,8 @@ static int check_one(const struct input *it, void *ctx)
         if (v.reason)
             printf(" [%s]", abigate_reason_name(v.reason));
         printf("\n");
+        if (it->member)
+            check_tags(st, it);
     }
     if (rc != ABIGATE_OK)
         st->failed = 1;
@@ -286,7 +324,7 @@ int cmd_check(int argc, char **argv)
     if (!gate)
         return EXIT_USAGE;
     const abigate_profile *profile = abigate_gate_profile(gate, &err);
-    struct check_state st = {gate, o.json, 0, 0, 0};
+    struct check_state st = {gate, policy, o.json, 0, 0, 0};
     if (o.json) {
         printf("{\"abigate\": \"%s\", \"mode\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING,
                abigate_mode_name(policy.mode));

@@ -33,6 +33,9 @@ struct input {
     size_t index;             /* the member's index */
     int rc;
     const abigate_error *err;
+    /* a wheel's tags, from its file name and its WHEEL file (count 0: none
+     * could be read) */
+    const abigate_wheel_tags *name_tags, *wheel_tags;
 };
 typedef int (*input_fn)(const struct input *it, void *ctx);
 
@@ -45,6 +48,8 @@ int input_is_wheel(const char *path);
 /* "path" or "wheel.whl/member" (zipimport's spelling); JSON: "path" and "member". */
 void input_print_name(const struct input *it, FILE *out);
 void input_json_name(const struct input *it);
+/* "abigate: NAME: message (at offset N)" on stderr, after flushing stdout. */
+void input_report_error(const struct input *it, const abigate_error *err);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);   /* check.c */

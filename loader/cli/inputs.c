@@ -25,7 +25,8 @@ int input_is_wheel(const char *path)
 
 static int wheel(const char *path, input_fn fn, void *ctx)
 {
-    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL};
+    static abigate_wheel_tags name_tags, wheel_tags; /* one wheel at a time */
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, &name_tags, &wheel_tags};
     abigate_error err;
     abigate_zip *z = NULL;
     int rc = abigate_zip_open_path(path, &z, &err);
@@ -34,6 +35,10 @@ static int wheel(const char *path, input_fn fn, void *ctx)
         it.err = &err;
         return fn(&it, ctx);
     }
+    if (abigate_wheel_tags_from_filename(path, &name_tags, NULL) != ABIGATE_OK)
+        name_tags.count = 0;
+    if (abigate_wheel_read_metadata(z, &wheel_tags, NULL) != ABIGATE_OK)
+        wheel_tags.count = 0;
     int status = 0;
     it.zip = z;
     for (size_t i = 0; i < abigate_zip_count(z); i++) {
@@ -58,7 +63,7 @@ static int walk(const char *dir, int depth, input_fn fn, void *ctx)
         abigate_error err = {ABIGATE_E_OPEN, -1, ""};
         snprintf(err.message, sizeof err.message, "%s", n < 0 ? strerror(errno)
                                                               : "directories nested too deep");
-        struct input it = {dir, NULL, NULL, 0, ABIGATE_E_OPEN, &err};
+        struct input it = {dir, NULL, NULL, 0, ABIGATE_E_OPEN, &err, NULL, NULL};
         for (int i = 0; i < n; i++)
             free(names[i]);
         if (n >= 0)
@@ -100,7 +105,7 @@ int for_each_input(const char *arg, input_fn fn, void *ctx)
         return walk(arg, 0, fn, ctx);
     if (input_is_wheel(arg))
         return wheel(arg, fn, ctx);
-    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL};
+    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
     return fn(&it, ctx);
 }
 
@@ -120,4 +125,15 @@ void input_json_name(const struct input *it)
         fputs(", \"member\": ", stdout);
         json_string(it->member);
     }
+}
+
+void input_report_error(const struct input *it, const abigate_error *err)
+{
+    fflush(stdout);
+    fputs("abigate: ", stderr);
+    input_print_name(it, stderr);
+    if (err->offset >= 0)
+        fprintf(stderr, ": %s (at offset %lld)\n", err->message, (long long)err->offset);
+    else
+        fprintf(stderr, ": %s\n", err->message);
 }

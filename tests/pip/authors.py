@@ -78,6 +78,10 @@ def judge_and_use(title, rid, whl, mod, code, want):
     p = testlib.run([cli, "check", "--python", other.python, mod])
     tap.ok(p.returncode == 1 and "ABIGATE_R_" in p.stdout, "%s: abigate check refuses it for %s"
            % (title, other.id), p.stdout + p.stderr)
+    p = testlib.run([cli, "check", "--python", by_id[rid].python, whl])
+    tap.ok(p.returncode == 0 and "WHEEL_" not in p.stdout,
+           "%s: abigate check on the wheel read in place: its module fits its tags and %s"
+           % (title, rid), p.stdout + p.stderr)
     p = v.pip(e, "install", "--no-deps", whl)
     if tap.ok(p.returncode == 0, "%s: pip install of the wheel" % title, p.stdout + p.stderr):
         p = testlib.run([v.python, "-c", code], env=testlib.with_mode(e, "strict"), cwd=work)

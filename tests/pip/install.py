@@ -138,6 +138,11 @@ def check_one(base):
         p = testlib.run([cli, "check", "--python", base.python, os.path.join(d, mod)])
         tap.ok(p.returncode == 0, "%s: abigate check accepts the wheel's _abigate for %s" % (t, base.python),
                p.stdout + p.stderr)
+        # the wheel itself, read in place: its member fits its tags and this interpreter
+        p = testlib.run([cli, "check", "--python", base.python, os.path.join(wd, wheels[0])])
+        tap.ok(p.returncode == 0 and p.stdout.count(": accept: ") == 1 and "WHEEL_" not in p.stdout,
+               "%s: abigate check on the wheel itself is clean (member and tags)" % t,
+               p.stdout + p.stderr)
 
     # pip uninstall leaves nothing behind.
     p = v.pip(e, "uninstall", "-y", "abigate")

@@ -32,12 +32,17 @@ def main():
     tap.ok(len(names) >= 20, "reason table parsed (%d reasons)" % len(names))
     tap.ok(values == sorted(set(values)), "reason values are unique and ascending")
 
-    rules = section(doc, "## Rules")
-    rows = re.findall(r"^\| `(ABIGATE_R_\w+)` \|", rules, re.M)
-    for name in names:
-        tap.ok(rows.count(name) == 1, "%s has exactly one row in POLICY.md's rules table" % name)
-    for row in rows:
-        tap.ok(row in names, "rules row %s is a real reason" % row)
+    # abigate_decide's reasons in "Rules"; abigate_wheel_decide's (ABIGATE_R_WHEEL_*) in
+    # "Wheel tags against contents"
+    for title, mine in (("## Rules", lambda n: not n.startswith("ABIGATE_R_WHEEL_")),
+                        ("## Wheel tags against contents", lambda n: n.startswith("ABIGATE_R_WHEEL_"))):
+        rows = re.findall(r"^\| `(ABIGATE_R_\w+)` \|", section(doc, title), re.M)
+        for name in filter(mine, names):
+            tap.ok(rows.count(name) == 1, "%s has exactly one row in POLICY.md's %s table"
+                   % (name, title[3:]))
+        for row in rows:
+            tap.ok(row in names and mine(row), "%s row %s is a real reason of that table"
+                   % (title[3:], row))
 
     stricter = section(doc, "### Where abigate is stricter than CPython")
     for name in ("ABIGATE_R_PRERELEASE", "ABIGATE_R_ABI3T_TOO_OLD"):
