@@ -38,6 +38,8 @@ static int add_tag(abigate_wheel_tags *t, const char *py, size_t npy, const char
 static int expand(abigate_wheel_tags *t, const char *py, size_t npy, const char *abi, size_t nabi,
                   const char *plat, size_t nplat)
 {
+    if (!npy || !nabi || !nplat)
+        return -1;
     for (size_t a = 0; a < npy;) {
         size_t a2 = a;
         while (a2 < npy && py[a2] != '.')

@@ -8,4 +8,5 @@ Suite *make_malformed_suite(void);
 Suite *make_tag_suite(void);
 Suite *make_decide_suite(void);
 Suite *make_gate_suite(void);
+Suite *make_wheel_suite(void);
 #endif

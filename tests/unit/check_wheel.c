@@ -1,0 +1,215 @@
+/* check_wheel.c -- a wheel's tags: the parsers (file name, WHEEL) and
+ * abigate_wheel_decide, table-tested: every rule of docs/POLICY.md's
+ * "Wheel tags against contents" on both sides, and the modes.  The
+ * member's facts are built directly (the decision is pure).
+ */
+#include "suites.h"
+
+#include <abigate.h>
+#include <stdio.h>
+#include <string.h>
+
+#define V(maj, min) ((uint32_t)(maj) << 24 | (uint32_t)(min) << 16 | 0xf0u)
+#define STABLE ABIGATE_ABIINFO_STABLE
+#define GIL ABIGATE_ABIINFO_GIL
+#define FT ABIGATE_ABIINFO_FREETHREADED
+#define AGNOSTIC ABIGATE_ABIINFO_AGNOSTIC
+
+struct row {
+    const char *name;
+    const char *tags;      /* WHEEL text: "Tag: ..." lines */
+    int record;            /* 1: a record with abiflags/abi below */
+    uint16_t abiflags;
+    uint32_t abi;
+    const char *file_name; /* the member's name (tag) */
+    unsigned pyinit;       /* PyInit_ exports */
+    unsigned machine, elf_class;
+    int reason;            /* expected; ABIGATE_R_NONE: fits */
+};
+
+#define X86 62, 64
+#define R(n) ABIGATE_R_##n
+
+static const struct row rows[] = {
+    {"right cp311", "Tag: cp311-cp311-linux_x86_64\n", 1, GIL, V(3, 11), "m.so", 1, X86, R(NONE)},
+    {"cp313 tag, 3.11 build", "Tag: cp313-cp313-linux_x86_64\n", 1, GIL, V(3, 11), "m.so", 1, X86,
+     R(WHEEL_VERSION)},
+    {"cp313 tag, record-less cpython-311 name", "Tag: cp313-cp313-linux_x86_64\n", 0, 0, 0,
+     "m.cpython-311-x86_64-linux-gnu.so", 1, X86, R(WHEEL_VERSION)},
+    {"cp313 tag, record-less bare name: not known", "Tag: cp313-cp313-linux_x86_64\n", 0, 0, 0,
+     "m.so", 1, X86, R(NONE)},
+    {"abi3 tag, version-specific build", "Tag: cp38-abi3-linux_x86_64\n", 1, GIL, V(3, 11), "m.so", 1,
+     X86, R(WHEEL_ABI3)},
+    {"abi3 tag, stable free-threaded-only build", "Tag: cp313-abi3-linux_x86_64\n", 1, STABLE | FT,
+     V(3, 13), "m.so", 1, X86, R(WHEEL_ABI3)},
+    {"abi3 tag, abi3 3.8 build", "Tag: cp38-abi3-linux_x86_64\n", 1, STABLE | GIL, V(3, 8), "m.so", 1,
+     X86, R(NONE)},
+    {"cp38-abi3 tag, abi3 3.11 floor", "Tag: cp38-abi3-linux_x86_64\n", 1, STABLE | GIL, V(3, 11),
+     "m.so", 1, X86, R(WHEEL_VERSION)},
+    {"cp311-abi3 tag, abi3 3.11 floor", "Tag: cp311-abi3-linux_x86_64\n", 1, STABLE | GIL, V(3, 11),
+     "m.so", 1, X86, R(NONE)},
+    {"abi3t tag, abi3 (GIL) build", "Tag: cp315-abi3t-linux_x86_64\n", 1, STABLE | GIL, V(3, 15),
+     "m.so", 1, X86, R(WHEEL_ABI3)},
+    {"abi3t tag, abi3t build", "Tag: cp315-abi3t-linux_x86_64\n", 1, STABLE | AGNOSTIC, V(3, 15),
+     "m.so", 1, X86, R(NONE)},
+    {"cp313t tag, GIL build", "Tag: cp313-cp313t-linux_x86_64\n", 1, GIL, V(3, 13), "m.so", 1, X86,
+     R(WHEEL_THREADING)},
+    {"cp313t tag, abi3 (GIL) build", "Tag: cp313-cp313t-linux_x86_64\n", 1, STABLE | GIL, V(3, 8),
+     "m.so", 1, X86, R(WHEEL_THREADING)},
+    {"cp313t tag, free-threaded build", "Tag: cp313-cp313t-linux_x86_64\n", 1, FT, V(3, 13), "m.so", 1,
+     X86, R(NONE)},
+    {"cp313 tag, free-threaded build", "Tag: cp313-cp313-linux_x86_64\n", 1, FT, V(3, 13), "m.so", 1,
+     X86, R(WHEEL_THREADING)},
+    {"cp311 tag, abi3 3.8 build", "Tag: cp311-cp311-linux_x86_64\n", 1, STABLE | GIL, V(3, 8), "m.so",
+     1, X86, R(NONE)},
+    {"cp311 tag, abi3 3.12 floor", "Tag: cp311-cp311-linux_x86_64\n", 1, STABLE | GIL, V(3, 12),
+     "m.so", 1, X86, R(WHEEL_VERSION)},
+    {"none ABI, CPython extension", "Tag: py3-none-linux_x86_64\n", 0, 0, 0, "m.so", 1, X86,
+     R(WHEEL_NONE_ABI)},
+    {"none ABI, a plain shared library", "Tag: py3-none-linux_x86_64\n", 0, 0, 0, "libfoo.so", 0, X86,
+     R(NONE)},
+    {"any platform, ELF member", "Tag: cp311-cp311-any\n", 1, GIL, V(3, 11), "m.so", 1, X86,
+     R(WHEEL_PLATFORM)},
+    {"aarch64 tag, x86-64 member", "Tag: cp311-cp311-manylinux_2_17_aarch64\n", 1, GIL, V(3, 11),
+     "m.so", 1, X86, R(WHEEL_PLATFORM)},
+    {"i686 tag, x86-64 member", "Tag: cp311-cp311-linux_i686\n", 1, GIL, V(3, 11), "m.so", 1, X86,
+     R(WHEEL_PLATFORM)},
+    {"aarch64 tag, aarch64 member", "Tag: cp311-cp311-manylinux2014_aarch64\n", 1, GIL, V(3, 11),
+     "m.so", 1, 183, 64, R(NONE)},
+    {"two tags, the second fits", "Tag: cp312-cp312-linux_x86_64\nTag: cp311-cp311-linux_x86_64\n", 1,
+     GIL, V(3, 11), "m.so", 1, X86, R(NONE)},
+    {"compressed set, none fits", "Tag: cp312.cp313-cp312.cp313-linux_x86_64\n", 1, GIL, V(3, 11),
+     "m.so", 1, X86, R(WHEEL_VERSION)},
+    {"another implementation's tag: not judged", "Tag: pp310-pypy310_pp73-linux_x86_64\n", 1, GIL,
+     V(3, 11), "m.so", 1, X86, R(NONE)},
+};
+
+static void member_of(const struct row *r, abigate_file_info *f)
+{
+    memset(f, 0, sizeof *f);
+    f->machine = r->machine;
+    f->elf_class = r->elf_class;
+    f->legacy_read = 1;
+    f->n_pyinit = r->pyinit;
+    abigate_tag_parse(r->file_name, &f->tag);
+    if (r->record) {
+        f->record_state = ABIGATE_RECORD_PRESENT;
+        f->record.major = 1;
+        f->record.abiinfo.major = 1;
+        f->record.abiinfo.flags = r->abiflags;
+        f->record.abiinfo.abi_version = r->abi;
+        f->record.abiinfo.build_version = r->abi;
+    }
+}
+
+START_TEST(test_rows)
+{
+    const struct row *r = &rows[_i];
+    abigate_wheel_tags tags;
+    abigate_error err;
+    ck_assert_int_eq(abigate_wheel_tags_from_metadata(r->tags, strlen(r->tags), &tags, &err),
+                     ABIGATE_OK);
+    abigate_file_info f;
+    member_of(r, &f);
+    abigate_policy strict = {ABIGATE_MODE_STRICT, 0}, warn = {ABIGATE_MODE_WARN, 0},
+                   off = {ABIGATE_MODE_OFF, 0};
+    abigate_verdict v;
+    int kind = abigate_wheel_decide(&tags, "WHEEL", &f, &strict, &v);
+    ck_assert_msg(v.reason == r->reason, "%s: reason %s, want %s (%s)", r->name,
+                  abigate_reason_name(v.reason), abigate_reason_name(r->reason), v.message);
+    ck_assert_int_eq(kind, r->reason ? ABIGATE_REFUSE : ABIGATE_ACCEPT);
+    ck_assert_msg(v.message[0] != '\0', "%s: a message", r->name);
+    if (r->reason) {
+        ck_assert_msg(strstr(v.message, "WHEEL tag") && strstr(v.message, tags.tag[0].python),
+                      "%s: the message names the source and the tag: %s", r->name, v.message);
+        ck_assert_int_eq(abigate_wheel_decide(&tags, "WHEEL", &f, &warn, &v), ABIGATE_ACCEPT);
+        ck_assert_int_eq(v.warning, 1);
+        ck_assert_int_eq(v.reason, r->reason);
+    }
+    ck_assert_int_eq(abigate_wheel_decide(&tags, "WHEEL", &f, &off, &v), ABIGATE_ACCEPT);
+    ck_assert_int_eq(v.reason, ABIGATE_R_NONE);
+}
+END_TEST
+
+START_TEST(test_every_wheel_reason_covered)
+{
+    static const int reasons[] = {R(WHEEL_VERSION), R(WHEEL_ABI3), R(WHEEL_THREADING),
+                                  R(WHEEL_NONE_ABI), R(WHEEL_PLATFORM)};
+    for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++) {
+        int seen = 0;
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+            seen |= rows[i].reason == reasons[k];
+        ck_assert_msg(seen, "no row exercises %s", abigate_reason_name(reasons[k]));
+    }
+}
+END_TEST
+
+struct name_case {
+    const char *file;
+    int rc;
+    unsigned count;
+    const char *first; /* "py-abi-plat" of the first tag */
+};
+
+static const struct name_case names[] = {
+    {"numpy-2.1.0-cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", ABIGATE_OK, 2,
+     "cp313-cp313t-manylinux_2_17_x86_64"},
+    {"/some/dir/pkg-1.0-1build-cp38.cp39-abi3-linux_x86_64.whl", ABIGATE_OK, 2, "cp38-abi3-linux_x86_64"},
+    {"pip-24.2-py3-none-any.whl", ABIGATE_OK, 1, "py3-none-any"},
+    {"pkg-1.0.whl", ABIGATE_E_WHEEL_NAME, 0, NULL},
+    {"pkg-1.0-cp311-cp311-linux_x86_64.zip", ABIGATE_E_WHEEL_NAME, 0, NULL},
+    {"a-b-c-d-e-f-g-h.whl", ABIGATE_E_WHEEL_NAME, 0, NULL},
+    {"pkg-1.0-cp311--linux_x86_64.whl", ABIGATE_E_WHEEL_NAME, 0, NULL},
+};
+
+START_TEST(test_file_names)
+{
+    const struct name_case *c = &names[_i];
+    abigate_wheel_tags t;
+    abigate_error err;
+    memset(&t, 0x5a, sizeof t);
+    int rc = abigate_wheel_tags_from_filename(c->file, &t, &err);
+    ck_assert_msg(rc == c->rc, "%s: %s (%s)", c->file, abigate_code_name(rc), err.message);
+    if (rc == ABIGATE_OK) {
+        char first[160];
+        snprintf(first, sizeof first, "%s-%s-%s", t.tag[0].python, t.tag[0].abi, t.tag[0].platform);
+        ck_assert_uint_eq(t.count, c->count);
+        ck_assert_str_eq(first, c->first);
+    }
+}
+END_TEST
+
+START_TEST(test_metadata)
+{
+    const char text[] = "Wheel-Version: 1.0\r\nGenerator: bdist_wheel (0.38.4)\r\n"
+                        "Root-Is-Purelib: false\r\nTag: cp311-cp311-linux_x86_64\r\n"
+                        "Tag: cp311-cp311-manylinux2014_x86_64\r\n";
+    abigate_wheel_tags t;
+    abigate_error err;
+    ck_assert_int_eq(abigate_wheel_tags_from_metadata(text, sizeof text - 1, &t, &err), ABIGATE_OK);
+    ck_assert_uint_eq(t.count, 2);
+    ck_assert_str_eq(t.tag[1].platform, "manylinux2014_x86_64");
+    const char bad[] = "Tag: cp311\n";
+    ck_assert_int_eq(abigate_wheel_tags_from_metadata(bad, sizeof bad - 1, &t, &err),
+                     ABIGATE_E_WHEEL_NAME);
+    /* more tags than the cap: kept up to it, and said so */
+    char many[8192] = "";
+    for (int i = 0; i < ABIGATE_WHEEL_MAX_TAGS + 5; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "Tag: cp3%02d-none-any\n", i);
+    ck_assert_int_eq(abigate_wheel_tags_from_metadata(many, strlen(many), &t, &err), ABIGATE_OK);
+    ck_assert_uint_eq(t.count, ABIGATE_WHEEL_MAX_TAGS);
+    ck_assert_uint_eq(t.truncated, 1);
+}
+END_TEST
+
+Suite *make_wheel_suite(void)
+{
+    Suite *s = suite_create("wheel");
+    TCase *tc = tcase_create("tags");
+    tcase_add_loop_test(tc, test_rows, 0, (int)(sizeof rows / sizeof rows[0]));
+    tcase_add_test(tc, test_every_wheel_reason_covered);
+    tcase_add_loop_test(tc, test_file_names, 0, (int)(sizeof names / sizeof names[0]));
+    tcase_add_test(tc, test_metadata);
+    suite_add_tcase(s, tc);
+    return s;
+}
