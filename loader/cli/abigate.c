@@ -20,6 +20,7 @@ const char usage_text[] =
     "usage: abigate inspect [--json] [--symbols] FILE...\n"
     "       abigate check [--python PATH | --target SPEC] [--mode MODE] [--json] FILE...\n"
     "       abigate profile [--python PATH | --target SPEC] [--json]\n"
+    "       abigate scan [--python PATH | --target SPEC] [--mode MODE] [--json] [-j N] PATH...\n"
     "       abigate --version | --help\n"
     "\n"
     "  inspect    show the ABI record of each extension module, or what can be\n"
@@ -27,6 +28,9 @@ const char usage_text[] =
     "  check      decide whether each file can be loaded by an interpreter:\n"
     "             accept, adapt or refuse, with the evidence\n"
     "  profile    show what abigate knows about an interpreter\n"
+    "  scan       which distributions under each PATH (site-packages, directories,\n"
+    "             wheels) work on the interpreter, and why not; -j N threads;\n"
+    "             --json: one JSON object per line (files, distributions, summary)\n"
     "  --python PATH  the interpreter to check against (run once to ask it;\n"
     "                 default: python3 on PATH)\n"
     "  --target SPEC  an interpreter described by a spec: 3.13, 3.13t, 3.15d,\n"
@@ -42,7 +46,8 @@ const char usage_text[] =
     "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed,\n"
     "2 usage.  check: 0 every file acceptable, 1 some file refused, 2 usage, an\n"
     "unreadable file or an interpreter that cannot be profiled.  profile: 0, 1 the\n"
-    "interpreter cannot be profiled, 2 usage.\n";
+    "interpreter cannot be profiled, 2 usage.  scan: 0 nothing refused, 1 something\n"
+    "refused, 2 usage or a file that cannot be read.\n";
 
 /* ------------------------------------------------------------------ describing */
 
@@ -385,6 +390,8 @@ int main(int argc, char **argv)
         return cmd_inspect(argc - 2, argv + 2);
     if (strcmp(argv[1], "check") == 0)
         return cmd_check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "scan") == 0)
+        return cmd_scan(argc - 2, argv + 2);
     if (strcmp(argv[1], "profile") == 0)
         return cmd_profile(argc - 2, argv + 2);
     fprintf(stderr, "abigate: unknown command '%s'\n%s", argv[1], usage_text);

@@ -15,16 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct options {
-    const char *python, *target, *mode;
-    int json;
-    char **files;
-    int nfiles;
-};
 
 /* Parse options up to the first non-option; 0 or EXIT_USAGE. */
-static int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
-                         struct options *o)
+int parse_options(const char *cmd, int argc, char **argv, int allow_mode, struct options *o)
 {
     int i;
     memset(o, 0, sizeof *o);
@@ -39,12 +32,25 @@ static int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
             i++;
             break;
         }
+        if ((allow_mode & OPT_JOBS) && (!strcmp(a, "-j") || !strcmp(a, "--jobs") ||
+                                        !strncmp(a, "--jobs=", 7) || (!strncmp(a, "-j", 2) && a[2]))) {
+            const char *n = a[1] == 'j' ? (a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL))
+                                        : (a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL));
+            char *end;
+            long v = n ? strtol(n, &end, 10) : 0;
+            if (!n || *end || v < 1 || v > 256) {
+                fprintf(stderr, "abigate %s: -j needs a number of threads from 1 to 256\n", cmd);
+                return EXIT_USAGE;
+            }
+            o->jobs = (int)v;
+            continue;
+        }
         if (a[0] != '-' || !a[1])
             break;
         static const char *const names[] = {"--python", "--target", "--mode"};
         for (int k = 0; k < 3 && !slot; k++) {
             size_t n = strlen(names[k]);
-            if (k == 2 && !allow_mode)
+            if (k == 2 && !(allow_mode & OPT_MODE))
                 break;
             if (!strncmp(a, names[k], n) && (a[n] == '\0' || a[n] == '=')) {
                 slot = k == 0 ? &o->python : k == 1 ? &o->target : &o->mode;
@@ -76,8 +82,8 @@ static int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
 /* The gate the options ask for (an interpreter asked once and its exports
  * read, or a spec with no symbols), under `policy`; NULL with *rc set to 1
  * (cannot profile) or EXIT_USAGE. */
-static abigate_gate *make_gate(const char *cmd, const struct options *o,
-                               const abigate_policy *policy, int *rc)
+abigate_gate *make_gate(const char *cmd, const struct options *o, const abigate_policy *policy,
+                        int *rc)
 {
     abigate_error err;
     abigate_profile p;
@@ -104,7 +110,7 @@ static abigate_gate *make_gate(const char *cmd, const struct options *o,
     return g;
 }
 
-static const char *evidence_word(int e)
+const char *evidence_word(int e)
 {
     return e == ABIGATE_EVIDENCE_RECORD ? "record" : e == ABIGATE_EVIDENCE_INFERRED ? "inferred"
                                                                                     : "none";
@@ -309,7 +315,7 @@ int cmd_check(int argc, char **argv)
     struct options o;
     abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
     abigate_error err;
-    int rc = parse_options("check", argc, argv, 1, &o);
+    int rc = parse_options("check", argc, argv, OPT_MODE, &o);
     if (rc)
         return rc;
     if (o.mode && abigate_policy_parse(o.mode, &policy, &err) != ABIGATE_OK) {

@@ -44,6 +44,10 @@ typedef int (*input_fn)(const struct input *it, void *ctx);
  * walked in name order without following symbolic links, each *.so and
  * each wheel.  Returns the largest status fn returned. */
 int for_each_input(const char *arg, input_fn fn, void *ctx);
+/* The same walk, giving each wheel as itself (member NULL), unopened. */
+int for_each_path(const char *arg, input_fn fn, void *ctx);
+/* The extension members of one wheel, as for_each_input gives them. */
+int for_each_member(const char *wheel_path, input_fn fn, void *ctx);
 int input_is_wheel(const char *path);
 /* "path" or "wheel.whl/member" (zipimport's spelling); JSON: "path" and "member". */
 void input_print_name(const struct input *it, FILE *out);
@@ -51,8 +55,25 @@ void input_json_name(const struct input *it);
 /* "abigate: NAME: message (at offset N)" on stderr, after flushing stdout. */
 void input_report_error(const struct input *it, const abigate_error *err);
 
+/* Options of check, profile and scan (check.c): --python/--target, --mode
+ * (OPT_MODE), -j N (OPT_JOBS), --json; then the files. */
+struct options {
+    const char *python, *target, *mode;
+    int json, jobs;
+    char **files;
+    int nfiles;
+};
+#define OPT_MODE 1
+#define OPT_JOBS 2
+int parse_options(const char *cmd, int argc, char **argv, int allow, struct options *o);
+/* The gate the options ask for; NULL with *rc set (1: cannot profile, or EXIT_USAGE). */
+abigate_gate *make_gate(const char *cmd, const struct options *o, const abigate_policy *policy,
+                        int *rc);
+const char *evidence_word(int evidence);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);   /* check.c */
 int cmd_profile(int argc, char **argv); /* check.c */
+int cmd_scan(int argc, char **argv);    /* scan.c */
 
 #endif

@@ -25,20 +25,27 @@ int input_is_wheel(const char *path)
 
 static int wheel(const char *path, input_fn fn, void *ctx)
 {
-    static abigate_wheel_tags name_tags, wheel_tags; /* one wheel at a time */
-    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, &name_tags, &wheel_tags};
+    abigate_wheel_tags *tags = malloc(2 * sizeof *tags); /* 2 x 11 KiB: not on a thread's stack */
+    if (!tags) {
+        fprintf(stderr, "abigate: out of memory\n");
+        return 2;
+    }
+    abigate_wheel_tags *name_tags = &tags[0], *wheel_tags = &tags[1];
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, name_tags, wheel_tags};
     abigate_error err;
     abigate_zip *z = NULL;
     int rc = abigate_zip_open_path(path, &z, &err);
     if (rc) {
         it.rc = rc;
         it.err = &err;
-        return fn(&it, ctx);
+        rc = fn(&it, ctx);
+        free(tags);
+        return rc;
     }
-    if (abigate_wheel_tags_from_filename(path, &name_tags, NULL) != ABIGATE_OK)
-        name_tags.count = 0;
-    if (abigate_wheel_read_metadata(z, &wheel_tags, NULL) != ABIGATE_OK)
-        wheel_tags.count = 0;
+    if (abigate_wheel_tags_from_filename(path, name_tags, NULL) != ABIGATE_OK)
+        name_tags->count = 0;
+    if (abigate_wheel_read_metadata(z, wheel_tags, NULL) != ABIGATE_OK)
+        wheel_tags->count = 0;
     int status = 0;
     it.zip = z;
     for (size_t i = 0; i < abigate_zip_count(z); i++) {
@@ -52,10 +59,13 @@ static int wheel(const char *path, input_fn fn, void *ctx)
             status = s;
     }
     abigate_zip_close(z);
+    free(tags);
     return status;
 }
 
-static int walk(const char *dir, int depth, input_fn fn, void *ctx)
+static int each(const char *arg, int open_wheels, input_fn fn, void *ctx);
+
+static int walk(const char *dir, int depth, int open_wheels, input_fn fn, void *ctx)
 {
     struct dirent **names;
     int n = scandir(dir, &names, NULL, alphasort), status = 0;
@@ -83,10 +93,10 @@ static int walk(const char *dir, int depth, input_fn fn, void *ctx)
                 snprintf(path, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", name);
                 int s = 0;
                 if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                    s = walk(path, depth + 1, fn, ctx);
+                    s = walk(path, depth + 1, open_wheels, fn, ctx);
                 else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
                          (ends_with(name, ".so") || ends_with(name, ".whl")))
-                    s = for_each_input(path, fn, ctx);
+                    s = each(path, open_wheels, fn, ctx);
                 if (s > status)
                     status = s;
                 free(path);
@@ -98,15 +108,31 @@ static int walk(const char *dir, int depth, input_fn fn, void *ctx)
     return status;
 }
 
-int for_each_input(const char *arg, input_fn fn, void *ctx)
+static int each(const char *arg, int open_wheels, input_fn fn, void *ctx)
 {
     struct stat st;
     if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
-        return walk(arg, 0, fn, ctx);
-    if (input_is_wheel(arg))
+        return walk(arg, 0, open_wheels, fn, ctx);
+    if (open_wheels && input_is_wheel(arg))
         return wheel(arg, fn, ctx);
     struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
     return fn(&it, ctx);
+}
+
+int for_each_input(const char *arg, input_fn fn, void *ctx)
+{
+    return each(arg, 1, fn, ctx);
+}
+
+int for_each_path(const char *arg, input_fn fn, void *ctx)
+{
+    return each(arg, 0, fn, ctx);
+}
+
+/* The extension members of the wheel `path`, as for_each_input gives them. */
+int for_each_member(const char *path, input_fn fn, void *ctx)
+{
+    return wheel(path, fn, ctx);
 }
 
 void input_print_name(const struct input *it, FILE *out)

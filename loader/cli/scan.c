@@ -1,0 +1,533 @@
+/* scan.c -- abigate scan: which distributions of an environment work on a
+ * target interpreter, and why not.
+ *
+ * The PATHs (site-packages, plain directories, directories of wheels,
+ * wheels, files) are walked as inputs.c walks them; each file and each
+ * wheel (all its extension members, and their tags) is one job, judged by
+ * libabigate's gate on -j N threads; then the results are grouped by
+ * distribution (a *.dist-info's RECORD where present, a wheel's own name,
+ * else the file's top-level directory) and printed in a stable order.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECORD_MAX (16u << 20) /* a RECORD file read whole, up to this size */
+
+struct result {
+    char *member;             /* the wheel member, or NULL for a file */
+    int rc;                   /* ABIGATE_OK, or why it could not be judged */
+    char error[ABIGATE_ERROR_MESSAGE_MAX];
+    abigate_verdict v;        /* for the interpreter */
+    int tag_reason;           /* the first tag set that does not fit it, or 0 */
+    int tag_kind;
+    char tag_message[ABIGATE_VERDICT_MESSAGE_MAX];
+};
+
+struct job {
+    char *path;
+    int is_wheel;
+    const char *dist;         /* owned by the distribution table */
+    struct result *results;
+    size_t n, cap;
+};
+
+struct scan {
+    abigate_gate *gate;
+    abigate_policy policy;
+    struct job *jobs;
+    size_t njobs, cap;
+    size_t next;              /* next job to take (atomic) */
+    size_t done;              /* jobs finished (atomic) */
+    /* file -> distribution, from RECORD files; sorted by path */
+    struct owner { char *path; const char *dist; } *owners;
+    size_t nowners, owners_cap;
+    char **dists;             /* distribution names (owned) */
+    size_t ndists, dists_cap;
+    const char *root;         /* the PATH being collected */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fprintf(stderr, "abigate: out of memory\n");
+        exit(EXIT_USAGE);
+    }
+    return q;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) {
+        fprintf(stderr, "abigate: out of memory\n");
+        exit(EXIT_USAGE);
+    }
+    return d;
+}
+
+static const char *intern_dist(struct scan *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->ndists; i++)
+        if (!strcmp(sc->dists[i], name))
+            return sc->dists[i];
+    if (sc->ndists == sc->dists_cap)
+        sc->dists = xrealloc(sc->dists, (sc->dists_cap = sc->dists_cap * 2 + 16) * sizeof *sc->dists);
+    return sc->dists[sc->ndists++] = xstrdup(name);
+}
+
+/* ------------------------------------------------------------------ distributions */
+
+/* "numpy-1.24.2.dist-info" -> "numpy 1.24.2"; a wheel "pkg-1.0-cp311-...whl" -> "pkg 1.0" */
+static void dist_name(const char *base, size_t len, char *out, size_t cap)
+{
+    const char *dash = memchr(base, '-', len);
+    if (!dash) {
+        snprintf(out, cap, "%.*s", (int)len, base);
+        return;
+    }
+    const char *end = memchr(dash + 1, '-', (size_t)(base + len - dash - 1));
+    size_t vlen = (size_t)((end ? end : base + len) - dash - 1);
+    snprintf(out, cap, "%.*s %.*s", (int)(dash - base), base, (int)vlen, dash + 1);
+}
+
+static void add_owner(struct scan *sc, const char *path, const char *dist)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return;
+    if (sc->nowners == sc->owners_cap)
+        sc->owners = xrealloc(sc->owners, (sc->owners_cap = sc->owners_cap * 2 + 64) * sizeof *sc->owners);
+    sc->owners[sc->nowners].path = xstrdup(real);
+    sc->owners[sc->nowners++].dist = dist;
+}
+
+/* Each *.dist-info/RECORD directly under `dir` (a site-packages): its
+ * first CSV field names a file, relative to `dir`. */
+static void read_records(struct scan *sc, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 11 || strcmp(de->d_name + n - 10, ".dist-info"))
+            continue;
+        char path[PATH_MAX], name[256];
+        snprintf(path, sizeof path, "%s/%s/RECORD", dir, de->d_name);
+        FILE *f = fopen(path, "re");
+        struct stat st;
+        if (!f)
+            continue;
+        if (fstat(fileno(f), &st) || st.st_size > (off_t)RECORD_MAX) {
+            fclose(f);
+            continue;
+        }
+        dist_name(de->d_name, n - 10, name, sizeof name);
+        const char *dist = intern_dist(sc, name);
+        char line[PATH_MAX + 256];
+        while (fgets(line, sizeof line, f)) {
+            char *p = line, *q;
+            char file[PATH_MAX];
+            size_t k = 0;
+            if (*p == '"') { /* a quoted field: "" is a quote */
+                for (p++; *p && k + 1 < sizeof file; p++) {
+                    if (*p == '"' && p[1] == '"')
+                        file[k++] = *p++;
+                    else if (*p == '"')
+                        break;
+                    else
+                        file[k++] = *p;
+                }
+            } else {
+                for (q = p; *q && *q != ',' && *q != '\n' && k + 1 < sizeof file; q++)
+                    file[k++] = *q;
+            }
+            file[k] = '\0';
+            if (k > 3 && !strcmp(file + k - 3, ".so")) {
+                char full[PATH_MAX * 2];
+                snprintf(full, sizeof full, "%s/%s", dir, file);
+                add_owner(sc, full, dist);
+            }
+        }
+        fclose(f);
+    }
+    closedir(d);
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(((const struct owner *)a)->path, ((const struct owner *)b)->path);
+}
+
+/* The distribution of a file: its RECORD's, else its top-level directory
+ * under the PATH it was found in, else the file itself. */
+static const char *owner_of(struct scan *sc, const char *root, const char *path)
+{
+    char real[PATH_MAX], name[PATH_MAX + 16];
+    if (realpath(path, real)) {
+        struct owner key = {real, NULL};
+        struct owner *o = bsearch(&key, sc->owners, sc->nowners, sizeof *o, by_path);
+        if (o)
+            return o->dist;
+    }
+    size_t rl = strlen(root);
+    const char *rel = !strncmp(path, root, rl) && path[rl] == '/' ? path + rl + 1 : NULL;
+    const char *slash = rel ? strchr(rel, '/') : NULL;
+    if (slash)
+        snprintf(name, sizeof name, "%.*s (directory)", (int)(slash - rel), rel);
+    else
+        snprintf(name, sizeof name, "%s", rel ? rel : path);
+    return intern_dist(sc, name);
+}
+
+/* ------------------------------------------------------------------ collecting */
+
+static int collect(const struct input *it, void *ctx)
+{
+    struct scan *sc = ctx;
+    if (sc->njobs == sc->cap)
+        sc->jobs = xrealloc(sc->jobs, (sc->cap = sc->cap * 2 + 64) * sizeof *sc->jobs);
+    struct job *j = &sc->jobs[sc->njobs++];
+    memset(j, 0, sizeof *j);
+    j->path = xstrdup(it->path);
+    j->is_wheel = it->rc == ABIGATE_OK && input_is_wheel(it->path);
+    if (it->rc) { /* a directory that cannot be read: an error of its own */
+        j->results = xrealloc(NULL, sizeof *j->results);
+        memset(j->results, 0, sizeof *j->results);
+        j->n = 1;
+        j->results[0].rc = it->rc;
+        snprintf(j->results[0].error, sizeof j->results[0].error, "%s", it->err->message);
+    }
+    if (j->is_wheel) {
+        const char *base = strrchr(it->path, '/');
+        char name[256];
+        base = base ? base + 1 : it->path;
+        dist_name(base, strlen(base), name, sizeof name);
+        j->dist = intern_dist(sc, name);
+    } else {
+        j->dist = owner_of(sc, sc->root, it->path);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ judging */
+
+static struct result *new_result(struct job *j)
+{
+    if (j->n == j->cap)
+        j->results = xrealloc(j->results, (j->cap = j->cap * 2 + 4) * sizeof *j->results);
+    struct result *r = &j->results[j->n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+struct member_ctx {
+    struct scan *sc;
+    struct job *job;
+};
+
+static void judged(struct result *r, int rc, const abigate_error *err)
+{
+    if (rc >= 0 && r->v.reason == ABIGATE_R_UNREADABLE)
+        rc = r->v.error;
+    else if (rc >= 0)
+        rc = ABIGATE_OK;
+    r->rc = rc;
+    if (rc)
+        snprintf(r->error, sizeof r->error, "%s", err->message);
+}
+
+static int judge_member(const struct input *it, void *ctx)
+{
+    struct member_ctx *mc = ctx;
+    struct result *r = new_result(mc->job);
+    abigate_error err;
+    if (it->rc) { /* the wheel itself is malformed */
+        r->rc = it->rc;
+        snprintf(r->error, sizeof r->error, "%s", it->err->message);
+        return 0;
+    }
+    r->member = xstrdup(it->member);
+    judged(r, abigate_gate_judge_zip_member(mc->sc->gate, it->zip, it->index, NULL, &r->v, &err), &err);
+    abigate_file_info fi;
+    if (r->rc || abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, &fi, NULL, &err))
+        return 0;
+    const abigate_wheel_tags *sets[2] = {it->name_tags, it->wheel_tags};
+    const char *sources[2] = {"file name", "WHEEL"};
+    for (int k = 0; k < 2 && !r->tag_reason; k++) {
+        abigate_verdict tv;
+        if (sets[k] && sets[k]->count &&
+            abigate_wheel_decide(sets[k], sources[k], &fi, &mc->sc->policy, &tv) >= 0 && tv.reason) {
+            r->tag_reason = tv.reason;
+            r->tag_kind = tv.kind;
+            snprintf(r->tag_message, sizeof r->tag_message, "%s", tv.message);
+        }
+    }
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    struct scan *sc = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
+        if (i >= sc->njobs)
+            break;
+        struct job *j = &sc->jobs[i];
+        if (j->n == 0) {
+            if (j->is_wheel) {
+                struct member_ctx mc = {sc, j};
+                for_each_member(j->path, judge_member, &mc);
+            } else {
+                struct result *r = new_result(j);
+                abigate_error err;
+                judged(r, abigate_gate_judge(sc->gate, j->path, NULL, &r->v, &err), &err);
+            }
+        }
+        __atomic_add_fetch(&sc->done, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ reporting */
+
+static int refused(const struct result *r)
+{
+    return r->rc == ABIGATE_OK && (r->v.kind == ABIGATE_REFUSE || r->tag_kind == ABIGATE_REFUSE);
+}
+
+static void name_of(const struct job *j, const struct result *r, FILE *out)
+{
+    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL};
+    input_print_name(&it, out);
+}
+
+static void json_result(const struct job *j, const struct result *r)
+{
+    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL};
+    putchar('{');
+    input_json_name(&it);
+    fputs(", \"distribution\": ", stdout);
+    json_string(j->dist);
+    if (r->rc) {
+        printf(", \"error\": {\"code\": \"%s\", \"message\": ", abigate_code_name(r->rc));
+        json_string(r->error);
+        puts("}}");
+        return;
+    }
+    printf(", \"verdict\": \"%s\", \"reason\": \"%s\", \"warning\": %s, \"evidence\": \"%s\", "
+           "\"message\": ",
+           abigate_verdict_name(r->v.kind), abigate_reason_name(r->v.reason),
+           r->v.warning ? "true" : "false", evidence_word(r->v.evidence));
+    json_string(r->v.message);
+    if (r->member) {
+        printf(", \"tags\": {\"verdict\": \"%s\", \"reason\": \"%s\", \"message\": ",
+               abigate_verdict_name(r->tag_reason ? r->tag_kind : ABIGATE_ACCEPT),
+               abigate_reason_name(r->tag_reason));
+        json_string(r->tag_message);
+        putchar('}');
+    }
+    puts("}");
+}
+
+static int by_dist(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Call fn for each result of distribution `dist`, in walk order. */
+static void each_result(const struct scan *sc, const char *dist,
+                        void (*fn)(const struct job *, const struct result *, void *), void *ctx)
+{
+    for (size_t i = 0; i < sc->njobs; i++)
+        if (sc->jobs[i].dist == dist)
+            for (size_t k = 0; k < sc->jobs[i].n; k++)
+                fn(&sc->jobs[i], &sc->jobs[i].results[k], ctx);
+}
+
+struct tally {
+    size_t files, accept, adapt, refuse, errors;
+};
+
+static void count(const struct job *j, const struct result *r, void *ctx)
+{
+    struct tally *t = ctx;
+    (void)j;
+    t->files++;
+    if (r->rc)
+        t->errors++;
+    else if (refused(r))
+        t->refuse++;
+    else if (r->v.kind == ABIGATE_ADAPT)
+        t->adapt++;
+    else
+        t->accept++;
+}
+
+static void print_json(const struct job *j, const struct result *r, void *ctx)
+{
+    (void)ctx;
+    json_result(j, r);
+}
+
+static void print_problem(const struct job *j, const struct result *r, void *ctx)
+{
+    (void)ctx;
+    if (!r->rc && !refused(r))
+        return;
+    fputs("  ", stdout);
+    name_of(j, r, stdout);
+    if (r->rc)
+        printf(": cannot be judged: %s\n", r->error);
+    else if (r->v.kind == ABIGATE_REFUSE)
+        printf(": %s [%s]\n", r->v.message, abigate_reason_name(r->v.reason));
+    else
+        printf(": %s [%s]\n", r->tag_message, abigate_reason_name(r->tag_reason));
+}
+
+static int report(struct scan *sc, int json, const abigate_profile *p)
+{
+    char target[64], v[24];
+    snprintf(target, sizeof target, "%s%s", abigate_format_version(p->hexversion, v, sizeof v),
+             p->flags & ABIGATE_PROFILE_FREETHREADED ? " free-threaded" : "");
+    const char **order = xrealloc(NULL, sc->ndists * sizeof *order), **broken;
+    memcpy(order, sc->dists, sc->ndists * sizeof *order);
+    qsort(order, sc->ndists, sizeof *order, by_dist);
+    broken = xrealloc(NULL, sc->ndists * sizeof *broken);
+    size_t nbroken = 0, ndists = 0;
+    struct tally all = {0, 0, 0, 0, 0};
+    for (size_t d = 0; d < sc->ndists; d++) {
+        struct tally t = {0, 0, 0, 0, 0};
+        each_result(sc, order[d], count, &t);
+        if (t.files == 0)
+            continue; /* a RECORD whose files were not among the inputs */
+        ndists++;
+        all.files += t.files, all.accept += t.accept, all.adapt += t.adapt;
+        all.refuse += t.refuse, all.errors += t.errors;
+        int works = !t.refuse && !t.errors;
+        if (!works)
+            broken[nbroken++] = order[d];
+        if (json) {
+            each_result(sc, order[d], print_json, NULL);
+            fputs("{\"distribution\": ", stdout);
+            json_string(order[d]);
+            printf(", \"target\": \"%s\", \"works\": %s, \"files\": %zu, \"refused\": %zu, "
+                   "\"errors\": %zu}\n", target, works ? "true" : "false", t.files, t.refuse, t.errors);
+            continue;
+        }
+        printf("%s: %s on %s: ", order[d], works ? "works" : "breaks", target);
+        if (works)
+            printf("%zu extension module%s\n", t.files, t.files == 1 ? "" : "s");
+        else
+            printf("%zu of %zu extension module%s refused%s\n", t.refuse + t.errors, t.files,
+                   t.files == 1 ? "" : "s", t.errors ? " or unreadable" : "");
+        each_result(sc, order[d], print_problem, NULL);
+    }
+    if (json) {
+        printf("{\"summary\": {\"target\": \"%s\", \"files\": %zu, \"distributions\": %zu, "
+               "\"accept\": %zu, \"adapt\": %zu, \"refuse\": %zu, \"errors\": %zu, \"breaking\": [",
+               target, all.files, ndists, all.accept, all.adapt, all.refuse, all.errors);
+        for (size_t b = 0; b < nbroken; b++) {
+            fputs(b ? ", " : "", stdout);
+            json_string(broken[b]);
+        }
+        puts("]}}");
+    } else {
+        printf("scan: %zu extension module%s on %s: %zu accept, %zu adapt, %zu refuse, %zu "
+               "unreadable; %zu distribution%s would break%s",
+               all.files, all.files == 1 ? "" : "s", target, all.accept, all.adapt, all.refuse,
+               all.errors, nbroken, nbroken == 1 ? "" : "s", nbroken ? ": " : "");
+        for (size_t b = 0; b < nbroken; b++)
+            printf("%s%s", b ? ", " : "", broken[b]);
+        putchar('\n');
+    }
+    free(broken);
+    free(order);
+    return all.errors ? EXIT_USAGE : all.refuse ? EXIT_REFUSED : 0;
+}
+
+/* ------------------------------------------------------------------ the command */
+
+int cmd_scan(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_options("scan", argc, argv, OPT_MODE | OPT_JOBS, &o);
+    if (rc)
+        return rc;
+    struct scan sc;
+    memset(&sc, 0, sizeof sc);
+    sc.policy.mode = ABIGATE_MODE_STRICT;
+    abigate_error err;
+    if (o.mode && abigate_policy_parse(o.mode, &sc.policy, &err) != ABIGATE_OK) {
+        fprintf(stderr, "abigate scan: --mode %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    if (o.nfiles == 0) {
+        fprintf(stderr, "abigate scan: no PATH given\n%s", usage_text);
+        return EXIT_USAGE;
+    }
+    sc.gate = make_gate("scan", &o, &sc.policy, &rc);
+    if (!sc.gate)
+        return EXIT_USAGE;
+    const abigate_profile *profile = abigate_gate_profile(sc.gate, &err);
+    for (int i = 0; i < o.nfiles; i++) {
+        struct stat st;
+        if (stat(o.files[i], &st) == 0 && S_ISDIR(st.st_mode))
+            read_records(&sc, o.files[i]);
+    }
+    qsort(sc.owners, sc.nowners, sizeof *sc.owners, by_path);
+    for (int i = 0; i < o.nfiles; i++) {
+        sc.root = o.files[i];
+        for_each_path(o.files[i], collect, &sc);
+    }
+    /* N workers; this thread shows progress on a terminal meanwhile */
+    int jobs = o.jobs ? o.jobs : 1, started = 0, tty = isatty(STDERR_FILENO);
+    pthread_t threads[256];
+    for (; started < jobs; started++)
+        if (pthread_create(&threads[started], NULL, worker, &sc))
+            break;
+    if (started == 0)
+        worker(&sc);
+    while (tty && __atomic_load_n(&sc.done, __ATOMIC_ACQUIRE) < sc.njobs) {
+        fprintf(stderr, "\rscan: %zu/%zu files and wheels judged",
+                __atomic_load_n(&sc.done, __ATOMIC_ACQUIRE), sc.njobs);
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    for (int t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    if (tty)
+        fprintf(stderr, "\r%60s\r", "");
+    rc = report(&sc, o.json, profile);
+    for (size_t i = 0; i < sc.njobs; i++) {
+        for (size_t k = 0; k < sc.jobs[i].n; k++)
+            free(sc.jobs[i].results[k].member);
+        free(sc.jobs[i].results);
+        free(sc.jobs[i].path);
+    }
+    for (size_t i = 0; i < sc.nowners; i++)
+        free(sc.owners[i].path);
+    for (size_t i = 0; i < sc.ndists; i++)
+        free(sc.dists[i]);
+    free(sc.jobs);
+    free(sc.owners);
+    free(sc.dists);
+    abigate_gate_free(sc.gate);
+    if (fflush(stdout) != 0) {
+        perror("abigate: writing output");
+        return EXIT_USAGE;
+    }
+    return rc;
+}

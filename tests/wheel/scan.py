@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""abigate scan: whole environments and directories of wheels.
+
+A site-packages is made as pip makes one: wheels built by `wheel pack`
+from real extensions (examples/demo.c for 3.11 and for 3.13t), installed by
+Debian's pip (`pip install --target`, which writes each RECORD), plus a
+copy of Debian's record-less _yaml in a directory of its own (no RECORD); a
+directory of wheels holds the same wheels and a mistagged one.  Asserted:
+per-distribution verdicts and their reasons on 3.11 and 3.13 (grouped by
+RECORD, by wheel, by directory), the summary, JSON lines that each parse,
+-j 2 giving exactly what -j 1 gives, the exit statuses, and the progress
+line only when stderr is a terminal.
+"""
+import json
+import os
+import pty
+import shutil
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402
+
+tap = testlib.Tap()
+rows, by_id = testlib.registry(tap, required=("3.11", "3.13", "3.13t"))
+cli = testlib.env("ABIGATE_CLI", tap)
+PY = "/usr/bin/python3.11"
+for mod in ("wheel", "pip"):
+    if testlib.run([PY, "-m", mod, "--version" if mod == "pip" else "version"]).returncode:
+        tap.bail("%s -m %s does not run (scripts/common.sh installs python3-%s)" % (PY, mod, mod))
+work = testlib.workdir("wheel-scan")
+wheelhouse = os.path.join(work, "wheelhouse")
+os.makedirs(wheelhouse)
+
+
+def pack(dist, rid, tags):
+    """A wheel `dist`-1.0 made by `wheel pack`, holding demo built for `rid`."""
+    d = testlib.workdir("wheel-scan")
+    src = os.path.join(d, "%s-1.0" % dist)
+    os.makedirs(os.path.join(src, dist))
+    os.makedirs(os.path.join(src, "%s-1.0.dist-info" % dist))
+    so = os.path.join(src, dist, "demo" + by_id[rid].ext_suffix)
+    p, cmd = testlib.build_demo(tap, by_id[rid], [], so)
+    if not tap.ok(p.returncode == 0, "build demo for %s" % rid, " ".join(cmd) + p.stderr):
+        tap.bail("cannot build demo")
+    with open(os.path.join(src, "%s-1.0.dist-info" % dist, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n" % dist)
+    with open(os.path.join(src, "%s-1.0.dist-info" % dist, "WHEEL"), "w") as f:
+        f.write("Wheel-Version: 1.0\nGenerator: abigate-tests\nRoot-Is-Purelib: false\nTag: %s\n" % tags)
+    p = testlib.run([PY, "-m", "wheel", "pack", "-d", wheelhouse, src])
+    tap.ok(p.returncode == 0, "wheel pack %s (%s)" % (dist, tags), p.stdout + p.stderr)
+    return os.path.join(wheelhouse, "%s-1.0-%s.whl" % (dist, tags))
+
+
+good = pack("demo311", "3.11", "cp311-cp311-linux_x86_64")
+ft = pack("demoft", "3.13t", "cp313-cp313t-linux_x86_64")
+mistagged = pack("mistagged", "3.11", "cp313-cp313-linux_x86_64")
+
+site = os.path.join(work, "site-packages")
+e = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+e.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+p = testlib.run([PY, "-m", "pip", "install", "--no-deps", "--target", site, good], env=e)
+# the 3.13t wheel as pip installs for another interpreter (--python-version, --abi)
+p2 = testlib.run([PY, "-m", "pip", "install", "--no-deps", "--target", site, "--only-binary=:all:",
+                  "--python-version", "3.13", "--abi", "cp313t", "--platform", "linux_x86_64", ft], env=e)
+tap.ok(p.returncode == 0 and p2.returncode == 0 and
+       all(os.path.exists(os.path.join(site, d, "RECORD")) for d in ("demo311-1.0.dist-info",
+                                                                     "demoft-1.0.dist-info")),
+       "Debian's pip installs the two wheels into a site-packages (with RECORD)",
+       p.stdout + p.stderr + p2.stdout + p2.stderr)
+root, found = testlib.legacy_extensions(tap)
+yaml = [f for f in found["python3-yaml"] if os.path.basename(f).startswith("_yaml.")][0]
+os.makedirs(os.path.join(site, "yaml"))
+shutil.copy(yaml, os.path.join(site, "yaml", os.path.basename(yaml)))
+
+
+def scan(*args):
+    p = testlib.run([cli, "scan", "--json"] + list(args))
+    docs = []
+    for line in p.stdout.splitlines():
+        try:
+            docs.append(json.loads(line))
+        except ValueError:
+            docs.append(None)
+    return p, docs
+
+
+def dists(docs):
+    return {d["distribution"]: d for d in docs if d and "works" in d}
+
+
+def reasons(docs, dist):
+    return sorted(d["reason"] for d in docs if d and d.get("distribution") == dist and "verdict" in d)
+
+
+for rid, want in (("3.11", {"demo311 1.0": (True, ["ABIGATE_R_NONE"]),
+                            "demoft 1.0": (False, ["ABIGATE_R_VERSION"]),
+                            "yaml (directory)": (True, ["ABIGATE_R_NONE"])}),
+                  ("3.13", {"demo311 1.0": (False, ["ABIGATE_R_VERSION"]),
+                            "demoft 1.0": (False, ["ABIGATE_R_FREETHREADED_ON_GIL"]),
+                            "yaml (directory)": (False, ["ABIGATE_R_MISSING_SYMBOLS"])})):
+    p, docs = scan("--python", by_id[rid].python, site)
+    tap.ok(docs and None not in docs, "scan --json %s: every line is one JSON object" % rid, p.stdout[:2000])
+    got = dists(docs)
+    tap.eq(sorted(got), sorted(want), "scan %s: the distributions, from RECORD and directories" % rid)
+    for dist, (works, why) in want.items():
+        tap.ok(dist in got and got[dist]["works"] == works and reasons(docs, dist) == why,
+               "scan %s: %s %s (%s)" % (rid, dist, "works" if works else "breaks", ", ".join(why)),
+               json.dumps(got.get(dist)) + " " + repr(reasons(docs, dist)))
+    summary = [d["summary"] for d in docs if d and "summary" in d]
+    broken = sorted(k for k, (w, _) in want.items() if not w)
+    tap.ok(len(summary) == 1 and summary[0]["files"] == 3 and sorted(summary[0]["breaking"]) == broken
+           and summary[0]["refuse"] == len(broken), "scan %s: one summary line naming what would break" % rid,
+           repr(summary))
+    tap.eq(p.returncode, 1, "scan %s: exit 1 (something refused)" % rid)
+    # the text form says the same
+    t = testlib.run([cli, "scan", "--python", by_id[rid].python, site])
+    last = t.stdout.strip().splitlines()[-1] if t.stdout.strip() else ""
+    tap.ok(last.startswith("scan: 3 extension modules on ") and "%d distribution" % len(broken) in last
+           and all(b in last for b in broken), "scan %s: the summary line" % rid, t.stdout)
+    # -j 2 gives exactly what -j 1 gives
+    p2, docs2 = scan("-j", "2", "--python", by_id[rid].python, site)
+    tap.ok(p2.stdout == p.stdout and p2.returncode == p.returncode, "scan %s: -j 2 prints what -j 1 does" % rid,
+           p2.stdout[:1000])
+
+# A directory of wheels: each wheel is a distribution; members against their tags too.
+p, docs = scan("--python", by_id["3.11"].python, wheelhouse)
+got = dists(docs)
+tap.ok(got.get("demo311 1.0", {}).get("works") is True and got.get("mistagged 1.0", {}).get("works") is False,
+       "scan of a wheelhouse: the right wheel works, the mistagged one breaks", json.dumps(got))
+tags = [d["tags"]["reason"] for d in docs if d and d.get("distribution") == "mistagged 1.0" and "tags" in d]
+tap.eq(tags, ["ABIGATE_R_WHEEL_VERSION"], "scan of a wheelhouse: the mistagged wheel's rule")
+p = testlib.run([cli, "scan", "--python", by_id["3.11"].python, good])
+tap.eq(p.returncode, 0, "scan of one right wheel: exit 0")
+
+# Errors: a .so that is not ELF is a read error (exit 2); usage errors are 2.
+bad = testlib.workdir("wheel-scan")
+with open(os.path.join(bad, "broken.so"), "w") as f:
+    f.write("INPUT(libfoo.so.1)\n")
+p, docs = scan("--target", "3.11", bad)
+errs = [d for d in docs if d and "error" in d]
+tap.ok(p.returncode == 2 and len(errs) == 1 and errs[0]["error"]["code"] == "ABIGATE_E_NOT_ELF",
+       "scan: a .so that is not ELF is an error, exit 2", p.stdout + p.stderr)
+for args in ([], ["-j", "0", site], ["--target", "3.11", "--python", PY, site], ["--bogus", site]):
+    p = testlib.run([cli, "scan"] + args)
+    tap.ok(p.returncode == 2 and p.stderr, "scan %s: usage error, exit 2" % " ".join(args), p.stderr)
+
+# Progress on a terminal only.
+p = testlib.run([cli, "scan", "-j", "2", "--target", "3.11", site])
+tap.ok(p.stderr == "", "scan: no progress line when stderr is not a terminal", p.stderr)
+master, slave = pty.openpty()
+import subprocess  # noqa: E402
+proc = subprocess.Popen([cli, "scan", "-j", "2", "--target", "3.11", site], stdout=subprocess.PIPE,
+                        stderr=slave)
+os.close(slave)
+out, _ = proc.communicate()
+chunks = []
+while True:
+    try:
+        b = os.read(master, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    chunks.append(b)
+os.close(master)
+err = b"".join(chunks).decode(errors="replace")
+tap.ok("scan: " in err and "judged" in err and proc.returncode == 1,
+       "scan: a progress line when stderr is a terminal", repr(err[:300]))
+tap.done()
