@@ -144,6 +144,8 @@ int abigate_wheel_read_metadata(const abigate_zip *z, abigate_wheel_tags *out, a
         char buf[16384];
         size_t len;
         int rc = abigate_zip_read_small(z, i, buf, sizeof buf, &len, err);
+        if (rc)
+            memset(out, 0, sizeof *out);
         return rc ? rc : abigate_wheel_tags_from_metadata(buf, len, out, err);
     }
     memset(out, 0, sizeof *out);

@@ -714,6 +714,31 @@ int abigate_zip_read_small(const abigate_zip *z, size_t i, void *buf, size_t cap
         }
         got += (size_t)r;
     }
+    if (rc == ABIGATE_OK && en->method == METHOD_DEFLATE && m->zs_ready) {
+        /* read whole: the stream must end exactly at the declared size */
+        unsigned char extra;
+        m->zs.next_out = &extra;
+        m->zs.avail_out = 1;
+        int zr = Z_OK;
+        while (zr == Z_OK && m->zs.avail_out == 1) {
+            if (m->zs.avail_in == 0 && m->in_pos < en->csize) {
+                uint64_t left = en->csize - m->in_pos;
+                size_t n = left < IN_SIZE ? (size_t)left : IN_SIZE;
+                if (zread(z, en->data + m->in_pos, m->in, n, ABIGATE_E_IO, NULL) != ABIGATE_OK)
+                    break;
+                m->in_pos += n;
+                m->zs.next_in = m->in;
+                m->zs.avail_in = (uInt)n;
+            }
+            zr = inflate(&m->zs, Z_NO_FLUSH);
+            if (zr == Z_BUF_ERROR && m->zs.avail_in == 0 && m->in_pos >= en->csize)
+                break;
+        }
+        if (m->zs.avail_out == 0)
+            rc = abigate__fail(err, ABIGATE_E_ZIP_INFLATE, (int64_t)en->local,
+                               "%s: it inflates past its declared size of %llu bytes", name,
+                               (unsigned long long)en->usize);
+    }
     if (m->zs_ready)
         inflateEnd(&m->zs);
     free(m);

@@ -44,10 +44,19 @@ static int wheel(const char *path, input_fn fn, void *ctx)
     }
     if (abigate_wheel_tags_from_filename(path, name_tags, NULL) != ABIGATE_OK)
         name_tags->count = 0;
-    if (abigate_wheel_read_metadata(z, wheel_tags, NULL) != ABIGATE_OK)
-        wheel_tags->count = 0;
     int status = 0;
     it.zip = z;
+    rc = abigate_wheel_read_metadata(z, wheel_tags, &err);
+    if (rc != ABIGATE_OK) {
+        wheel_tags->count = 0;
+        if (rc != ABIGATE_E_WHEEL_NAME) { /* a WHEEL file that cannot be read: said once */
+            struct input bad = it;
+            bad.member = "*.dist-info/WHEEL";
+            bad.rc = rc;
+            bad.err = &err;
+            status = fn(&bad, ctx);
+        }
+    }
     for (size_t i = 0; i < abigate_zip_count(z); i++) {
         abigate_zip_entry e;
         if (abigate_zip_entry_get(z, i, &e) != ABIGATE_OK || !abigate_zip_member_is_elf(z, i))

@@ -36,9 +36,17 @@ int main(int argc, char **argv)
             LLVMFuzzerTestOneInput(buf, len);
             buf[at] ^= 0xff;
         }
+        /* and of its last 256 bytes (an archive's end records and central
+         * directory; an ELF file's section headers) */
+        size_t tail = len > 512 ? len - 256 : len;
+        for (size_t at = tail; at < len; at++) {
+            buf[at] ^= 0xff;
+            LLVMFuzzerTestOneInput(buf, len);
+            buf[at] ^= 0xff;
+        }
         free(buf);
         printf("ok %d - %s: whole, %zu prefixes, %zu byte flips\n", ++n, argv[i],
-               (len + 63) / 64, len < 256 ? len : 256);
+               (len + 63) / 64, (len < 256 ? len : 256) + (len - tail));
     }
     printf("1..%d\n", n);
     return 0;

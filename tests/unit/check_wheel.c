@@ -7,7 +7,10 @@
 
 #include <abigate.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define V(maj, min) ((uint32_t)(maj) << 24 | (uint32_t)(min) << 16 | 0xf0u)
 #define STABLE ABIGATE_ABIINFO_STABLE
@@ -202,6 +205,44 @@ START_TEST(test_metadata)
 }
 END_TEST
 
+/* Archives that are not regular files, or not there, or empty. */
+START_TEST(test_zip_open_kinds)
+{
+    char dir[] = "/tmp/abigate-zip-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char fifo[64], empty[64];
+    snprintf(fifo, sizeof fifo, "%s/fifo.whl", dir);
+    snprintf(empty, sizeof empty, "%s/empty.whl", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    FILE *f = fopen(empty, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    static const struct { const char *what; int code; } kinds[] = {
+        {"dir", ABIGATE_E_IS_DIRECTORY}, {"fifo", ABIGATE_E_NOT_REGULAR},
+        {"empty", ABIGATE_E_ZIP_NO_END}, {"missing", ABIGATE_E_OPEN}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        char path[80];
+        const char *p = k == 0 ? dir : k == 1 ? fifo : k == 2 ? empty : path;
+        snprintf(path, sizeof path, "%s/missing.whl", dir);
+        abigate_zip *z = (abigate_zip *)&kinds; /* untouched on failure */
+        abigate_error err;
+        int rc = abigate_zip_open_path(p, &z, &err);
+        ck_assert_msg(rc == kinds[k].code, "%s: %s (%s)", kinds[k].what, abigate_code_name(rc),
+                      err.message);
+        ck_assert_ptr_eq(z, (abigate_zip *)&kinds);
+        ck_assert_int_eq(err.code, rc);
+    }
+    abigate_zip *z;
+    ck_assert_int_eq(abigate_zip_open_path(NULL, &z, NULL), ABIGATE_E_INVALID_ARG);
+    ck_assert_int_eq(abigate_zip_open_fd(-1, &z, NULL), ABIGATE_E_INVALID_ARG);
+    ck_assert_uint_eq(abigate_zip_count(NULL), 0);
+    abigate_zip_close(NULL);
+    unlink(fifo);
+    unlink(empty);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *make_wheel_suite(void)
 {
     Suite *s = suite_create("wheel");
@@ -210,6 +251,7 @@ Suite *make_wheel_suite(void)
     tcase_add_test(tc, test_every_wheel_reason_covered);
     tcase_add_loop_test(tc, test_file_names, 0, (int)(sizeof names / sizeof names[0]));
     tcase_add_test(tc, test_metadata);
+    tcase_add_test(tc, test_zip_open_kinds);
     suite_add_tcase(s, tc);
     return s;
 }
