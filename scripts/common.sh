@@ -14,7 +14,7 @@ say() { printf '\n== %s\n' "$*"; }
 DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutils
       python3.11-dev python3.11-dbg python3-setuptools python3-wheel python3-pip valgrind dpkg-dev ca-certificates libblas3 liblapack3
       xz-utils libffi-dev libssl-dev libbz2-dev liblzma-dev libsqlite3-dev patch
-      meson ninja-build python3-mesonpy time)
+      meson ninja-build python3-mesonpy time unzip)
 
 install_deps() {
     local missing=() p

@@ -229,7 +229,7 @@ static void check_tags(struct check_state *st, const struct input *it)
     const char *sources[2] = {"file name", "WHEEL"};
     abigate_file_info fi;
     abigate_error err;
-    if (abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, &fi, NULL, &err) != ABIGATE_OK)
+    if (read_member_facts(it, &fi, &err) != ABIGATE_OK)
         return; /* the gate's verdict already says why it cannot be read */
     if (st->json)
         fputs(", \"tags\": [", stdout);

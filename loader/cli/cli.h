@@ -52,6 +52,9 @@ int input_is_wheel(const char *path);
 /* "path" or "wheel.whl/member" (zipimport's spelling); JSON: "path" and "member". */
 void input_print_name(const struct input *it, FILE *out);
 void input_json_name(const struct input *it);
+/* What abigate_wheel_decide needs of a wheel member: its record, or,
+ * without one, its legacy facts (the member inflated as far as they lie). */
+int read_member_facts(const struct input *it, abigate_file_info *fi, abigate_error *err);
 /* "abigate: NAME: message (at offset N)" on stderr, after flushing stdout. */
 void input_report_error(const struct input *it, const abigate_error *err);
 

@@ -101,11 +101,20 @@ static int walk(const char *dir, int depth, int open_wheels, input_fn fn, void *
             } else {
                 snprintf(path, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", name);
                 int s = 0;
-                if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                /* d_type saves an lstat where the file system gives it */
+                unsigned char type = names[i]->d_type;
+                if (type == DT_UNKNOWN || type == DT_LNK)
+                    type = lstat(path, &st) != 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR
+                                                               : S_ISREG(st.st_mode) ? DT_REG
+                                                                                     : DT_UNKNOWN;
+                if (type == DT_DIR) {
                     s = walk(path, depth + 1, open_wheels, fn, ctx);
-                else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-                         (ends_with(name, ".so") || ends_with(name, ".whl")))
-                    s = each(path, open_wheels, fn, ctx);
+                } else if (type == DT_REG && open_wheels && ends_with(name, ".whl")) {
+                    s = wheel(path, fn, ctx);
+                } else if (type == DT_REG && (ends_with(name, ".so") || ends_with(name, ".whl"))) {
+                    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
+                    s = fn(&it, ctx);
+                }
                 if (s > status)
                     status = s;
                 free(path);
@@ -171,4 +180,12 @@ void input_report_error(const struct input *it, const abigate_error *err)
         fprintf(stderr, ": %s (at offset %lld)\n", err->message, (long long)err->offset);
     else
         fprintf(stderr, ": %s\n", err->message);
+}
+
+int read_member_facts(const struct input *it, abigate_file_info *fi, abigate_error *err)
+{
+    int rc = abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_RECORD, fi, NULL, err);
+    if (rc == ABIGATE_OK && fi->record_state != ABIGATE_RECORD_PRESENT)
+        rc = abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, fi, NULL, err);
+    return rc;
 }

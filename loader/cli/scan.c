@@ -78,6 +78,8 @@ static char *xstrdup(const char *s)
 
 static const char *intern_dist(struct scan *sc, const char *name)
 {
+    if (sc->ndists && !strcmp(sc->dists[sc->ndists - 1], name))
+        return sc->dists[sc->ndists - 1]; /* files of one distribution come together */
     for (size_t i = 0; i < sc->ndists; i++)
         if (!strcmp(sc->dists[i], name))
             return sc->dists[i];
@@ -176,7 +178,7 @@ static int by_path(const void *a, const void *b)
 static const char *owner_of(struct scan *sc, const char *root, const char *path)
 {
     char real[PATH_MAX], name[PATH_MAX + 16];
-    if (realpath(path, real)) {
+    if (sc->nowners && realpath(path, real)) {
         struct owner key = {real, NULL};
         struct owner *o = bsearch(&key, sc->owners, sc->nowners, sizeof *o, by_path);
         if (o)
@@ -262,7 +264,7 @@ static int judge_member(const struct input *it, void *ctx)
     r->member = xstrdup(it->member);
     judged(r, abigate_gate_judge_zip_member(mc->sc->gate, it->zip, it->index, NULL, &r->v, &err), &err);
     abigate_file_info fi;
-    if (r->rc || abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, &fi, NULL, &err))
+    if (r->rc || read_member_facts(it, &fi, &err))
         return 0;
     const abigate_wheel_tags *sets[2] = {it->name_tags, it->wheel_tags};
     const char *sources[2] = {"file name", "WHEEL"};
