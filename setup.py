@@ -37,7 +37,7 @@ class build_py_extras(build_py):
                        os.path.join(self.build_lib, "abigate.pth"), preserve_mode=False)
         inc = os.path.join(self.build_lib, "abigate", "include", "abigate")
         self.mkpath(inc)
-        for name in ("slot.h", "record.c"):
+        for name in ("slot.h", "record.c", "slots315.h", "universal.h"):
             self.copy_file(os.path.join("slots", "abigate", name), inc, preserve_mode=False)
 
 

@@ -11,12 +11,21 @@
  * It uses module state, a heap type with PEP 697 instance data, and the
  * Py_mod_gil, Py_mod_multiple_interpreters, Py_mod_doc and Py_mod_abi slots.
  * With -DSLOTSONLY_NEEDS_3_14 it calls Py_TYPE(), which 3.12/3.13 lack, and
- * the gate refuses it there, naming the symbol.
+ * the gate refuses it there, naming the symbol.  With -DSLOTSONLY_UNIVERSAL
+ * it is universal (<abigate/universal.h>): named slotsonly.so, it loads on
+ * 3.13, 3.13t, 3.14 and 3.15 with no gate at all.
  */
 #include <Python.h>
+#ifdef SLOTSONLY_UNIVERSAL
+/* One binary for 3.13, 3.13t, 3.14, 3.14t and 3.15+ with no gate
+ * (docs/UNIVERSAL.md): the header emits the record (1.1, universal), and
+ * ABIGATE_UNIVERSAL(slotsonly) below adds PyInit_slotsonly. */
+#include <abigate/universal.h>
+#else
 #include <abigate/slot.h>
 
 ABIGATE_RECORD(ABIGATE_HOOK_MODEXPORT);
+#endif
 
 typedef struct {
     long calls;             /* module state: how often add() ran */
@@ -155,3 +164,7 @@ PyMODEXPORT_FUNC PyModExport_slotsonly(void)
 {
     return slotsonly_slots;
 }
+
+#ifdef SLOTSONLY_UNIVERSAL
+ABIGATE_UNIVERSAL(slotsonly)
+#endif

@@ -98,6 +98,11 @@ ABIGATE_API const char *abigate_code_name(int code);
 #define ABIGATE_REC_HOOK_PYINIT     0x0100u /* author: exports PyInit_<name> */
 #define ABIGATE_REC_HOOK_MODEXPORT  0x0200u /* author: exports PyModExport_<name> */
 #define ABIGATE_REC_KNOWN_1_0       0x037fu
+/* Record 1.1 (docs/FORMAT.md): */
+#define ABIGATE_REC_UNIVERSAL       0x0400u /* <abigate/universal.h>: an abi3t module whose
+                                             * PyInit_ serves 3.13 and 3.14 (GIL and
+                                             * free-threaded) from its PyModExport_ */
+#define ABIGATE_REC_KNOWN_1_1       0x077fu
 
 /* The 12-byte block that is byte-compatible with CPython 3.15's PyABIInfo. */
 typedef struct abigate_abiinfo {

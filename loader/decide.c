@@ -404,6 +404,15 @@ static int backport_candidate(const abigate_file_info *f, const abigate_profile 
            f->n_modexport && XY(r->abiinfo.abi_version) <= VERSION_3_15 && p->exports;
 }
 
+/* A record 1.1 "universal" module (<abigate/universal.h>) on 3.13 or 3.14,
+ * whose imports can be checked. */
+static int universal_candidate(const abigate_file_info *f, const abigate_profile *p)
+{
+    const abigate_record *r = &f->record;
+    return (r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1 && p->hexversion >= VERSION_3_13 &&
+           p->hexversion < VERSION_3_15 && p->exports;
+}
+
 static int decide_record(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
                          const abigate_profile *p, const abigate_policy *pol, int *adapt)
 {
@@ -418,6 +427,30 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
         put_build(t, r);
         put_s(t, "; this interpreter is ");
         put_profile(t, p);
+        if (reason == ABIGATE_R_ABI3T_TOO_OLD && universal_candidate(f, p)) {
+            /* <abigate/universal.h>: its own PyInit_ builds this version's
+             * PyModuleDef; it runs when every function it imports is here */
+            size_t mark = t->len;
+            put_s(t, ": its universal PyInit_ cannot serve it, it ");
+            int missing = check_symbols(t, f, syms, p);
+            if (missing)
+                return missing;
+            if (syms && f->legacy_read && !syms->truncated) {
+                rewind_to(t, mark);
+                put_s(t, ": a universal module (<abigate/universal.h>): its PyInit_ serves "
+                         "3.13 and 3.14, and every imported symbol is exported");
+                if (f->tag.kind == ABIGATE_TAG_ABI3T)
+                    put(t, "; but this interpreter does not look for files named %s.%s.so: "
+                           "name it %s.so, which every version loads (docs/UNIVERSAL.md)",
+                        f->tag.module, f->tag.tag, f->tag.module);
+                else if (f->tag.kind == ABIGATE_TAG_ABI3)
+                    put(t, "; 3.15t does not look for files named %s.%s.so: name it %s.so, "
+                           "which every version loads (docs/UNIVERSAL.md)",
+                        f->tag.module, f->tag.tag, f->tag.module);
+                return ABIGATE_R_NONE;
+            }
+            rewind_to(t, mark);
+        }
         if (reason == ABIGATE_R_ABI3T_TOO_OLD && backport_candidate(f, p, pol)) {
             size_t mark = t->len;
             put_s(t, ": the abi3t backport cannot load it, it ");
@@ -475,6 +508,9 @@ int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
     if ((pol->flags & ABIGATE_POLICY_ADAPT_ABI3T) && (r->flags & ABIGATE_REC_OPAQUE_PYOBJECT) &&
         p->hexversion < VERSION_3_15 && p->exports)
         return 1; /* the backport needs every import exported */
+    if ((r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1 && p->hexversion < VERSION_3_15 &&
+        p->exports)
+        return 1; /* so does a universal module's own PyInit_ */
     if (abigate_decide_abiinfo(&r->abiinfo, p) != ABIGATE_R_NONE)
         return 0; /* refused by the record alone */
     if (!(p->flags & ABIGATE_PROFILE_DEBUG) && (r->flags & ABIGATE_REC_PY_DEBUG))

@@ -109,6 +109,8 @@ static void describe_record(const abigate_record *r, FILE *out)
         fputs(", trace-refs build (Py_TRACE_REFS)", out);
     else
         fputs(", release build", out);
+    if (r->flags & ABIGATE_REC_UNIVERSAL)
+        fputs(", universal (PyInit_ serves 3.13 and 3.14)", out);
     if (r->flags & ABIGATE_REC_HOOK_MODEXPORT)
         fputs(", exports PyModExport (PEP 793)", out);
     if ((r->abiinfo.build_version >> 4 & 0xf) != 0xf)
@@ -218,7 +220,8 @@ static void json_record(const abigate_file_info *fi)
     }
     if (r->flags & ABIGATE_REC_HOOK_MODEXPORT)
         printf("%s\"PyModExport\"", first ? "" : ", ");
-    printf("], \"flags\": %u}", r->flags);
+    printf("], \"universal\": %s, \"flags\": %u}",
+           r->flags & ABIGATE_REC_UNIVERSAL ? "true" : "false", r->flags);
 }
 
 static void json_file(const struct input *it, int rc, const abigate_error *err,

@@ -152,16 +152,17 @@ struct abigate_note {
     unsigned char pointer_size, reserved[7];
 };
 
-#define ABIGATE__NOTE(hooks)                                                          \
+#define ABIGATE__NOTE_MINOR(hooks, minor, extra)                                      \
     __attribute__((section(".note.abigate"), used, aligned(4)))                       \
     static const struct abigate_note abigate_note_record = {                          \
         8, 40, 0x41424931u, {'a', 'b', 'i', 'g', 'a', 't', 'e', '\0'},                \
-        {'A', 'B', 'I', 'G'}, 1, 0, 40,                                               \
+        {'A', 'B', 'I', 'G'}, 1, (minor), 40,                                         \
         1, 0, (unsigned short)ABIGATE__ABIINFO_FLAGS,                                 \
         (unsigned int)(PY_VERSION_HEX), (unsigned int)ABIGATE__ABI_VERSION,           \
         (unsigned int)ABIGATE__LIMITED_RAW, (unsigned int)ABIGATE__ABI3T_RAW,         \
-        (unsigned int)ABIGATE__FLAGS(hooks), (unsigned char)sizeof(void *),           \
+        (unsigned int)(ABIGATE__FLAGS(hooks) | (extra)), (unsigned char)sizeof(void *), \
         {0, 0, 0, 0, 0, 0, 0}}
+#define ABIGATE__NOTE(hooks) ABIGATE__NOTE_MINOR(hooks, 0, 0u)
 
 /* PyABIInfo and Py_mod_abi exist from 3.15 (0x030f0000) on, and the
  * headers hide PyABIInfo from a limited-API build that targets less. */
@@ -187,6 +188,12 @@ struct abigate_note {
  * ABIGATE_HOOK_MODEXPORT, or both or'ed. */
 #define ABIGATE_RECORD(hooks) \
     ABIGATE__NOTE(hooks);     \
+    ABIGATE__ABIINFO_OBJECT
+
+/* The record of a module built with <abigate/universal.h> (which emits it):
+ * record 1.1, flag 0x0400 "universal: PyInit_ serves 3.13 and 3.14". */
+#define ABIGATE_RECORD_UNIVERSAL(hooks)                  \
+    ABIGATE__NOTE_MINOR(hooks, 1, 0x0400u);              \
     ABIGATE__ABIINFO_OBJECT
 
 #endif /* ABIGATE_SLOT_H */

@@ -142,6 +142,27 @@ static const struct row rows[] = {
      ABIGATE_REC_OPAQUE_PYOBJECT, NULL, NULL, "Py_IncRef", NULL, "3.13", 0,
      "Py_IncRef,Py_Initialize", STRICT, ABIGATE_POLICY_ADAPT_ABI3T, REFUSE,
      ABIGATE_R_ABI3T_TOO_OLD, 0, "from 3.15 on"},
+    /* <abigate/universal.h>: record 1.1, its own PyInit_ on 3.13/3.14 */
+    {"universal on 3.13", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT | ABIGATE_REC_UNIVERSAL, NULL, NULL, "PyModuleDef_Init,Py_IncRef",
+     "PyModExport_demo", "3.13", 0, "PyModuleDef_Init,Py_IncRef,Py_Initialize", STRICT, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "a universal module"},
+    {"universal on 3.14t", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT | ABIGATE_REC_UNIVERSAL, NULL, NULL, "PyModuleDef_Init,Py_TYPE",
+     "PyModExport_demo", "3.14t", 0, "PyModuleDef_Init,Py_TYPE,Py_Initialize", STRICT, 0, ACCEPT,
+     ABIGATE_R_NONE, 0, "a universal module"},
+    {"universal on 3.13, a 3.14 import", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT | ABIGATE_REC_UNIVERSAL, NULL, NULL, "PyModuleDef_Init,Py_TYPE",
+     "PyModExport_demo", "3.13", 0, "PyModuleDef_Init,Py_Initialize", STRICT, 0, REFUSE,
+     ABIGATE_R_MISSING_SYMBOLS, 0, "Py_TYPE"},
+    {"universal on 3.13, exports unknown", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT | ABIGATE_REC_UNIVERSAL, NULL, NULL, "PyModuleDef_Init",
+     "PyModExport_demo", "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_ABI3T_TOO_OLD, 0,
+     "from 3.15 on"},
+    {"universal on 3.12", REC(STABLE | AGNOSTIC, V(3,15,2,F,0), V(3,15,0,0,0)),
+     ABIGATE_REC_OPAQUE_PYOBJECT | ABIGATE_REC_UNIVERSAL, NULL, NULL, "PyModuleDef_Init",
+     "PyModExport_demo", "3.12", 0, "PyModuleDef_Init,Py_Initialize", STRICT, 0, REFUSE,
+     ABIGATE_R_ABI3T_TOO_OLD, 0, "from 3.15 on"},
     {"plain abi3 3.15 never adapts", REC(STABLE | GIL, V(3,15,2,F,0), V(3,15,0,0,0)), 0, NULL,
      NULL, "Py_IncRef", "PyModExport_demo", "3.13", 0, "Py_IncRef,Py_Initialize", STRICT,
      ABIGATE_POLICY_ADAPT_ABI3T, REFUSE, ABIGATE_R_STABLE_TOO_NEW, 0, "3.15"},
@@ -356,6 +377,8 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
         fi->record.abiinfo.build_version = r->build;
         fi->record.abiinfo.abi_version = r->abi;
         fi->record.flags = r->recflags;
+        if (r->recflags & ABIGATE_REC_UNIVERSAL)
+            fi->record.minor = 1; /* record 1.1 */
         fi->record.pointer_size = (uint8_t)(r->pointer_size ? r->pointer_size : p->pointer_size);
     }
     if (r->file_name)

@@ -72,6 +72,23 @@ START_TEST(test_abiinfo_bytes_be)
 }
 END_TEST
 
+/* Record 1.1: the universal flag (<abigate/universal.h>); in a 1.0 record
+ * the same bit is a reserved one. */
+START_TEST(test_universal_1_1)
+{
+    abigate_record in = sample(), out;
+    unsigned char buf[40];
+    abigate_record_encode(&in, 0, buf, sizeof buf);
+    buf[29] |= 0x04;            /* flags |= ABIGATE_REC_UNIVERSAL (0x0400) */
+    ck_assert_int_eq(abigate_record_decode(buf, 40, 0, &out, NULL), ABIGATE_E_RECORD_RESERVED);
+    buf[5] = 1;                 /* minor 1 */
+    ck_assert_int_eq(abigate_record_decode(buf, 40, 0, &out, NULL), ABIGATE_OK);
+    ck_assert_uint_eq(out.minor, 1);
+    ck_assert(out.flags & ABIGATE_REC_UNIVERSAL);
+    ck_assert_uint_eq(out.flags & ~ABIGATE_REC_KNOWN_1_1, 0);
+}
+END_TEST
+
 START_TEST(test_higher_minor_tolerated)
 {
     abigate_record in = sample(), out;
@@ -189,6 +206,7 @@ Suite *make_record_suite(void)
     tcase_add_test(tc, test_abiinfo_bytes_le);
     tcase_add_test(tc, test_abiinfo_bytes_be);
     tcase_add_test(tc, test_higher_minor_tolerated);
+    tcase_add_test(tc, test_universal_1_1);
     tcase_add_test(tc, test_unknown_major_rejected);
     tcase_add_loop_test(tc, test_decode_errors, 0,
                         (int)(sizeof decode_errors / sizeof decode_errors[0]));
