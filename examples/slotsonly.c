@@ -105,14 +105,16 @@ static PyObject *slotsonly_add(PyObject *module, PyObject *args)
     long a, b;
     if (!PyArg_ParseTuple(args, "ll", &a, &b))
         return NULL;
-    ((module_state *)PyModule_GetState(module))->calls++;
+    /* atomic: the module declares Py_MOD_GIL_NOT_USED, so threads may race here */
+    __atomic_add_fetch(&((module_state *)PyModule_GetState(module))->calls, 1, __ATOMIC_RELAXED);
     return PyLong_FromLong(a + b);
 }
 
 static PyObject *slotsonly_calls(PyObject *module, PyObject *unused)
 {
     (void)unused;
-    return PyLong_FromLong(((module_state *)PyModule_GetState(module))->calls);
+    return PyLong_FromLong(
+        __atomic_load_n(&((module_state *)PyModule_GetState(module))->calls, __ATOMIC_RELAXED));
 }
 
 static PyMethodDef slotsonly_methods[] = {

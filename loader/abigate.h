@@ -100,7 +100,7 @@ ABIGATE_API const char *abigate_code_name(int code);
 #define ABIGATE_REC_KNOWN_1_0       0x037fu
 /* Record 1.1 (docs/FORMAT.md): */
 #define ABIGATE_REC_UNIVERSAL       0x0400u /* <abigate/universal.h>: an abi3t module whose
-                                             * PyInit_ serves 3.13 and 3.14 (GIL and
+                                             * PyInit_ serves 3.12 to 3.14 (GIL and
                                              * free-threaded) from its PyModExport_ */
 #define ABIGATE_REC_KNOWN_1_1       0x077fu
 

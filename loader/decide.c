@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define VERSION_3_2  0x03020000u
+#define VERSION_3_12 0x030c0000u
 #define VERSION_3_13 0x030d0000u
 #define VERSION_3_15 0x030f0000u
 #define XY(hex) ((hex) & 0xffff0000u)
@@ -404,13 +405,14 @@ static int backport_candidate(const abigate_file_info *f, const abigate_profile 
            f->n_modexport && XY(r->abiinfo.abi_version) <= VERSION_3_15 && p->exports;
 }
 
-/* A record 1.1 "universal" module (<abigate/universal.h>) on 3.13 or 3.14,
- * whose imports can be checked. */
+/* A record 1.1 "universal" module (<abigate/universal.h>) below 3.15,
+ * whose imports can be checked: its PyInit_ serves 3.12 to 3.14; below
+ * 3.12 the imports it lacks are named. */
 static int universal_candidate(const abigate_file_info *f, const abigate_profile *p)
 {
     const abigate_record *r = &f->record;
-    return (r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1 && p->hexversion >= VERSION_3_13 &&
-           p->hexversion < VERSION_3_15 && p->exports;
+    return (r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1 && p->hexversion < VERSION_3_15 &&
+           p->exports;
 }
 
 static int decide_record(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
@@ -435,10 +437,10 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
             int missing = check_symbols(t, f, syms, p);
             if (missing)
                 return missing;
-            if (syms && f->legacy_read && !syms->truncated) {
+            if (syms && f->legacy_read && !syms->truncated && p->hexversion >= VERSION_3_12) {
                 rewind_to(t, mark);
                 put_s(t, ": a universal module (<abigate/universal.h>): its PyInit_ serves "
-                         "3.13 and 3.14, and every imported symbol is exported");
+                         "3.12 to 3.14, and every imported symbol is exported");
                 if (f->tag.kind == ABIGATE_TAG_ABI3T)
                     put(t, "; but this interpreter does not look for files named %s.%s.so: "
                            "name it %s.so, which every version loads (docs/UNIVERSAL.md)",

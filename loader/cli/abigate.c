@@ -110,7 +110,7 @@ static void describe_record(const abigate_record *r, FILE *out)
     else
         fputs(", release build", out);
     if (r->flags & ABIGATE_REC_UNIVERSAL)
-        fputs(", universal (PyInit_ serves 3.13 and 3.14)", out);
+        fputs(", universal (PyInit_ serves 3.12 to 3.14)", out);
     if (r->flags & ABIGATE_REC_HOOK_MODEXPORT)
         fputs(", exports PyModExport (PEP 793)", out);
     if ((r->abiinfo.build_version >> 4 & 0xf) != 0xf)

@@ -191,7 +191,7 @@ struct abigate_note {
     ABIGATE__ABIINFO_OBJECT
 
 /* The record of a module built with <abigate/universal.h> (which emits it):
- * record 1.1, flag 0x0400 "universal: PyInit_ serves 3.13 and 3.14". */
+ * record 1.1, flag 0x0400 "universal: PyInit_ serves 3.12 to 3.14". */
 #define ABIGATE_RECORD_UNIVERSAL(hooks)                  \
     ABIGATE__NOTE_MINOR(hooks, 1, 0x0400u);              \
     ABIGATE__ABIINFO_OBJECT

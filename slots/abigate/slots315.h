@@ -1,5 +1,5 @@
 /* abigate/slots315.h -- the one table from CPython 3.15's module slots
- * (PEP 793 slots-only modules, PEP 820 slot numbers) to what 3.13 and 3.14
+ * (PEP 793 slots-only modules, PEP 820 slot numbers) to what 3.12 to 3.14
  * know: the fields of a PyModuleDef and the old PyModuleDef_Slot IDs.
  *
  * Used by <abigate/universal.h> (in an extension, compiled against the 3.15

@@ -1,7 +1,8 @@
 /* abigate/universal.h -- one binary for 3.13, 3.13t, 3.14, 3.14t and 3.15+:
  * the abi3.abi3t compatibility layer, header-only (docs/UNIVERSAL.md).
  *
- * For a PEP 793 slots-only module built against the 3.15 headers with
+ * (3.12 too, with the GIL.)  For a PEP 793 slots-only module built against
+ * the 3.15 headers with
  * -DPy_TARGET_ABI3T=0x030f0000.  After <Python.h>, and after declaring
  * PyModExport_<name>, write once at file scope:
  *
@@ -9,7 +10,7 @@
  *     ABIGATE_UNIVERSAL(name)
  *
  * 3.15 and later load the module through PyModExport_<name> and never call
- * what this adds.  3.13 and 3.14 (GIL or free-threaded) call PyInit_<name>,
+ * what this adds.  3.12, 3.13 and 3.14 (GIL or free-threaded) call PyInit_<name>,
  * which this defines: it asks the running interpreter its version
  * (Py_Version) and whether it is free-threaded ("t" in sys.abiflags), both
  * of which exist in every supported version and touch no object layout;
@@ -23,9 +24,9 @@
  * it imports is exported.
  *
  * Facts (x86-64 and other 64-bit Linux targets; 32-bit is refused at
- * compile time), from the installed headers of CPython 3.13.15 and 3.13.15t
- * (Include/object.h, Include/moduleobject.h) and 3.14.10 (Include/object.h,
- * Include/refcount.h, Include/moduleobject.h):
+ * compile time), from the installed headers of CPython 3.12.1, 3.13.15 and
+ * 3.13.15t (Include/object.h, Include/moduleobject.h) and 3.14.10
+ * (Include/object.h, Include/refcount.h, Include/moduleobject.h):
  *   - PyModuleDef = PyModuleDef_Base {PyObject ob_base; m_init; m_index;
  *     m_copy} then m_name, m_doc, m_size, m_methods, m_slots, m_traverse,
  *     m_clear, m_free: every field after the object header pointer-sized;
@@ -34,6 +35,8 @@
  *     ob_mutex (1), ob_gc_bits (1), ob_ref_local (4), ob_ref_shared (8),
  *     ob_type};
  *   - PyModuleDef_HEAD_INIT = PyObject_HEAD_INIT(NULL) then NULL, 0, NULL:
+ *       3.12:  ob_refcnt = 1 (an extension's PyObject_HEAD_INIT, not
+ *              Py_BUILD_CORE; no free-threaded 3.12 exists);
  *       3.13:  ob_refcnt = _Py_IMMORTAL_REFCNT = UINT_MAX;
  *       3.14:  ob_refcnt = _Py_STATIC_IMMORTAL_INITIAL_REFCNT
  *              = (3 << 30) | ((_Py_STATICALLY_ALLOCATED_FLAG 4 | _Py_IMMORTAL_FLAGS 1) << 48);
@@ -145,9 +148,9 @@ static PyObject *abigate_universal_init(PySlot *(*export_fn)(void),
 {
     unsigned long hex = Py_Version;
     int expected = 0;
-    if (hex < 0x030d0000UL || hex >= 0x030f0000UL) {
+    if (hex < 0x030c0000UL || hex >= 0x030f0000UL) {
         PyErr_Format(PyExc_ImportError,
-                     "%s: <abigate/universal.h> serves CPython 3.13 and 3.14 through PyInit_%s "
+                     "%s: <abigate/universal.h> serves CPython 3.12 to 3.14 through PyInit_%s "
                      "(3.15 and later use PyModExport_%s); this is %lu.%lu",
                      name, name, name, hex >> 24, hex >> 16 & 0xff);
         return NULL;
@@ -188,9 +191,9 @@ static PyObject *abigate_universal_init(PySlot *(*export_fn)(void),
             st->def.ft.ob_flags = hex >= 0x030e0000UL ? 4 : 0;          /* statically allocated */
             f = &st->def.ft.f;
         } else {
-            st->def.gil.ob_refcnt = hex >= 0x030e0000UL
-                                        ? (3ULL << 30) | ((uint64_t)(4 | 1) << 48)
-                                        : 0xFFFFFFFFULL;
+            st->def.gil.ob_refcnt = hex >= 0x030e0000UL   ? (3ULL << 30) | ((uint64_t)(4 | 1) << 48)
+                                    : hex >= 0x030d0000UL ? 0xFFFFFFFFULL
+                                                          : 1;
             f = &st->def.gil.f;
         }
         f->m_name = st->t.name ? st->t.name : name;

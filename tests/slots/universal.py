@@ -20,9 +20,13 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import testlib  # noqa: E402
 
-RUNTIMES = ("3.13", "3.13t", "3.13d", "sid-3.14", "sid-3.15")
+REQUIRED = ("3.13", "3.13t", "3.13d", "sid-3.14", "sid-3.15", "sid-3.15d")
 tap = testlib.Tap()
-rows, by_id = testlib.registry(tap, required=RUNTIMES)
+rows, by_id = testlib.registry(tap, required=REQUIRED)
+# and where present: sid's 3.14d, pyenv's 3.12 (served), below 3.12 (refused by abigate check)
+RUNTIMES = list(REQUIRED[:4]) + [i for i in ("sid-3.14d",) if i in by_id] + list(REQUIRED[4:]) + \
+    [r.id for r in rows if r.id.startswith("pyenv-3.12.")]
+OLDER = [r.id for r in rows if r.id.startswith("pyenv-3.10.")] + ["3.11"]
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
 cli = testlib.env("ABIGATE_CLI", tap)
 h315 = by_id["sid-3.15"]
@@ -46,18 +50,24 @@ tap.ok(rec and rec["version"] == "1.1" and rec["universal"] and rec["abi"] == "s
        "the record: 1.1, universal, abi3t, both hooks", json.dumps(rec))
 
 USE = r"""
-import importlib, sys, slotsonly as m
+import gc, importlib, sys, slotsonly as m
 gil = getattr(sys, "_is_gil_enabled", lambda: True)()
 b = m.Box([7])
-print(m.add(2, 3), m.calls(), b.get(), importlib.reload(m).add(1, 1), gil)
+item = object()
+before = sys.getrefcount(item)
+for _ in range(10000):          # churn references through the heap type
+    assert m.Box(item).get() is item
+gc.collect()
+churn = sys.getrefcount(item) - before
+print(m.add(2, 3), m.calls(), b.get(), importlib.reload(m).add(1, 1), gil, churn)
 """
 e = {k: v for k, v in os.environ.items() if k != "PYTHONABIGATE"}
 for rid in RUNTIMES:
     py = by_id[rid]
     p = testlib.run([py.python, "-W", "error::RuntimeWarning", "-c", USE], cwd=d, env=e)
     want_gil = "False" if "ft" in py.flags else "True"
-    tap.eq(p.stdout.strip(), "5 1 [7] 2 " + want_gil,
-           "%s: the one slotsonly.so imports and works with no gate%s" % (
+    tap.eq(p.stdout.strip(), "5 1 [7] 2 %s 0" % want_gil,
+           "%s: the one slotsonly.so imports and works with no gate, reference counts balanced%s" % (
                rid, " (the GIL stays disabled)" if want_gil == "False" else ""))
     p = testlib.run([cli, "check", "--python", py.python, so])
     tap.ok(p.returncode == 0 and ": accept: " in p.stdout and
@@ -70,6 +80,39 @@ for rid in RUNTIMES:
                                                           "ABIGATE_R_MISSING_SYMBOLS" in p.stdout)),
            "%s: the variant calling Py_TYPE is %s" % (rid, "accepted" if new else "refused, naming Py_TYPE"),
            p.stdout + p.stderr)
+
+# below 3.12: abigate check refuses it, naming what the interpreter lacks
+for rid in OLDER:
+    p = testlib.run([cli, "check", "--python", by_id[rid].python, so])
+    tap.ok(p.returncode == 1 and "ABIGATE_R_MISSING_SYMBOLS" in p.stdout and "PyObject_GetTypeData" in p.stdout,
+           "%s: abigate check refuses it, naming PyObject_GetTypeData" % rid, p.stdout + p.stderr)
+
+# in a subinterpreter (its own GIL where the version has one), and from 8 threads on 3.13t
+SUB = r"""
+import sys
+try:
+    import _interpreters as I
+except ImportError:
+    import _xxsubinterpreters as I
+i = I.create()
+r = I.run_string(i, "import slotsonly as m; assert m.add(20, 22) == 42; assert m.Box([1]).get() == [1]")
+I.destroy(i)
+print("sub ok" if r is None else r)
+"""
+for rid in [r for r in RUNTIMES if r != "sid-3.15" and not r.endswith("d")]:
+    p = testlib.run([by_id[rid].python, "-c", SUB], cwd=d, env=e)
+    tap.eq(p.stdout.strip(), "sub ok", "%s: imported again in a subinterpreter" % rid)
+THREADS = r"""
+import sys, threading, slotsonly as m
+def work():
+    for i in range(2000):
+        assert m.add(i, 1) == i + 1 and m.Box([i]).get() == [i]
+ts = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(m.calls(), sys._is_gil_enabled())
+"""
+p = testlib.run([by_id["3.13t"].python, "-c", THREADS], cwd=d, env=e)
+tap.eq(p.stdout.strip(), "16000 False", "3.13t: 8 threads call into it, free-threaded (module state counted)")
 
 # a name some target will not load: abigate check says so
 for name, says in (("slotsonly.abi3t.so", "does not look for files named slotsonly.abi3t.so"),
