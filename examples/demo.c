@@ -17,7 +17,9 @@
 #define DEMO_SINGLE_PHASE 1 /* no PyModuleDef_Init (3.5), no PyType_GetSlot (3.4) */
 #endif
 
-#ifdef _Py_OPAQUE_PYOBJECT
+#if defined(_Py_OPAQUE_PYOBJECT) && defined(DEMO_UNIVERSAL)
+#include <abigate/universal.h> /* one binary from 3.12 on: the record 1.1, universal */
+#elif defined(_Py_OPAQUE_PYOBJECT)
 ABIGATE_RECORD(ABIGATE_HOOK_MODEXPORT);
 #else
 ABIGATE_RECORD(ABIGATE_HOOK_PYINIT);
@@ -185,4 +187,8 @@ PyMODINIT_FUNC PyInit_demo(void)
 {
     return PyModuleDef_Init(&demo_def);
 }
+#endif
+
+#if defined(_Py_OPAQUE_PYOBJECT) && defined(DEMO_UNIVERSAL)
+ABIGATE_UNIVERSAL(demo)
 #endif

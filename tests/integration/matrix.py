@@ -84,6 +84,11 @@ BUILDS.append(Build("abi3 3.15+", by_id["sid-3.15"], ["-DPy_LIMITED_API=0x030f00
                     "abi3", 0x030f0000))
 BUILDS.append(Build("abi3t 3.15+", by_id["sid-3.15"], ["-DPy_TARGET_ABI3T=0x030f0000"],
                     "abi3t", 0x030f0000))
+# <abigate/universal.h> serves 3.12 on; examples/demo.c's abi3t build calls
+# Py_TYPE, a function from 3.14, so its universal build's floor is 3.14
+# (tests/slots/universal.py runs one without it from 3.12).
+BUILDS.append(Build("abi3t universal", by_id["sid-3.15"],
+                    ["-DPy_TARGET_ABI3T=0x030f0000", "-DDEMO_UNIVERSAL"], "universal", 0x030e0000))
 
 
 def prerelease(hexversion):
@@ -97,7 +102,10 @@ def documented_compatible(b, i):
       interpreter, a release extension runs on a debug interpreter of the
       same X.Y from 3.8 on (ABI-compatible debug builds, bpo-36465);
     - abi3, floor F: any GIL interpreter whose version is >= F;
-    - abi3t (3.15): any 3.15+ interpreter, GIL or free-threaded."""
+    - abi3t (3.15): any 3.15+ interpreter, GIL or free-threaded;
+    - universal (<abigate/universal.h>, docs/UNIVERSAL.md): abigate's own
+      promise, any interpreter from 3.12 that exports every function the
+      module calls (here the build's floor), GIL or free-threaded."""
     iv = i.hexversion >> 16
     if b.kind == "vs":
         h = b.interp
@@ -113,6 +121,8 @@ def documented_compatible(b, i):
     if b.kind == "abi3":
         return not i.free_threaded and iv >= b.floor >> 16
     if b.kind == "abi3t":
+        return iv >= b.floor >> 16
+    if b.kind == "universal":  # abigate's promise, not CPython's: docs/UNIVERSAL.md
         return iv >= b.floor >> 16
     raise ValueError(b.kind)
 

@@ -107,8 +107,9 @@ for rid in ("3.11", "3.13t"):
 # 2. demo.c without its ABIGATE_RECORD lines, the record from abigate.with_record
 with open(os.path.join(srcdir, "examples", "demo.c")) as f:
     demo = f.read()
-plain, n = re.subn(r"#ifdef _Py_OPAQUE_PYOBJECT\nABIGATE_RECORD\([A-Z_]+\);\n#else\n"
-                   r"ABIGATE_RECORD\([A-Z_]+\);\n#endif\n", "", demo)
+plain, n = re.subn(r"#if defined\(_Py_OPAQUE_PYOBJECT\) && defined\(DEMO_UNIVERSAL\)\n"
+                   r"#include <abigate/universal.h>[^\n]*\n#elif defined\(_Py_OPAQUE_PYOBJECT\)\n"
+                   r"ABIGATE_RECORD\([A-Z_]+\);\n#else\nABIGATE_RECORD\([A-Z_]+\);\n#endif\n", "", demo)
 tap.ok(n == 1 and "ABIGATE_RECORD" not in plain, "examples/demo.c without its ABIGATE_RECORD lines")
 SETUP = """import os
 from setuptools import Extension, setup

@@ -135,6 +135,31 @@ for rid in ("3.13", "3.13t"):
     tap.ok(res and not res["loaded"] and res["reason"] == "ABIGATE_R_MISSING_SYMBOLS",
            "%s: the gate refuses the Py_TYPE variant before loading it" % rid, p.stdout + p.stderr)
 
+# compile-only: C99, C11 and C++ pedantic; a clear #error when misused
+I15 = h315.system_includes()
+SRC = ('#include <Python.h>\n#include <abigate/universal.h>\n'
+       'static PySlot s[] = {PySlot_PTR(Py_mod_name, "u"), PySlot_END};\n'
+       'PyMODEXPORT_FUNC PyModExport_u(void);\nPyMODEXPORT_FUNC PyModExport_u(void) { return s; }\n'
+       'ABIGATE_UNIVERSAL(u)\n')
+cd = testlib.workdir("slots-universal")
+for ext, comp in ((".c", ["gcc", "-std=c99"]), (".c", ["gcc", "-std=c11"]), (".cpp", ["g++", "-std=c++17"])):
+    f = os.path.join(cd, "u" + ext)
+    with open(f, "w") as out:
+        out.write(SRC)
+    p = testlib.run(comp + ["-pedantic", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"] + ABI3T + I15 +
+                    ["-I" + os.path.join(srcdir, "slots"), f])
+    tap.ok(p.returncode == 0, "%s -pedantic -Wall -Wextra -Werror: compiles cleanly" % " ".join(comp), p.stderr)
+for title, src, flags, incs, says in (
+        ("before <Python.h>", "#include <abigate/universal.h>\n", ABI3T, I15, "include <Python.h> before"),
+        ("without Py_TARGET_ABI3T", SRC, [], I15, "-DPy_TARGET_ABI3T=0x030f0000"),
+        ("with the 3.13 headers", SRC, ABI3T, by_id["3.13"].system_includes(), "against the 3.15 headers")):
+    f = os.path.join(cd, "bad.c")
+    with open(f, "w") as out:
+        out.write(src)
+    p = testlib.run(["gcc", "-fsyntax-only"] + flags + incs + ["-I" + os.path.join(srcdir, "slots"), f])
+    tap.ok(p.returncode != 0 and "#error" in p.stderr and says in p.stderr,
+           "used %s: a clear #error" % title, p.stderr[-600:])
+
 # the edges
 EDGE = "tests/slots/universal_edge.c"
 PROBE = r"""
