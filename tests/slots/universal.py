@@ -171,12 +171,22 @@ for attempt in (1, 2):
     except Exception as e:
         print(type(e).__name__, e)
 """
+PROBE = PROBE.replace('print("loaded", edge.ping())',
+                      'print("loaded", edge.ping(), getattr(edge, "created_by_create", ""))')
 for flag, rid, want in (("UNKNOWN_SLOT", "3.13", "ImportError edge: cannot run on 3.13: slot ID 250"),
-                        ("OPTIONAL_SLOT", "3.13t", "loaded pong"),
+                        ("KINDS", "3.13", "loaded pong 1"),
+                        ("KINDS", "3.13t", "loaded pong 1"),
+                        ("DEEP", "3.13", "ImportError edge: cannot run on 3.13: slot arrays nested deeper than 8"),
+                        ("MANY", "sid-3.14", "ImportError edge: cannot run on 3.14: more than 64 module slots"),
+                        ("VERSION_ABI", "3.13", "ImportError edge: cannot run on 3.13: its Py_mod_abi slot is "
+                                                "version-specific, for 3.15"),
+                        ("FLOOR_ABI", "sid-3.14", "ImportError edge: cannot run on 3.14: its Py_mod_abi slot "
+                                                  "needs the stable ABI of 3.16"),
+                        ("OPTIONAL_SLOT", "3.13t", "loaded pong "),
                         ("GIL_ONLY", "3.13t", "ImportError edge: cannot run on 3.13t: its Py_mod_abi slot "
                                               "says it runs only with the GIL"),
-                        ("GIL_ONLY", "sid-3.14", "loaded pong"),
-                        ("FAIL_ONCE", "3.13", "RuntimeError edge: the first call fails\nloaded pong")):
+                        ("GIL_ONLY", "sid-3.14", "loaded pong "),
+                        ("FAIL_ONCE", "3.13", "RuntimeError edge: the first call fails\nloaded pong ")):
     dd, _ = build(EDGE, ["-DEDGE_" + flag], "edge.so")
     p = testlib.run([by_id[rid].python, "-c", PROBE], cwd=dd, env=e)
     tap.ok(p.stdout.startswith(want) and p.returncode == 0,
