@@ -18,14 +18,15 @@ from setuptools.command.install import install
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def makefile_list(name):
-    """The .c files of the Makefile.am variable `name`, relative to HERE."""
+def makefile_list(name, suffix=".c"):
+    """The files of the Makefile.am variable `name` ending in `suffix`
+    (all of them for ""), relative to HERE."""
     with open(os.path.join(HERE, "Makefile.am")) as f:
         text = f.read().replace("\\\n", " ")
     m = re.search(r"^%s\s*=(.*)$" % re.escape(name), text, re.M)
     if not m:
         raise SystemExit("setup.py: no %s in Makefile.am" % name)
-    return [w for w in m.group(1).split() if w.endswith(".c")]
+    return [w for w in m.group(1).split() if w.endswith(suffix)]
 
 
 class build_py_extras(build_py):
@@ -37,8 +38,8 @@ class build_py_extras(build_py):
                        os.path.join(self.build_lib, "abigate.pth"), preserve_mode=False)
         inc = os.path.join(self.build_lib, "abigate", "include", "abigate")
         self.mkpath(inc)
-        for name in ("slot.h", "record.c", "slots315.h", "universal.h"):
-            self.copy_file(os.path.join("slots", "abigate", name), inc, preserve_mode=False)
+        for path in makefile_list("abigateslots_HEADERS", ""):  # what make install installs
+            self.copy_file(path, inc, preserve_mode=False)
 
 
 class install_any_layout(install):

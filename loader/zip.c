@@ -585,6 +585,23 @@ static int member_restart(struct member *m)
     return 0;
 }
 
+/* Feed zlib the next compressed bytes when it has used what it had;
+ * 0, or -1 on a read error. */
+static int member_refill(struct member *m)
+{
+    const struct entry *en = m->en;
+    if (m->zs.avail_in > 0 || m->in_pos >= en->csize)
+        return 0;
+    uint64_t left = en->csize - m->in_pos;
+    size_t n = left < IN_SIZE ? (size_t)left : IN_SIZE;
+    if (zread(m->z, en->data + m->in_pos, m->in, n, ABIGATE_E_IO, NULL) != ABIGATE_OK)
+        return -1;
+    m->in_pos += n;
+    m->zs.next_in = m->in;
+    m->zs.avail_in = (uInt)n;
+    return 0;
+}
+
 /* Inflate up to `len` bytes into `dst`; returns the count (0 at the
  * member's declared end), -1 on failure.  Output never goes past the
  * declared size: a stream that would is caught by the CRC of a whole read
@@ -602,15 +619,8 @@ static long member_inflate(struct member *m, unsigned char *dst, size_t len)
     m->zs.next_out = dst;
     m->zs.avail_out = (uInt)(len > 1u << 30 ? 1u << 30 : len);
     while (m->zs.avail_out > 0) {
-        if (m->zs.avail_in == 0 && m->in_pos < en->csize) {
-            uint64_t left = en->csize - m->in_pos;
-            size_t n = left < IN_SIZE ? (size_t)left : IN_SIZE;
-            if (zread(m->z, en->data + m->in_pos, m->in, n, ABIGATE_E_IO, NULL) != ABIGATE_OK)
-                return member_fail(m, ABIGATE_E_IO, "read error in its compressed data");
-            m->in_pos += n;
-            m->zs.next_in = m->in;
-            m->zs.avail_in = (uInt)n;
-        }
+        if (member_refill(m))
+            return member_fail(m, ABIGATE_E_IO, "read error in its compressed data");
         int zr = inflate(&m->zs, Z_NO_FLUSH);
         if (zr == Z_STREAM_END)
             break;
@@ -665,25 +675,68 @@ static long member_read(void *ctx, void *buf, size_t len, uint64_t off)
     return member_inflate(m, buf, len);
 }
 
+static struct member *member_new(const abigate_zip *z, size_t i)
+{
+    struct member *m = calloc(1, sizeof *m);
+    if (m) {
+        m->z = z;
+        m->en = &z->e[i];
+    }
+    return m;
+}
+
+static void member_free(struct member *m)
+{
+    if (m->zs_ready)
+        inflateEnd(&m->zs);
+    free(m);
+}
+
+/* Read the member's first `len` bytes into `buf`; returns how many it gave. */
+static size_t member_read_all(struct member *m, unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        long r = member_read(m, buf + got, len - got, got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* After a whole read of a DEFLATE member: 1 when its stream ends there,
+ * 0 when it would inflate past its declared size. */
+static int member_ends_here(struct member *m)
+{
+    unsigned char extra;
+    m->zs.next_out = &extra;
+    m->zs.avail_out = 1;
+    for (int zr = Z_OK; zr == Z_OK && m->zs.avail_out == 1;) {
+        if (member_refill(m))
+            break;
+        zr = inflate(&m->zs, Z_NO_FLUSH);
+        if (zr == Z_BUF_ERROR && m->zs.avail_in == 0 && m->in_pos >= m->en->csize)
+            break;
+    }
+    return m->zs.avail_out == 1;
+}
+
 int abigate_zip_read_member(const abigate_zip *z, size_t i, unsigned flags, abigate_file_info *info,
                             abigate_symbols *syms, abigate_error *err)
 {
     if (!z || i >= z->count || !info)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    struct member *m = calloc(1, sizeof *m);
+    struct member *m = member_new(z, i);
     if (!m)
         return abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
-    m->z = z;
-    m->en = &z->e[i];
     abigate_io io = {member_read, m, m->en->usize};
     const char *name = z->names + m->en->name;
     int rc = abigate_read_io(&io, name, flags, info, syms, err);
     if (rc && m->code)
         rc = abigate__fail(err, m->code, m->code_at, "%s: %s (at inflated offset %lld)", name,
                            m->why, (long long)m->code_at);
-    if (m->zs_ready)
-        inflateEnd(&m->zs);
-    free(m);
+    member_free(m);
     return rc;
 }
 
@@ -698,50 +751,19 @@ int abigate_zip_read_small(const abigate_zip *z, size_t i, void *buf, size_t cap
         return abigate__fail(err, ABIGATE_E_ZIP_TOO_BIG, (int64_t)en->local,
                              "%s: %llu bytes, more than the %zu asked for", name,
                              (unsigned long long)en->usize, cap);
-    struct member *m = calloc(1, sizeof *m);
+    struct member *m = member_new(z, i);
     if (!m)
         return abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
-    m->z = z;
-    m->en = en;
-    size_t got = 0;
     int rc = ABIGATE_OK;
-    while (got < en->usize) {
-        long r = member_read(m, (unsigned char *)buf + got, (size_t)en->usize - got, got);
-        if (r <= 0) {
-            rc = abigate__fail(err, m->code ? m->code : ABIGATE_E_ZIP_INFLATE, (int64_t)en->local,
-                               "%s: %s", name, m->code ? m->why : "it ends early");
-            break;
-        }
-        got += (size_t)r;
-    }
-    if (rc == ABIGATE_OK && en->method == METHOD_DEFLATE && m->zs_ready) {
-        /* read whole: the stream must end exactly at the declared size */
-        unsigned char extra;
-        m->zs.next_out = &extra;
-        m->zs.avail_out = 1;
-        int zr = Z_OK;
-        while (zr == Z_OK && m->zs.avail_out == 1) {
-            if (m->zs.avail_in == 0 && m->in_pos < en->csize) {
-                uint64_t left = en->csize - m->in_pos;
-                size_t n = left < IN_SIZE ? (size_t)left : IN_SIZE;
-                if (zread(z, en->data + m->in_pos, m->in, n, ABIGATE_E_IO, NULL) != ABIGATE_OK)
-                    break;
-                m->in_pos += n;
-                m->zs.next_in = m->in;
-                m->zs.avail_in = (uInt)n;
-            }
-            zr = inflate(&m->zs, Z_NO_FLUSH);
-            if (zr == Z_BUF_ERROR && m->zs.avail_in == 0 && m->in_pos >= en->csize)
-                break;
-        }
-        if (m->zs.avail_out == 0)
-            rc = abigate__fail(err, ABIGATE_E_ZIP_INFLATE, (int64_t)en->local,
-                               "%s: it inflates past its declared size of %llu bytes", name,
-                               (unsigned long long)en->usize);
-    }
-    if (m->zs_ready)
-        inflateEnd(&m->zs);
-    free(m);
+    size_t got = member_read_all(m, buf, (size_t)en->usize);
+    if (got < en->usize)
+        rc = abigate__fail(err, m->code ? m->code : ABIGATE_E_ZIP_INFLATE, (int64_t)en->local,
+                           "%s: %s", name, m->code ? m->why : "it ends early");
+    else if (en->method == METHOD_DEFLATE && m->zs_ready && !member_ends_here(m))
+        rc = abigate__fail(err, ABIGATE_E_ZIP_INFLATE, (int64_t)en->local,
+                           "%s: it inflates past its declared size of %llu bytes", name,
+                           (unsigned long long)en->usize);
+    member_free(m);
     if (rc == ABIGATE_OK && crc32(crc32(0L, Z_NULL, 0), buf, (uInt)got) != en->crc)
         rc = abigate__fail(err, ABIGATE_E_ZIP_CRC, (int64_t)en->local, "%s: %s", name,
                            abigate_strerror(ABIGATE_E_ZIP_CRC));
@@ -763,22 +785,12 @@ int abigate_zip_member_is_elf(const abigate_zip *z, size_t i)
         return 1;
     if (en->usize < 4 || name[n - 1] == '/')
         return 0;
-    struct member *m = calloc(1, sizeof *m);
+    struct member *m = member_new(z, i);
     if (!m)
         return 0;
-    m->z = z;
-    m->en = en;
     unsigned char magic[4];
-    size_t got = 0;
-    while (got < 4) {
-        long r = member_read(m, magic + got, 4 - got, got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    if (m->zs_ready)
-        inflateEnd(&m->zs);
-    free(m);
+    size_t got = member_read_all(m, magic, sizeof magic);
+    member_free(m);
     return got == 4 && memcmp(magic, "\177ELF", 4) == 0;
 }
 

@@ -225,32 +225,27 @@ struct check_state {
  * line for each set of tags that does not fit it; in JSON, "tags". */
 static void check_tags(struct check_state *st, const struct input *it)
 {
-    const abigate_wheel_tags *sets[2] = {it->name_tags, it->wheel_tags};
-    const char *sources[2] = {"file name", "WHEEL"};
-    abigate_file_info fi;
-    abigate_error err;
-    if (read_member_facts(it, &fi, &err) != ABIGATE_OK)
-        return; /* the gate's verdict already says why it cannot be read */
+    abigate_verdict tv[INPUT_TAG_SETS];
+    unsigned judged = input_judge_tags(it, &st->policy, tv);
     if (st->json)
         fputs(", \"tags\": [", stdout);
-    for (int k = 0, n = 0; k < 2; k++) {
-        abigate_verdict v;
-        if (!sets[k] || !sets[k]->count ||
-            abigate_wheel_decide(sets[k], sources[k], &fi, &st->policy, &v) < 0)
+    for (int k = 0, n = 0; k < INPUT_TAG_SETS; k++) {
+        const abigate_verdict *v = &tv[k];
+        if (!(judged & 1u << k))
             continue;
-        if (v.kind == ABIGATE_REFUSE)
+        if (v->kind == ABIGATE_REFUSE)
             st->refused = 1;
         if (st->json) {
             printf("%s{\"source\": \"%s\", \"verdict\": \"%s\", \"reason\": \"%s\", "
-                   "\"warning\": %s, \"message\": ", n++ ? ", " : "", sources[k],
-                   abigate_verdict_name(v.kind), abigate_reason_name(v.reason),
-                   v.warning ? "true" : "false");
-            json_string(v.message);
+                   "\"warning\": %s, \"message\": ", n++ ? ", " : "", input_tag_sources[k],
+                   abigate_verdict_name(v->kind), abigate_reason_name(v->reason),
+                   v->warning ? "true" : "false");
+            json_string(v->message);
             putchar('}');
-        } else if (v.reason) {
+        } else if (v->reason) {
             input_print_name(it, stdout);
-            printf(": %s%s: %s [%s]\n", abigate_verdict_name(v.kind),
-                   v.warning ? " with a warning" : "", v.message, abigate_reason_name(v.reason));
+            printf(": %s%s: %s [%s]\n", abigate_verdict_name(v->kind),
+                   v->warning ? " with a warning" : "", v->message, abigate_reason_name(v->reason));
         }
     }
     if (st->json)
@@ -263,17 +258,7 @@ static int check_one(const struct input *it, void *ctx)
     struct check_state *st = ctx;
     abigate_verdict v;
     abigate_error err;
-    int rc = it->rc;
-    if (rc)
-        err = *it->err;
-    else if (it->member)
-        rc = abigate_gate_judge_zip_member(st->gate, it->zip, it->index, NULL, &v, &err);
-    else
-        rc = abigate_gate_judge(st->gate, it->path, NULL, &v, &err);
-    if (rc >= 0 && !it->rc && v.reason == ABIGATE_R_UNREADABLE)
-        rc = v.error; /* not a readable ELF object: an error here, as for inspect */
-    else if (rc >= 0)
-        rc = ABIGATE_OK;
+    int rc = input_judge(st->gate, it, &v, &err);
     if (st->json) {
         printf("%s\n  {", st->n++ ? "," : "");
         input_json_name(it);

@@ -52,9 +52,18 @@ int input_is_wheel(const char *path);
 /* "path" or "wheel.whl/member" (zipimport's spelling); JSON: "path" and "member". */
 void input_print_name(const struct input *it, FILE *out);
 void input_json_name(const struct input *it);
-/* What abigate_wheel_decide needs of a wheel member: its record, or,
- * without one, its legacy facts (the member inflated as far as they lie). */
-int read_member_facts(const struct input *it, abigate_file_info *fi, abigate_error *err);
+/* Judge an input with the gate: the file, or the wheel member in place.
+ * ABIGATE_OK with *v; else the code that stopped it, with *err: the input
+ * could not be opened, the gate failed, or the file is not a readable ELF
+ * object (for the CLI an error, as for inspect, not a verdict). */
+int input_judge(abigate_gate *gate, const struct input *it, abigate_verdict *v, abigate_error *err);
+/* A wheel member against the wheel's tag sets (its file name's, its
+ * WHEEL's; input_tag_sources names them): v[k] is set for each bit k of the
+ * result; 0 when the member cannot be read or the wheel has no tags. */
+#define INPUT_TAG_SETS 2
+extern const char *const input_tag_sources[INPUT_TAG_SETS];
+unsigned input_judge_tags(const struct input *it, const abigate_policy *policy,
+                          abigate_verdict v[INPUT_TAG_SETS]);
 /* "abigate: NAME: message (at offset N)" on stderr, after flushing stdout. */
 void input_report_error(const struct input *it, const abigate_error *err);
 

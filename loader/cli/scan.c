@@ -240,43 +240,32 @@ struct member_ctx {
     struct job *job;
 };
 
-static void judged(struct result *r, int rc, const abigate_error *err)
+/* Judge `it` into a new result of `job`: the gate's verdict, and for a
+ * wheel member the first of the wheel's tag sets that does not fit it. */
+static void judge_into(struct scan *sc, struct job *job, const struct input *it)
 {
-    if (rc >= 0 && r->v.reason == ABIGATE_R_UNREADABLE)
-        rc = r->v.error;
-    else if (rc >= 0)
-        rc = ABIGATE_OK;
-    r->rc = rc;
-    if (rc)
-        snprintf(r->error, sizeof r->error, "%s", err->message);
+    struct result *r = new_result(job);
+    abigate_error err;
+    r->member = it->member && !it->rc ? xstrdup(it->member) : NULL;
+    r->rc = input_judge(sc->gate, it, &r->v, &err);
+    if (r->rc) {
+        snprintf(r->error, sizeof r->error, "%s", err.message);
+        return;
+    }
+    abigate_verdict tv[INPUT_TAG_SETS];
+    unsigned judged = input_judge_tags(it, &sc->policy, tv);
+    for (int k = 0; k < INPUT_TAG_SETS && !r->tag_reason; k++)
+        if ((judged & 1u << k) && tv[k].reason) {
+            r->tag_reason = tv[k].reason;
+            r->tag_kind = tv[k].kind;
+            snprintf(r->tag_message, sizeof r->tag_message, "%s", tv[k].message);
+        }
 }
 
 static int judge_member(const struct input *it, void *ctx)
 {
     struct member_ctx *mc = ctx;
-    struct result *r = new_result(mc->job);
-    abigate_error err;
-    if (it->rc) { /* the wheel itself is malformed */
-        r->rc = it->rc;
-        snprintf(r->error, sizeof r->error, "%s", it->err->message);
-        return 0;
-    }
-    r->member = xstrdup(it->member);
-    judged(r, abigate_gate_judge_zip_member(mc->sc->gate, it->zip, it->index, NULL, &r->v, &err), &err);
-    abigate_file_info fi;
-    if (r->rc || read_member_facts(it, &fi, &err))
-        return 0;
-    const abigate_wheel_tags *sets[2] = {it->name_tags, it->wheel_tags};
-    const char *sources[2] = {"file name", "WHEEL"};
-    for (int k = 0; k < 2 && !r->tag_reason; k++) {
-        abigate_verdict tv;
-        if (sets[k] && sets[k]->count &&
-            abigate_wheel_decide(sets[k], sources[k], &fi, &mc->sc->policy, &tv) >= 0 && tv.reason) {
-            r->tag_reason = tv.reason;
-            r->tag_kind = tv.kind;
-            snprintf(r->tag_message, sizeof r->tag_message, "%s", tv.message);
-        }
-    }
+    judge_into(mc->sc, mc->job, it);
     return 0;
 }
 
@@ -293,9 +282,8 @@ static void *worker(void *arg)
                 struct member_ctx mc = {sc, j};
                 for_each_member(j->path, judge_member, &mc);
             } else {
-                struct result *r = new_result(j);
-                abigate_error err;
-                judged(r, abigate_gate_judge(sc->gate, j->path, NULL, &r->v, &err), &err);
+                struct input it = {j->path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
+                judge_into(sc, j, &it);
             }
         }
         __atomic_add_fetch(&sc->done, 1, __ATOMIC_RELEASE);

@@ -43,6 +43,7 @@ CASES = [
 # into fresh venvs (pyproject.toml) instead of this build tree's gate.
 PIP = "--pip" in sys.argv[1:]
 envs = {}
+pip_src = []  # the source copy pip installs from, made once (--pip)
 
 
 def gate_for(rid):
@@ -51,10 +52,10 @@ def gate_for(rid):
     or with --pip, pip-installed into a fresh venv of it."""
     if rid not in envs:
         if PIP:
-            if not envs:
-                envs["src"] = testlib.pip_source(tap, os.path.join(work, "abigate"))
+            if not pip_src:
+                pip_src.append(testlib.pip_source(tap, os.path.join(work, "abigate")))
             v, e, p, _ = testlib.pip_install_gate(tap, by_id[rid], os.path.join(work, "venv-" + rid),
-                                                  envs["src"])
+                                                  pip_src[0])
             if p.returncode:
                 tap.bail("pip install of the gate into a %s venv failed: %s" % (rid, p.stdout + p.stderr))
             envs[rid] = (v, e)

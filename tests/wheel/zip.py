@@ -21,9 +21,7 @@ needs a malformed one.  Asserted:
 import io
 import json
 import os
-import resource
 import struct
-import subprocess
 import sys
 import zipfile
 
@@ -261,7 +259,6 @@ fifo = os.path.join(work, "fifo.whl")
 os.mkfifo(fifo)
 expect("a FIFO named .whl", None, "ABIGATE_E_NOT_REGULAR", path=fifo)
 tap.ok(len(CASES) + 4 >= 30, "%d malformed archives, each with its own expected code" % (len(CASES) + 4))
-rc, doc = inspect(os.path.join(work, "good.whl") if os.path.exists(os.path.join(work, "good.whl")) else demo)
 with open(os.path.join(work, "good.whl"), "wb") as f:
     f.write(bytes(good))
 rc, doc = inspect(os.path.join(work, "good.whl"))
