@@ -79,20 +79,39 @@ after = sorted(os.listdir("/proc/self/fd"))
 print(accepted, refused, other, before == after)
 """
 
-sw = subprocess.Popen([sys.executable, "-c", SWAPPER, good, bad, target],
-                      stdout=subprocess.PIPE, universal_newlines=True)
-try:
-    sw.stdout.readline()
-    p = testlib.run([python, "-c", IMPORTER, work, str(ROUNDS)],
-                    env=dict(testlib.plain_env(), PYTHONABIGATE="strict"))
-finally:
-    sw.kill()
-    sw.wait()
-fields = p.stdout.split()
+def race(attempt):
+    """ROUNDS racing imports; (CompletedProcess, [accepted, refused, other, fd-same])."""
+    d = os.path.join(work, "attempt%d" % attempt)
+    os.makedirs(d)
+    os.symlink(slot, os.path.join(d, "slot"))
+    sw = subprocess.Popen([sys.executable, "-c", SWAPPER, good, bad, target],
+                          stdout=subprocess.PIPE, universal_newlines=True)
+    try:
+        sw.stdout.readline()
+        p = testlib.run([python, "-c", IMPORTER, d, str(ROUNDS)],
+                        env=dict(testlib.plain_env(), PYTHONABIGATE="strict"))
+    finally:
+        sw.kill()
+        sw.wait()
+    return p, p.stdout.split()
+
+
+# On a loaded machine (make -j2) the swapper may not get a CPU while one
+# batch of imports runs: batches are repeated, up to 5, until both files
+# have been seen; every batch is checked the same way.
+stderr = ""  # of every batch: a refused file loaded in any of them shows here
+for attempt in range(5):
+    p, fields = race(attempt)
+    stderr += p.stderr
+    if len(fields) != 4 or p.returncode != 0 or (int(fields[0]) > 0 and int(fields[1]) > 0):
+        break
+    if fields[2] != "0" or fields[3] != "True":
+        break  # reported below, as it is
+    tap.diag("batch %d saw one file only (accepted %s, refused %s): again" % (attempt, fields[0], fields[1]))
 tap.ok(p.returncode == 0 and len(fields) == 4, "patched 3.13 survives %d racing imports" % ROUNDS,
        testlib.outcome(p) + "\n" + p.stdout)
-tap.ok(testlib.GATE_MARKER not in p.stderr,
-       "a refused file is never loaded (no constructor of the 3.13t build ran)", p.stderr[-2000:])
+tap.ok(testlib.GATE_MARKER not in stderr,
+       "a refused file is never loaded (no constructor of the 3.13t build ran)", stderr[-2000:])
 if len(fields) == 4:
     accepted, refused, other = int(fields[0]), int(fields[1]), int(fields[2])
     tap.diag("accepted %d, refused %d, other %d of %d" % (accepted, refused, other, ROUNDS))
