@@ -251,10 +251,18 @@ typedef struct abigate_symbols {
     size_t pool_used;
     struct { uint32_t name; uint8_t weak; } sym[ABIGATE_SYMBOLS_MAX]; /* name: offset in pool */
     char pool[ABIGATE_SYMBOLS_POOL];
-    uint16_t index[ABIGATE_SYMBOLS_INDEX]; /* open addressing: symbol number + 1, 0 empty */
+    /* The hash index (abigate_symbols_index), open addressing over its first
+     * index_mask + 1 slots: a name's hash and pool offset + 1 (0: empty). */
+    struct { uint32_t hash; uint32_t name; } index[ABIGATE_SYMBOLS_INDEX];
+    unsigned index_mask;
+    /* hash[i] is the hash of name i, for lookups that need not hash it
+     * again: kept by the reader, which sets hashed to 1.  Code that fills
+     * a buffer by hand sets hashed (like indexed and sorted) to 0. */
+    unsigned hashed;
+    uint32_t hash[ABIGATE_SYMBOLS_MAX];
 } abigate_symbols;
 
-/* A symbol buffer on the heap (about 360 KiB), empty; NULL without memory.
+/* A symbol buffer on the heap (about 480 KiB), empty; NULL without memory.
  * Callers use these rather than sizeof(abigate_symbols), so that the buffer
  * may grow in a later version; abigate_symbols_free(NULL) does nothing.  The
  * gate (below) keeps its own buffers: its users need none. */

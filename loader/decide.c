@@ -327,7 +327,7 @@ static unsigned put_names(struct text *t, const abigate_symbols *syms,
     return n;
 }
 
-static unsigned count_names(const abigate_symbols *syms,
+static inline unsigned count_names(const abigate_symbols *syms,
                             int (*pick)(const abigate_symbols *, unsigned, const void *),
                             const void *ctx)
 {
@@ -339,7 +339,7 @@ static unsigned count_names(const abigate_symbols *syms,
 
 static int pick_missing(const abigate_symbols *s, unsigned i, const void *exports)
 {
-    return !is_weak(s, i) && !abigate_symbols_contains(exports, abigate__symbol_name(s, i));
+    return !is_weak(s, i) && !abigate__symbols_has(exports, s, i);
 }
 
 static int pick_debug(const abigate_symbols *s, unsigned i, const void *ctx)
@@ -368,7 +368,7 @@ static int check_symbols(struct text *t, const abigate_file_info *f, const abiga
     if (!syms || !f->legacy_read)
         return ABIGATE_R_NONE;
     int release = !(p->flags & ABIGATE_PROFILE_DEBUG);
-    if (p->exports && count_names(syms, pick_missing, p->exports)) {
+    if (p->exports && abigate__symbols_count_missing(p->exports, syms)) {
         char name[32];
         put(t, "needs ");
         put_names(t, syms, pick_missing, p->exports);

@@ -7,7 +7,9 @@
  * 16 KiB from a descriptor, see abigate_read_fd); for an extension built
  * with <abigate/slot.h> the ELF header, the program headers and the note
  * all lie there, so reading the record costs exactly one pread.  Whatever
- * lies in the head is used where it is, without a copy or an allocation.
+ * lies in the head is used where it is, without a copy or an allocation;
+ * so is whatever lies in the tail (read_tail: the section headers and the
+ * dynamic segment of a linked file, read together).
  *
  * Order of work:
  *   1. ELF identification and header (class, encoding, version, sizes);
@@ -34,6 +36,7 @@
 #define SMALL_FILE 16384u /* a file up to this size is read whole by the first read */
 #define WHOLE_MAX (1u << 20) /* a string table up to this size is read whole */
 #define WINDOW_SIZE 16384u
+#define TAIL_SPAN 16384u /* section headers and dynamic segment read together within this */
 #define STRING_MAX 1024u /* longest symbol or library name examined */
 #define MAX_NEEDED_SEEN 256u
 #define PH_CACHE 32u /* program headers kept decoded (the passes read them in order) */
@@ -58,9 +61,24 @@ struct src {
     const abigate_io *io;
     uint64_t size;
     abigate_error *err;
+    unsigned char *tail;   /* read_tail's read, or NULL (parse_src frees it) */
+    uint64_t tail_off;
+    size_t tail_len;
     size_t head_len;
     unsigned char head[SMALL_FILE];
 };
+
+/* The bytes [off, off+len) when they are in memory (the head, or the
+ * tail), else NULL. */
+static inline const unsigned char *src_mem(const struct src *s, uint64_t off, uint64_t len)
+{
+    if (off < s->head_len && s->head_len - off >= len)
+        return s->head + off;
+    if (s->tail && off >= s->tail_off && off - s->tail_off <= s->tail_len &&
+        s->tail_len - (off - s->tail_off) >= len)
+        return s->tail + (off - s->tail_off);
+    return NULL;
+}
 
 /* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
  * when the range lies outside the input, so each caller names what it was
@@ -91,8 +109,9 @@ static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int b
 
 static inline int src_read(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
 {
-    if (off < s->head_len && s->head_len - off >= len) {
-        memcpy(buf, s->head + off, len);
+    const unsigned char *mem = src_mem(s, off, len);
+    if (mem) {
+        memcpy(buf, mem, len);
         return ABIGATE_OK;
     }
     return src_read_io(s, off, buf, len, bounds_code);
@@ -136,7 +155,7 @@ static void window_init(struct window *w, uint64_t lo, uint64_t hi)
 static int window_whole(struct src *s, struct window *w, int bounds_code)
 {
     uint64_t n = w->hi - w->lo;
-    if (n == 0 || n > WHOLE_MAX || (w->hi <= s->head_len))
+    if (n == 0 || n > WHOLE_MAX || src_mem(s, w->lo, n))
         return ABIGATE_OK;
     unsigned char *b = malloc((size_t)n);
     if (!b)
@@ -187,9 +206,9 @@ static int window_fill(struct src *s, struct window *w, uint64_t off, size_t len
 static inline int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
                              int bounds_code, const unsigned char **out)
 {
-    if (off >= w->lo && off <= w->hi && w->hi - off >= len && off < s->head_len &&
-        s->head_len - off >= len) { /* already read: no copy */
-        *out = s->head + off;
+    const unsigned char *mem;
+    if (off >= w->lo && off <= w->hi && w->hi - off >= len && (mem = src_mem(s, off, len))) {
+        *out = mem; /* already read: no copy */
         return ABIGATE_OK;
     }
     return window_fill(s, w, off, len, bounds_code, out);
@@ -199,7 +218,7 @@ static inline int window_get(struct src *s, struct window *w, uint64_t off, size
  * NULL when it is read a window at a time. */
 static inline const unsigned char *window_base(const struct src *s, const struct window *w)
 {
-    return w->whole ? w->whole : w->hi <= s->head_len ? s->head + w->lo : NULL;
+    return w->whole ? w->whole : src_mem(s, w->lo, w->hi - w->lo);
 }
 
 /* Point *str at the NUL-terminated string at string-table offset `stroff`
@@ -242,6 +261,7 @@ struct elf {
     struct src *src;
     struct window shwin;  /* section header table cache */
     int shwin_ready;      /* shwin covers the table */
+    int tail_tried;       /* read_tail has run */
     unsigned ph_cached;   /* ph[0..ph_cached) are decoded */
     struct phdr ph[PH_CACHE];
     int be, is64;
@@ -377,6 +397,51 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
     return ABIGATE_OK;
 }
 
+/* Past the head, a linked file's section header table and its dynamic
+ * segment are usually the last things in it, a few KiB apart.  When both
+ * lie past the head and within TAIL_SPAN bytes of each other, the first of
+ * them to be read (by next_section or read_dynamic) reads both at once
+ * into s->tail, one pread instead of two (a buffer in memory, whose reads
+ * are copies, gains nothing).  Anything else, or a failed allocation,
+ * leaves them to their own reads (and bounds errors to them). */
+static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset);
+
+static int read_tail(struct elf *e)
+{
+    struct src *s = e->src;
+    uint64_t table = (uint64_t)e->shnum * e->shentsize; /* in bounds: parse_ehdr */
+    if (e->tail_tried || !table || s->io->read == read_mem_cb)
+        return ABIGATE_OK;
+    e->tail_tried = 1;
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct phdr p;
+        if (read_phdr(e, i, &p) != ABIGATE_OK) {
+            abigate__ok(s->err); /* read_dynamic reports it */
+            return ABIGATE_OK;
+        }
+        if (p.type != PT_DYNAMIC_)
+            continue;
+        if (abigate__out_of_bounds(p.offset, p.filesz, s->size) || !p.filesz ||
+            src_mem(s, p.offset, p.filesz) || src_mem(s, e->shoff, table))
+            return ABIGATE_OK;
+        uint64_t lo = p.offset < e->shoff ? p.offset : e->shoff;
+        uint64_t hi = p.offset + p.filesz > e->shoff + table ? p.offset + p.filesz
+                                                             : e->shoff + table;
+        if (hi - lo > TAIL_SPAN || !(s->tail = malloc((size_t)(hi - lo))))
+            return ABIGATE_OK;
+        int rc = src_read_io(s, lo, s->tail, (size_t)(hi - lo), ABIGATE_E_SH_BOUNDS);
+        if (rc) {
+            free(s->tail);
+            s->tail = NULL;
+            return rc;
+        }
+        s->tail_off = lo;
+        s->tail_len = (size_t)(hi - lo);
+        return ABIGATE_OK;
+    }
+    return ABIGATE_OK;
+}
+
 /* Section headers sit together at the end of the file, past the head: one
  * window over the table turns a pread per header into one per 16 KiB. */
 static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
@@ -420,6 +485,31 @@ struct record_state {
     unsigned char raw[ABIGATE_RECORD_MAX_SIZE];
     abigate_record rec;
 };
+
+/* The first section from `*i` on whose type is `type`: its index in *i and
+ * its header in *sh; *i = 0 when there is none.  The table is read whole
+ * once (window_whole), and only the type of each entry is looked at; a
+ * table too large for that is read an entry at a time. */
+static int next_section(struct elf *e, unsigned *i, uint32_t type, struct shdr *sh)
+{
+    if (!e->shwin_ready) {
+        window_init(&e->shwin, e->shoff, e->shoff + (uint64_t)e->shnum * e->shentsize);
+        e->shwin_ready = 1;
+        int rc = read_tail(e);
+        if (rc || (rc = window_whole(e->src, &e->shwin, ABIGATE_E_SH_BOUNDS)))
+            return rc;
+    }
+    const unsigned char *table = window_base(e->src, &e->shwin);
+    for (; *i < e->shnum; ++*i) {
+        if (table && abigate__get32(table + (size_t)*i * e->shentsize + 4, e->be) != type)
+            continue;
+        int rc = read_shdr(e, *i, sh);
+        if (rc || sh->type == type)
+            return rc;
+    }
+    *i = 0;
+    return ABIGATE_OK;
+}
 
 static int take_record(struct elf *e, uint64_t off, uint32_t descsz, int via,
                        struct record_state *st)
@@ -550,15 +640,11 @@ static int find_record(struct elf *e, struct record_state *st)
     }
     if (st->found)
         return ABIGATE_OK;
-    for (unsigned i = 1; i < e->shnum; i++) {
-        struct shdr sh;
-        if ((rc = read_shdr(e, i, &sh)))
+    struct shdr sh;
+    for (unsigned i = 1; !(rc = next_section(e, &i, SHT_NOTE_, &sh)) && i; i++)
+        if ((rc = scan_notes(e, sh.offset, sh.size, sh.addralign, ABIGATE_VIA_SECTION, st)))
             return rc;
-        if (sh.type == SHT_NOTE_ && (rc = scan_notes(e, sh.offset, sh.size, sh.addralign,
-                                                     ABIGATE_VIA_SECTION, st)))
-            return rc;
-    }
-    return ABIGATE_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ legacy facts */
@@ -617,10 +703,13 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
                                  (unsigned long long)(p.filesz / ent), ABIGATE_MAX_DYN);
         d->have_dynamic = 1;
         window_init(&L->win, p.offset, p.offset + p.filesz);
+        if ((rc = read_tail(e)) || (rc = window_whole(s, &L->win, ABIGATE_E_DYNAMIC_BOUNDS)))
+            return rc;
+        const unsigned char *seg = window_base(s, &L->win); /* NULL: windowed */
         for (uint64_t j = 0; j < p.filesz / ent; j++) {
-            const unsigned char *b;
-            if ((rc = window_get(s, &L->win, p.offset + j * ent, ent, ABIGATE_E_DYNAMIC_BOUNDS,
-                                 &b)))
+            const unsigned char *b = seg ? seg + j * ent : NULL;
+            if (!b && (rc = window_get(s, &L->win, p.offset + j * ent, ent,
+                                       ABIGATE_E_DYNAMIC_BOUNDS, &b)))
                 return rc;
             int64_t tag = e->is64 ? (int64_t)abigate__get64(b, e->be)
                                   : (int32_t)abigate__get32(b, e->be);
@@ -722,7 +811,77 @@ static int starts_with(const char *s, size_t len, const char *prefix)
     return len >= n && memcmp(s, prefix, n) == 0;
 }
 
-static void keep_symbol(abigate_symbols *syms, const char *name, size_t len, int weak)
+/* The hash of a name, for the symbol index: eight bytes a step (a
+ * multiply-xorshift mix), the last step's word zero-padded, then the
+ * length, as a byte-at-a-time hash costs several times more on the
+ * ~20-byte names of the C API, and the gate hashes every import of every
+ * file.  Its values never leave the process (byte order does not matter).
+ * name_hash_n hashes a name of known length; scan_name finds the length of
+ * a name in a string table and hashes it in the same pass. */
+#define NAME_HASH_SEED 0x9e3779b97f4a7c15ull
+
+static inline uint64_t name_hash_step(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    return h ^ h >> 32;
+}
+
+static inline uint32_t name_hash_end(uint64_t h, size_t len)
+{
+    h = (h ^ len) * 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h ^ h >> 29);
+}
+
+static uint32_t name_hash_n(const char *s, size_t len)
+{
+    uint64_t h = NAME_HASH_SEED, w;
+    size_t n = len;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = name_hash_step(h, w);
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    return name_hash_end(name_hash_step(h, w), len);
+}
+
+/* The length (< max) of the NUL-terminated name at p, whose buffer holds
+ * at least `room` bytes from p, and its name_hash_n in *hash; or `max`
+ * when no NUL comes before min(room, max).  On little-endian hosts eight
+ * bytes are read a step while eight remain in the buffer: the word that
+ * holds the NUL is masked to the bytes before it, which is the
+ * zero-padded last word of name_hash_n. */
+static size_t scan_name(const unsigned char *p, size_t room, size_t max, uint32_t *hash)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    uint64_t h = NAME_HASH_SEED, w;
+    size_t len = 0;
+    while (len < max && room - len >= 8) {
+        memcpy(&w, p + len, 8);
+        uint64_t zero = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+        if (zero) { /* the lowest flagged byte is the first NUL */
+            unsigned k = (unsigned)__builtin_ctzll(zero) >> 3;
+            len += k;
+            if (len >= max)
+                return max;
+            w = k ? w & (~0ull >> (64 - 8 * k)) : 0;
+            *hash = name_hash_end(name_hash_step(h, w), len);
+            return len;
+        }
+        h = name_hash_step(h, w);
+        len += 8;
+    }
+#endif
+    size_t want = room < max ? room : max;
+    const unsigned char *nul = memchr(p, 0, want);
+    if (!nul)
+        return max;
+    *hash = name_hash_n((const char *)p, (size_t)(nul - p));
+    return (size_t)(nul - p);
+}
+
+static void keep_symbol(abigate_symbols *syms, const char *name, size_t len, int weak,
+                        uint32_t hash)
 {
     if (!syms)
         return;
@@ -734,6 +893,7 @@ static void keep_symbol(abigate_symbols *syms, const char *name, size_t len, int
     syms->pool[syms->pool_used + len] = '\0';
     syms->sym[syms->count].name = (uint32_t)syms->pool_used;
     syms->sym[syms->count].weak = (uint8_t)weak;
+    syms->hash[syms->count] = hash;
     syms->count++;
     syms->pool_used += len + 1;
 }
@@ -750,19 +910,17 @@ static int strtab_open(struct src *s, struct legacy *L, uint64_t off, uint64_t s
     return window_whole(s, &L->strwin, ABIGATE_E_STRTAB_BOUNDS);
 }
 
-/* 0 when the name at string-table offset `name` certainly starts with
- * neither "Py" nor "_Py" (every name the reader keeps or counts does): its
- * first bytes are looked at in place when the table is in memory (read
- * whole, or in the head), so most of a large extension's names (libc's, its own) are never
- * scanned.  1 when it may (or the bytes are not at hand): the name is then
- * read and checked in full, bounds included. */
-static inline int may_matter(const struct src *s, const struct legacy *L, uint32_t name)
+/* 0 when the name at offset `name` of the string table `strs` (strsz
+ * bytes in memory: read whole, or in the head; NULL when windowed)
+ * certainly starts with neither "Py" nor "_Py" (every name the reader keeps
+ * or counts does), so that most of a large extension's names (libc's, its
+ * own) are never scanned.  1 when it may (or the bytes are not at hand):
+ * the name is then read and checked in full, bounds included. */
+static inline int may_matter(const unsigned char *strs, uint64_t strsz, uint32_t name)
 {
-    const struct window *w = &L->strwin;
-    const unsigned char *base = window_base(s, w);
-    if (!base || w->hi - w->lo < 3 || name > w->hi - w->lo - 3)
+    if (!strs || strsz < 3 || name > strsz - 3)
         return 1;
-    const unsigned char *p = base + name;
+    const unsigned char *p = strs + name;
     return p[0] == 'P' ? p[1] == 'y' : p[0] == '_' && p[1] == 'P' && p[2] == 'y';
 }
 
@@ -802,6 +960,8 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
     if ((rc = window_whole(s, &L->win, ABIGATE_E_SYMTAB_BOUNDS)))
         return rc;
     const unsigned char *table = window_base(s, &L->win);
+    const unsigned char *strs = window_base(s, &L->strwin); /* NULL: windowed */
+    const unsigned info_at = e->is64 ? 4 : 12, shndx_at = e->is64 ? 6 : 14;
     for (uint64_t i = 1; i < count; i++) {
         const unsigned char *b;
         if (table)
@@ -810,17 +970,23 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                                   ABIGATE_E_SYMTAB_BOUNDS, &b)))
             return rc;
         uint32_t name = abigate__get32(b, e->be);
-        unsigned char st_info = b[e->is64 ? 4 : 12];
-        uint16_t shndx = abigate__get16(b + (e->is64 ? 6 : 14), e->be);
-        unsigned bind = st_info >> 4;
+        unsigned bind = b[info_at] >> 4;
         if (name == 0 || (bind != 1 && bind != 2)) /* GLOBAL or WEAK only */
             continue;
-        if (!may_matter(s, L, name))
-            continue; /* neither Py* nor _Py*: nothing here reads it */
         size_t len;
         const char *str;
-        if ((rc = window_string(s, &L->strwin, name, &str, &len)))
-            return rc;
+        uint32_t hash;
+        if (!may_matter(strs, strsz, name))
+            continue; /* neither Py* nor _Py*: nothing here reads it */
+        if (strs && name < strsz &&
+            (len = scan_name(strs + name, (size_t)(strsz - name), STRING_MAX, &hash)) < STRING_MAX) {
+            str = (const char *)strs + name; /* looked at in place, length and hash in one pass */
+        } else {
+            if ((rc = window_string(s, &L->strwin, name, &str, &len)))
+                return rc; /* past the table, or unterminated: its error */
+            hash = name_hash_n(str, len);
+        }
+        uint16_t shndx = abigate__get16(b + shndx_at, e->be);
         int pyname = starts_with(str, len, "Py") || starts_with(str, len, "_Py");
         if (shndx == 0) { /* SHN_UNDEF: an import */
             if (pyname) {
@@ -828,14 +994,14 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                 if (bind == 2)
                     info->n_pysyms_weak++;
                 if (!e->keep_exports)
-                    keep_symbol(syms, str, len, bind == 2);
+                    keep_symbol(syms, str, len, bind == 2, hash);
             }
             continue;
         }
         if (pyname && (b[e->is64 ? 5 : 13] & 3) == 0) { /* STV_DEFAULT: exported */
             info->n_pyexports++;
             if (e->keep_exports)
-                keep_symbol(syms, str, len, bind == 2);
+                keep_symbol(syms, str, len, bind == 2, hash);
         }
         if (starts_with(str, len, "PyInit_")) {
             if (info->n_pyinit++ == 0)
@@ -889,12 +1055,11 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
 
     /* Symbols: the section table is exact when present; the dynamic
      * segment is what the loader itself uses, and survives sstrip. */
-    for (unsigned i = 1; i < e->shnum; i++) {
-        struct shdr sh, str;
-        if ((rc = read_shdr(e, i, &sh)))
-            goto out;
-        if (sh.type != SHT_DYNSYM_)
-            continue;
+    unsigned dynsym = 1;
+    struct shdr sh, str;
+    if ((rc = next_section(e, &dynsym, SHT_DYNSYM_, &sh)))
+        goto out;
+    if (dynsym) {
         if (sh.link == 0 || sh.link >= e->shnum) {
             rc = abigate__fail(s->err, ABIGATE_E_BAD_SECTION_LINK, -1,
                                "dynamic symbol section links to section %u of %u", sh.link,
@@ -968,6 +1133,8 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     out.elf_type = e.type;
     out.machine = e.machine;
     out.file_size = s->size;
+    if (name)
+        abigate_tag_parse(name, &out.tag); /* the stage's question may need it */
 
     st.found = 0;
     if ((rc = find_record(&e, &st)))
@@ -980,8 +1147,6 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     }
 
     if (stage && (flags & ABIGATE_READ_LEGACY)) {
-        if (name)
-            abigate_tag_parse(name, &out.tag);
         if (!(syms = stage->need(&out, stage->ctx)))
             flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
     }
@@ -991,17 +1156,18 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
             syms->truncated = 0;
             syms->indexed = 0;
             syms->sorted = 0;
+            syms->hashed = 1; /* keep_symbol hashes each name */
             syms->pool_used = 0;
         }
         if ((rc = read_legacy(&e, &out, syms)))
             goto out;
         out.legacy_read = 1;
     }
-    if (name)
-        abigate_tag_parse(name, &out.tag);
     *info = out;
 out:
     window_free(&e.shwin);
+    free(s->tail);
+    s->tail = NULL;
     return rc;
 }
 
@@ -1010,6 +1176,7 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
                                 abigate_error *err)
 {
     struct src s;
+    s.tail = NULL;
     if (!io || !io->read || !valid_args(info, flags))
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     abigate__ok(err);
@@ -1049,6 +1216,7 @@ static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *
                    abigate_symbols *syms, const struct abigate__stage *stage, abigate_error *err)
 {
     struct src s;
+    s.tail = NULL;
     struct stat st;
     if (fd < 0)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid file descriptor %d", fd);
@@ -1159,40 +1327,34 @@ static int compare_names(const void *a, const void *b, void *pool)
     return strcmp(p + na, p + nb);
 }
 
-/* The index's hash of a name: eight bytes a step (a multiply-xorshift
- * mix), as a byte-at-a-time hash costs several times more on the ~20-byte
- * names of the C API, and the gate hashes every import of every file.  Its
- * values never leave the process (byte order does not matter). */
 static uint32_t name_hash(const char *s)
 {
-    size_t n = strlen(s), len = n;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w = 0;
-    for (; n > 8; s += 8, n -= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    if (len >= 8) { /* the last 8 bytes, overlapping the previous step */
-        memcpy(&w, s + n - 8, 8);
-    } else {
-        w = 0;
-        for (size_t i = 0; i < n; i++)
-            w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-    }
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return (uint32_t)(h ^ h >> 29);
+    return name_hash_n(s, strlen(s));
+}
+
+static uint32_t symbol_hash(const abigate_symbols *syms, unsigned i)
+{
+    return syms->hashed ? syms->hash[i] : name_hash(syms->pool + syms->sym[i].name);
 }
 
 ABIGATE_API void abigate_symbols_index(abigate_symbols *syms)
 {
     if (!syms || syms->indexed)
         return;
-    memset(syms->index, 0, sizeof syms->index);
+    /* At most half full, and no larger: the slots of an interpreter's
+     * ~1,700 exports stay within 32 KiB, near the cache. */
+    unsigned slots = 16;
+    while (slots < 2 * syms->count)
+        slots *= 2;
+    syms->index_mask = slots - 1;
+    memset(syms->index, 0, slots * sizeof syms->index[0]);
     for (unsigned i = 0; i < syms->count; i++) {
-        uint32_t h = name_hash(syms->pool + syms->sym[i].name) & (ABIGATE_SYMBOLS_INDEX - 1);
-        while (syms->index[h])
-            h = (h + 1) & (ABIGATE_SYMBOLS_INDEX - 1);
-        syms->index[h] = (uint16_t)(i + 1);
+        uint32_t name = syms->sym[i].name, hash = symbol_hash(syms, i);
+        uint32_t h = hash & syms->index_mask;
+        while (syms->index[h].name)
+            h = (h + 1) & syms->index_mask;
+        syms->index[h].hash = hash;
+        syms->index[h].name = name + 1;
     }
     syms->indexed = 1;
 }
@@ -1203,9 +1365,19 @@ ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
         return;
     /* The name offset is the first member of each entry. */
     qsort_r(syms->sym, syms->count, sizeof syms->sym[0], compare_names, syms->pool);
-    syms->indexed = 0; /* the index holds positions */
     abigate_symbols_index(syms);
     syms->sorted = 1;
+}
+
+/* count <= ABIGATE_SYMBOLS_MAX, slots >= 2 * count: an empty slot exists.
+ * The whole hash is compared first: a probe past another name costs no
+ * look at the pool. */
+static int lookup(const abigate_symbols *syms, const char *name, uint32_t hash)
+{
+    for (uint32_t h = hash & syms->index_mask; syms->index[h].name; h = (h + 1) & syms->index_mask)
+        if (syms->index[h].hash == hash && strcmp(syms->pool + syms->index[h].name - 1, name) == 0)
+            return 1;
+    return 0;
 }
 
 ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char *name)
@@ -1218,10 +1390,19 @@ ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char
                 return 1;
         return 0;
     }
-    /* count <= ABIGATE_SYMBOLS_MAX < ABIGATE_SYMBOLS_INDEX: an empty slot exists. */
-    uint32_t h = name_hash(name) & (ABIGATE_SYMBOLS_INDEX - 1);
-    for (unsigned i; (i = syms->index[h]) != 0; h = (h + 1) & (ABIGATE_SYMBOLS_INDEX - 1))
-        if (strcmp(syms->pool + syms->sym[i - 1].name, name) == 0)
-            return 1;
-    return 0;
+    return lookup(syms, name, name_hash(name));
+}
+
+int abigate__symbols_has(const abigate_symbols *set, const abigate_symbols *syms, unsigned i)
+{
+    return set->indexed ? lookup(set, abigate__symbol_name(syms, i), symbol_hash(syms, i))
+                        : abigate_symbols_contains(set, abigate__symbol_name(syms, i));
+}
+
+unsigned abigate__symbols_count_missing(const abigate_symbols *set, const abigate_symbols *syms)
+{
+    unsigned missing = 0;
+    for (unsigned i = 0; i < syms->count; i++)
+        missing += !syms->sym[i].weak && !abigate__symbols_has(set, syms, i);
+    return missing;
 }

@@ -343,6 +343,7 @@ static const struct row rows[] = {
 static void fill_symbols(abigate_symbols *syms, const char *list)
 {
     memset(syms, 0, offsetof(abigate_symbols, pool));
+    syms->hashed = 0; /* filled by hand: no kept hashes */
     const char *s = list;
     while (*s) {
         size_t n = strcspn(s, ",");

@@ -1,9 +1,11 @@
 /* check_reader.c -- the reader over crafted in-memory ELF images. */
 #include "suites.h"
 
+#include "abigate-internal.h"
 #include "abigate.h"
 #include "elfimage.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -263,6 +265,141 @@ START_TEST(test_path_and_fd)
 }
 END_TEST
 
+/* Py names of every length from 2 to 80, two of one length that differ in
+ * one late byte, and names that share long prefixes: the reader hashes
+ * each as it finds its end (eight bytes a step, or by memchr near the end
+ * of the table), the index by the C string; the two must agree. */
+#define N_NAMES 83
+static char name_store[N_NAMES][96];
+static const char *names[N_NAMES + 1];
+
+static void make_names(void)
+{
+    unsigned n = 0;
+    for (unsigned len = 2; len <= 80; len++, n++) {
+        memcpy(name_store[n], len % 3 ? "Py" : "_Py", len % 3 ? 2 : 3);
+        for (unsigned k = len % 3 ? 2 : 3; k < len; k++)
+            name_store[n][k] = (char)('A' + (k * 7 + len) % 26);
+        name_store[n][len] = '\0';
+    }
+    strcpy(name_store[n++], "PyUnicode_DecodeUTF16Stateful");
+    strcpy(name_store[n++], "PyUnicode_DecodeUTF32Stateful");
+    strcpy(name_store[n++], "PyUnicode_DecodeUTF32");
+    strcpy(name_store[n++], "PyUnicode_DecodeUTF32Statefu");
+    for (unsigned i = 0; i < n; i++)
+        names[i] = name_store[i];
+    names[n] = NULL;
+}
+
+static int listed(const abigate_symbols *syms, const char *name)
+{
+    for (unsigned i = 0; i < syms->count; i++)
+        if (!strcmp(abigate_symbols_name(syms, i), name))
+            return 1;
+    return 0;
+}
+
+/* Fill `syms` by hand (no kept hashes) with names[] but the one at `skip`. */
+static void fill_by_hand(abigate_symbols *syms, int skip)
+{
+    memset(syms, 0, offsetof(abigate_symbols, pool));
+    syms->hashed = 0;
+    for (int i = 0; names[i]; i++) {
+        if (i == skip)
+            continue;
+        size_t n = strlen(names[i]) + 1;
+        memcpy(syms->pool + syms->pool_used, names[i], n);
+        syms->sym[syms->count++].name = (uint32_t)syms->pool_used;
+        syms->pool_used += n;
+    }
+}
+
+START_TEST(test_symbol_index)
+{
+    struct elfimage_spec s = variant(_i);
+    struct elfimage_layout l;
+    unsigned char *buf = malloc(CAP);
+    abigate_file_info fi;
+    abigate_symbols *read = abigate_symbols_new(), *hand = abigate_symbols_new();
+    make_names();
+    s.dynamic = s.dynsym_section = 1;
+    s.imports = names;
+    ck_assert_uint_gt(elfimage_build(&s, buf, CAP, &l), 0);
+    ck_assert_int_eq(abigate_read_buffer(buf, l.size, NULL, ABIGATE_READ_LEGACY, &fi, read, NULL),
+                     ABIGATE_OK);
+    ck_assert_uint_eq(read->count, N_NAMES + 2); /* and PyLong_FromLong, _Py_Dealloc */
+    ck_assert_uint_eq(read->hashed, 1);
+    abigate_symbols_index(read);
+    for (int i = 0; names[i]; i++) {
+        char probe[128];
+        size_t n = strlen(names[i]);
+        ck_assert_msg(abigate_symbols_contains(read, names[i]), "%s not found", names[i]);
+        /* one byte more, one less, the last one changed: found only if listed */
+        snprintf(probe, sizeof probe, "%sx", names[i]);
+        ck_assert_int_eq(abigate_symbols_contains(read, probe), listed(read, probe));
+        memcpy(probe, names[i], n - 1);
+        probe[n - 1] = '\0';
+        ck_assert_int_eq(abigate_symbols_contains(read, probe), listed(read, probe));
+        probe[n - 1] = names[i][n - 1] == 'Q' ? 'R' : 'Q';
+        probe[n] = '\0';
+        ck_assert_int_eq(abigate_symbols_contains(read, probe), listed(read, probe));
+    }
+    /* the reader's kept hashes against an index built from the C strings:
+     * PyLong_FromLong is missing (_Py_Dealloc is weak), and one more each */
+    fill_by_hand(hand, -1);
+    abigate_symbols_index(hand);
+    ck_assert_uint_eq(abigate__symbols_count_missing(hand, read), 1);
+    for (int skip = 0; names[skip]; skip += 9) {
+        fill_by_hand(hand, skip);
+        abigate_symbols_index(hand);
+        ck_assert_uint_eq(abigate__symbols_count_missing(hand, read), 2);
+        ck_assert_int_eq(abigate_symbols_contains(hand, names[skip]), 0);
+    }
+    /* and the reverse: hand-filled names against the read buffer's index */
+    fill_by_hand(hand, -1);
+    ck_assert_uint_eq(abigate__symbols_count_missing(read, hand), 0);
+    abigate_symbols_free(read);
+    abigate_symbols_free(hand);
+    free(buf);
+}
+END_TEST
+
+/* Past the head, the section headers and the dynamic part within 16 KiB of
+ * each other are read by one read (read_tail); farther apart, each by its
+ * own.  Either way the facts are those of the same image read from memory. */
+START_TEST(test_tail_read)
+{
+    struct elfimage_spec s = variant(_i & 3);
+    struct elfimage_layout l;
+    unsigned char *buf = malloc(CAP);
+    abigate_file_info fi, mem;
+    abigate_symbols *a = abigate_symbols_new(), *b = abigate_symbols_new();
+    int apart = _i >= 4;
+    s.dynamic = s.dynsym_section = 1;
+    s.dynamic_at = 20000;
+    s.shdrs_gap = apart ? 20000 : 0;
+    ck_assert_uint_gt(elfimage_build(&s, buf, CAP, &l), 0);
+    ck_assert_uint_gt(l.dyn_off, 16384);
+    struct counting c = {buf, l.size, 0};
+    abigate_io io = {counting_read, &c, l.size};
+    ck_assert_int_eq(abigate_read_io(&io, NULL, ABIGATE_READ_LEGACY, &fi, a, NULL), ABIGATE_OK);
+    ck_assert_int_eq(abigate_read_buffer(buf, l.size, NULL, ABIGATE_READ_LEGACY, &mem, b, NULL),
+                     ABIGATE_OK);
+    ck_assert_int_eq(memcmp(&fi, &mem, sizeof fi), 0);
+    ck_assert_uint_eq(fi.n_pysyms, 2);
+    ck_assert_uint_eq(a->count, b->count);
+    for (unsigned i = 0; i < a->count; i++)
+        ck_assert_str_eq(abigate_symbols_name(a, i), abigate_symbols_name(b, i));
+    /* the head, then the tail (section headers, dynamic segment and the
+     * tables between them); apart: the head, the section headers, the
+     * dynamic segment, the string table, the symbol table */
+    ck_assert_int_eq(c.calls, (apart ? 5 : 2));
+    abigate_symbols_free(a);
+    abigate_symbols_free(b);
+    free(buf);
+}
+END_TEST
+
 Suite *make_reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -276,6 +413,8 @@ Suite *make_reader_suite(void)
     tcase_add_test(tc, test_duplicate_identical);
     tcase_add_test(tc, test_record_costs_one_read);
     tcase_add_loop_test(tc, test_path_and_fd, 0, (int)(sizeof fd_sizes / sizeof fd_sizes[0]));
+    tcase_add_loop_test(tc, test_symbol_index, 0, 4);
+    tcase_add_loop_test(tc, test_tail_read, 0, 8);
     suite_add_tcase(s, tc);
     return s;
 }

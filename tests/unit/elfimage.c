@@ -129,6 +129,9 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
 {
     static const char strtab[] = "\0libpython3.11.so.1.0\0PyInit_demo\0PyLong_FromLong\0"
                                  "_Py_Dealloc\0malloc";
+    size_t nsym = 5, strsz = sizeof strtab; /* the table above, then spec->imports */
+    for (size_t i = 0; s->imports && s->imports[i]; i++, nsym++)
+        strsz += strlen(s->imports[i]) + 1;
     static const unsigned char gnu_desc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     size_t ehsize = s->is64 ? 64 : 52, phent = s->is64 ? 56 : 32, shent = s->is64 ? 64 : 40;
     size_t symsz = s->is64 ? 24 : 16, dynent = 2 * word(s);
@@ -156,19 +159,21 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
     l->note_size = off - l->note_off;
     off = ALIGN(off, 16);
     if (s->dynamic) {
+        if (s->dynamic_at > off)
+            off = ALIGN(s->dynamic_at, 16);
         l->dyn_off = off;
         off += 8 * dynent;
         l->strtab_off = off;
-        l->strtab_size = sizeof strtab;
-        off = ALIGN(off + sizeof strtab, 8);
+        l->strtab_size = strsz;
+        off = ALIGN(off + strsz, 8);
         l->symtab_off = off;
-        off += 5 * symsz;
+        off += nsym * symsz;
         l->hash_off = off;
-        off += 4 * (2 + 1 + 5);
+        off += 4 * (2 + 1 + nsym);
         off = ALIGN(off, 8);
     }
     int nsh = 1 + (s->note_in_shdr ? 1 : 0) + (s->dynsym_section ? 2 : 0);
-    l->shoff = off;
+    l->shoff = off = ALIGN(off + s->shdrs_gap, 8);
     off += (size_t)nsh * shent;
     if (off < s->pad_to)
         off = s->pad_to;
@@ -221,7 +226,7 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
 
     /* dynamic part: DT_NEEDED, STRTAB, STRSZ, SYMTAB, SYMENT, HASH, NULL */
     if (s->dynamic) {
-        uint64_t tags[7][2] = {{1, 1}, {5, l->strtab_off}, {10, sizeof strtab},
+        uint64_t tags[7][2] = {{1, 1}, {5, l->strtab_off}, {10, strsz},
                                {6, l->symtab_off}, {11, symsz}, {4, l->hash_off}, {0, 0}};
         for (size_t i = 0; i < 7; i++) {
             elfimage_put(s, b, l->dyn_off + i * dynent, (unsigned)word(s), tags[i][0]);
@@ -239,10 +244,19 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
         put_sym(s, b, l->symtab_off + 2 * symsz, n_long, 1, 2, 0);
         put_sym(s, b, l->symtab_off + 3 * symsz, n_dealloc, 2, 2, 0);
         put_sym(s, b, l->symtab_off + 4 * symsz, n_malloc, 1, 2, 0);
-        /* SysV hash: nbucket 1, nchain 5, bucket -> 4 -> 3 -> 2 -> 1 -> 0 */
-        uint32_t hash[8] = {1, 5, 4, 0, 0, 1, 2, 3};
-        for (size_t i = 0; i < 8; i++)
-            elfimage_put(s, b, l->hash_off + 4 * i, 4, hash[i]);
+        size_t name = sizeof strtab;
+        for (size_t i = 5; i < nsym; i++) { /* undefined GLOBAL FUNC */
+            size_t n = strlen(s->imports[i - 5]) + 1;
+            memcpy(b + l->strtab_off + name, s->imports[i - 5], n);
+            put_sym(s, b, l->symtab_off + i * symsz, (uint32_t)name, 1, 2, 0);
+            name += n;
+        }
+        /* SysV hash: nbucket 1, nchain nsym, bucket -> nsym-1 -> ... -> 1 -> 0 */
+        elfimage_put(s, b, l->hash_off, 4, 1);
+        elfimage_put(s, b, l->hash_off + 4, 4, nsym);
+        elfimage_put(s, b, l->hash_off + 8, 4, nsym - 1);
+        for (size_t i = 0; i < nsym; i++)
+            elfimage_put(s, b, l->hash_off + 12 + 4 * i, 4, i ? i - 1 : 0);
     }
 
     /* section headers: [0] null, [note], [dynstr, dynsym] */
@@ -256,7 +270,7 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
         put_shdr(s, b, l->shoff + (size_t)sh++ * shent, 3, l->strtab_off, l->strtab_size, 0, 1,
                  0);
         l->sh_dynsym = sh;
-        put_shdr(s, b, l->shoff + (size_t)sh++ * shent, 11, l->symtab_off, 5 * symsz,
+        put_shdr(s, b, l->shoff + (size_t)sh++ * shent, 11, l->symtab_off, nsym * symsz,
                  (uint32_t)strndx, 8, symsz);
     }
     return l->size;

@@ -24,6 +24,9 @@ struct elfimage_spec {
     const unsigned char *desc2; /* a second abigate note, NULL for none */
     size_t desc2len;
     size_t pad_to;              /* grow the file to at least this size */
+    const char *const *imports; /* more undefined symbols, NULL-terminated, or NULL */
+    size_t dynamic_at;          /* the dynamic part at least at this offset (0: after the notes) */
+    size_t shdrs_gap;           /* bytes between the dynamic part and the section headers */
 };
 
 struct elfimage_layout {
