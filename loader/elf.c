@@ -59,7 +59,9 @@
 
 struct src {
     const abigate_io *io;
-    uint64_t size;
+    uint64_t size;         /* UINT64_MAX until known (size_known) */
+    int size_known;        /* 0 only from read_fd: stat_fd is asked when needed */
+    int stat_fd;
     abigate_error *err;
     unsigned char *tail;   /* read_tail's read, or NULL (parse_src frees it) */
     uint64_t tail_off;
@@ -80,12 +82,42 @@ static inline const unsigned char *src_mem(const struct src *s, uint64_t off, ui
     return NULL;
 }
 
+/* Learn the size of an input read from a descriptor whose first read
+ * filled the head (read_fd): fstat, once, only when a range past the head
+ * is checked or at the end of the parse.  A failure (not a regular file,
+ * or one now shorter than the head) fails the parse; read_fd then reports
+ * the reason. */
+static int learn_size(struct src *s)
+{
+    struct stat st;
+    if (fstat(s->stat_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size < s->head_len)
+        return abigate__fail(s->err, ABIGATE_E_IO, -1, "the file changed while being read");
+    s->size = (uint64_t)st.st_size;
+    s->size_known = 1;
+    return ABIGATE_OK;
+}
+
+/* 1 when [off, off+len) is not all inside the input.  Bytes in the head are
+ * inside; past it, a size not known yet is learned now (a failure to learn
+ * it counts as outside). */
+static int past_end(struct src *s, uint64_t off, uint64_t len)
+{
+    if (!s->size_known) {
+        if (off <= s->head_len && s->head_len - off >= len)
+            return 0;
+        if (learn_size(s))
+            return 1;
+    }
+    return abigate__out_of_bounds(off, len, s->size);
+}
+
 /* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
  * when the range lies outside the input, so each caller names what it was
  * reading.  src_read serves the head inline; src_read_io does the rest. */
 static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
 {
-    if (abigate__out_of_bounds(off, len, s->size))
+    if (past_end(s, off, len))
         return abigate__fail(s->err, bounds_code, (int64_t)off,
                              "%s: %zu bytes at offset %llu, file has %llu",
                              abigate_strerror(bounds_code), len, (unsigned long long)off,
@@ -262,6 +294,7 @@ struct elf {
     struct window shwin;  /* section header table cache */
     int shwin_ready;      /* shwin covers the table */
     int tail_tried;       /* read_tail has run */
+    int sh_unchecked;     /* the section header table's bounds are still to check */
     unsigned ph_cached;   /* ph[0..ph_cached) are decoded */
     struct phdr ph[PH_CACHE];
     int be, is64;
@@ -275,6 +308,24 @@ struct shdr {
     uint32_t type, link;
     uint64_t offset, size, entsize, addralign;
 };
+
+static int sh_table_fail(struct elf *e)
+{
+    return abigate__fail(e->src->err, ABIGATE_E_SH_BOUNDS, (int64_t)e->shoff,
+                         "%u section headers at offset %llu run past the end of the file "
+                         "(%llu bytes)",
+                         e->shnum, (unsigned long long)e->shoff,
+                         (unsigned long long)e->src->size);
+}
+
+static int check_sh_table(struct elf *e)
+{
+    if (!e->sh_unchecked)
+        return ABIGATE_OK;
+    e->sh_unchecked = 0;
+    return past_end(e->src, e->shoff, (uint64_t)e->shnum * e->shentsize) ? sh_table_fail(e)
+                                                                          : ABIGATE_OK;
+}
 
 static int parse_ehdr(struct elf *e)
 {
@@ -335,7 +386,7 @@ static int parse_ehdr(struct elf *e)
             return abigate__fail(s->err, ABIGATE_E_TOO_MANY_PH, (int64_t)(r + 4 - h),
                                  "e_phnum is %u, the cap is %u", e->phnum, ABIGATE_MAX_PHDRS);
         if ((uint64_t)e->phnum > SIZE_MAX / e->phentsize ||
-            abigate__out_of_bounds(e->phoff, (uint64_t)e->phnum * e->phentsize, s->size))
+            past_end(s, e->phoff, (uint64_t)e->phnum * e->phentsize))
             return abigate__fail(s->err, ABIGATE_E_PH_BOUNDS, (int64_t)e->phoff,
                                  "%u program headers at offset %llu run past the end of the "
                                  "file (%llu bytes)",
@@ -355,13 +406,13 @@ static int parse_ehdr(struct elf *e)
         if (e->shnum > ABIGATE_MAX_SHDRS)
             return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SH, (int64_t)(r + 8 - h),
                                  "e_shnum is %u, the cap is %u", e->shnum, ABIGATE_MAX_SHDRS);
-        if ((uint64_t)e->shnum > SIZE_MAX / e->shentsize ||
-            abigate__out_of_bounds(e->shoff, (uint64_t)e->shnum * e->shentsize, s->size))
-            return abigate__fail(s->err, ABIGATE_E_SH_BOUNDS, (int64_t)e->shoff,
-                                 "%u section headers at offset %llu run past the end of the "
-                                 "file (%llu bytes)",
-                                 e->shnum, (unsigned long long)e->shoff,
-                                 (unsigned long long)s->size);
+        if ((uint64_t)e->shnum > SIZE_MAX / e->shentsize)
+            return sh_table_fail(e);
+        /* With the size not known yet, checked when the table is first
+         * read (after read_tail, which may learn the size) or at the end. */
+        e->sh_unchecked = 1;
+        if (s->size_known)
+            return check_sh_table(e);
     } else {
         e->shnum = 0;
     }
@@ -409,7 +460,7 @@ static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset);
 static int read_tail(struct elf *e)
 {
     struct src *s = e->src;
-    uint64_t table = (uint64_t)e->shnum * e->shentsize; /* in bounds: parse_ehdr */
+    uint64_t table = (uint64_t)e->shnum * e->shentsize; /* its bounds: check_sh_table */
     if (e->tail_tried || !table || s->io->read == read_mem_cb)
         return ABIGATE_OK;
     e->tail_tried = 1;
@@ -421,22 +472,40 @@ static int read_tail(struct elf *e)
         }
         if (p.type != PT_DYNAMIC_)
             continue;
-        if (abigate__out_of_bounds(p.offset, p.filesz, s->size) || !p.filesz ||
+        if (!p.filesz || p.offset > UINT64_MAX - p.filesz || e->shoff > UINT64_MAX - table ||
+            (s->size_known && abigate__out_of_bounds(p.offset, p.filesz, s->size)) ||
             src_mem(s, p.offset, p.filesz) || src_mem(s, e->shoff, table))
             return ABIGATE_OK;
         uint64_t lo = p.offset < e->shoff ? p.offset : e->shoff;
         uint64_t hi = p.offset + p.filesz > e->shoff + table ? p.offset + p.filesz
                                                              : e->shoff + table;
-        if (hi - lo > TAIL_SPAN || !(s->tail = malloc((size_t)(hi - lo))))
+        if (hi - lo > TAIL_SPAN)
             return ABIGATE_OK;
-        int rc = src_read_io(s, lo, s->tail, (size_t)(hi - lo), ABIGATE_E_SH_BOUNDS);
-        if (rc) {
-            free(s->tail);
-            s->tail = NULL;
-            return rc;
+        /* With the size not known, one byte more: a read that ends with the
+         * span ends the file (the section headers are usually last), which
+         * gives the size without an fstat. */
+        size_t span = (size_t)(hi - lo), want = span + !s->size_known, got = 0;
+        unsigned char *buf = malloc(want);
+        if (!buf)
+            return ABIGATE_OK;
+        long r;
+        while (got < want && (r = s->io->read(s->io->ctx, buf + got, want - got, lo + got)) > 0 &&
+               (size_t)r <= want - got) {
+            got += (size_t)r;
+            if (!s->size_known && got >= span)
+                break; /* a descriptor's short count is the end of the file */
         }
+        if (got < span) { /* left to the reads that need these bytes */
+            free(buf);
+            return ABIGATE_OK;
+        }
+        if (!s->size_known && got == span) {
+            s->size = hi;
+            s->size_known = 1;
+        }
+        s->tail = buf;
         s->tail_off = lo;
-        s->tail_len = (size_t)(hi - lo);
+        s->tail_len = span;
         return ABIGATE_OK;
     }
     return ABIGATE_OK;
@@ -496,7 +565,8 @@ static int next_section(struct elf *e, unsigned *i, uint32_t type, struct shdr *
         window_init(&e->shwin, e->shoff, e->shoff + (uint64_t)e->shnum * e->shentsize);
         e->shwin_ready = 1;
         int rc = read_tail(e);
-        if (rc || (rc = window_whole(e->src, &e->shwin, ABIGATE_E_SH_BOUNDS)))
+        if (rc || (rc = check_sh_table(e)) ||
+            (rc = window_whole(e->src, &e->shwin, ABIGATE_E_SH_BOUNDS)))
             return rc;
     }
     const unsigned char *table = window_base(e->src, &e->shwin);
@@ -562,7 +632,7 @@ static int scan_notes(struct elf *e, uint64_t off, uint64_t size, uint64_t align
                       struct record_state *st)
 {
     struct src *s = e->src;
-    if (abigate__out_of_bounds(off, size, s->size))
+    if (past_end(s, off, size))
         return abigate__fail(s->err, ABIGATE_E_NOTE_BOUNDS, (int64_t)off,
                              "note area of %llu bytes at offset %llu runs past the end of the "
                              "file (%llu bytes)",
@@ -692,7 +762,7 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
         if (p.type != PT_DYNAMIC_)
             continue;
         size_t ent = e->is64 ? 16 : 8;
-        if (abigate__out_of_bounds(p.offset, p.filesz, s->size))
+        if (past_end(s, p.offset, p.filesz))
             return abigate__fail(s->err, ABIGATE_E_DYNAMIC_BOUNDS, (int64_t)p.offset,
                                  "dynamic segment of %llu bytes at offset %llu runs past the "
                                  "end of the file",
@@ -770,7 +840,7 @@ static int count_dynsyms(struct elf *e, struct legacy *L, const struct dyninfo *
                              "GNU hash table with %u buckets / %u bloom words exceeds the cap",
                              nbuckets, bloom);
     uint64_t buckets = off + 16 + (uint64_t)bloom * word;
-    if (abigate__out_of_bounds(buckets, (uint64_t)nbuckets * 4, s->size))
+    if (past_end(s, buckets, (uint64_t)nbuckets * 4))
         return abigate__fail(s->err, ABIGATE_E_HASH_BOUNDS, (int64_t)buckets,
                              "GNU hash buckets run past the end of the file");
     window_init(&L->win, buckets, s->size);
@@ -941,11 +1011,11 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         return abigate__fail(s->err, ABIGATE_E_TOO_MANY_SYMS, (int64_t)symoff,
                              "%llu dynamic symbols, the cap is %u", (unsigned long long)count,
                              ABIGATE_MAX_SYMS);
-    if (abigate__out_of_bounds(symoff, count * entsize, s->size))
+    if (past_end(s, symoff, count * entsize))
         return abigate__fail(s->err, ABIGATE_E_SYMTAB_BOUNDS, (int64_t)symoff,
                              "%llu symbols at offset %llu run past the end of the file",
                              (unsigned long long)count, (unsigned long long)symoff);
-    if (abigate__out_of_bounds(stroff, strsz, s->size))
+    if (past_end(s, stroff, strsz))
         return abigate__fail(s->err, ABIGATE_E_STRTAB_BOUNDS, (int64_t)stroff,
                              "string table of %llu bytes at offset %llu runs past the end of "
                              "the file",
@@ -961,7 +1031,11 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         return rc;
     const unsigned char *table = window_base(s, &L->win);
     const unsigned char *strs = window_base(s, &L->strwin); /* NULL: windowed */
-    const unsigned info_at = e->is64 ? 4 : 12, shndx_at = e->is64 ? 6 : 14;
+    /* in locals, not through e and info: a store to a counter could alias them */
+    const int be = e->be, keep_exports = e->keep_exports;
+    const unsigned info_at = e->is64 ? 4 : 12, other_at = e->is64 ? 5 : 13,
+                   shndx_at = e->is64 ? 6 : 14;
+    unsigned n_pysyms = 0, n_pysyms_weak = 0, n_pyexports = 0;
     for (uint64_t i = 1; i < count; i++) {
         const unsigned char *b;
         if (table)
@@ -969,7 +1043,7 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
         else if ((rc = window_get(s, &L->win, symoff + i * entsize, (size_t)entsize,
                                   ABIGATE_E_SYMTAB_BOUNDS, &b)))
             return rc;
-        uint32_t name = abigate__get32(b, e->be);
+        uint32_t name = abigate__get32(b, be);
         unsigned bind = b[info_at] >> 4;
         if (name == 0 || (bind != 1 && bind != 2)) /* GLOBAL or WEAK only */
             continue;
@@ -986,21 +1060,19 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                 return rc; /* past the table, or unterminated: its error */
             hash = name_hash_n(str, len);
         }
-        uint16_t shndx = abigate__get16(b + shndx_at, e->be);
         int pyname = starts_with(str, len, "Py") || starts_with(str, len, "_Py");
-        if (shndx == 0) { /* SHN_UNDEF: an import */
+        if (abigate__get16(b + shndx_at, be) == 0) { /* SHN_UNDEF: an import */
             if (pyname) {
-                info->n_pysyms++;
-                if (bind == 2)
-                    info->n_pysyms_weak++;
-                if (!e->keep_exports)
+                n_pysyms++;
+                n_pysyms_weak += bind == 2;
+                if (!keep_exports)
                     keep_symbol(syms, str, len, bind == 2, hash);
             }
             continue;
         }
-        if (pyname && (b[e->is64 ? 5 : 13] & 3) == 0) { /* STV_DEFAULT: exported */
-            info->n_pyexports++;
-            if (e->keep_exports)
+        if (pyname && (b[other_at] & 3) == 0) { /* STV_DEFAULT: exported */
+            n_pyexports++;
+            if (keep_exports)
                 keep_symbol(syms, str, len, bind == 2, hash);
         }
         if (starts_with(str, len, "PyInit_")) {
@@ -1011,6 +1083,9 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                 abigate__copy_clamped(info->modexport, sizeof info->modexport, str, len);
         }
     }
+    info->n_pysyms += n_pysyms;
+    info->n_pysyms_weak += n_pysyms_weak;
+    info->n_pyexports += n_pyexports;
     return ABIGATE_OK;
 }
 
@@ -1030,7 +1105,7 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
     if (d.have_dynamic && d.strtab) {
         if ((rc = map_addr(e, d.strtab, &stroff)))
             goto out;
-        if (abigate__out_of_bounds(stroff, d.strsz, s->size)) {
+        if (past_end(s, stroff, d.strsz)) {
             rc = abigate__fail(s->err, ABIGATE_E_STRTAB_BOUNDS, (int64_t)stroff,
                                "dynamic string table of %llu bytes at offset %llu runs past "
                                "the end of the file",
@@ -1132,7 +1207,6 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     out.big_endian = (unsigned)e.be;
     out.elf_type = e.type;
     out.machine = e.machine;
-    out.file_size = s->size;
     if (name)
         abigate_tag_parse(name, &out.tag); /* the stage's question may need it */
 
@@ -1163,6 +1237,11 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
             goto out;
         out.legacy_read = 1;
     }
+    /* the size, when no read has needed it yet (read_fd), and the section
+     * table's bounds when nothing has read the table */
+    if ((rc = check_sh_table(&e)) || (!s->size_known && (rc = learn_size(s))))
+        goto out;
+    out.file_size = s->size;
     *info = out;
 out:
     window_free(&e.shwin);
@@ -1177,6 +1256,8 @@ ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned
 {
     struct src s;
     s.tail = NULL;
+    s.size_known = 1;
+    s.stat_fd = -1;
     if (!io || !io->read || !valid_args(info, flags))
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     abigate__ok(err);
@@ -1217,6 +1298,8 @@ static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *
 {
     struct src s;
     s.tail = NULL;
+    s.size_known = 1;
+    s.stat_fd = -1;
     struct stat st;
     if (fd < 0)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid file descriptor %d", fd);
@@ -1227,10 +1310,13 @@ static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *
     s.io = &io;
     s.err = err;
     /* The first read asks for SMALL_FILE bytes before the size is known.  A
-     * short count ends a regular file, so a small file costs no fstat.
-     * fstat is asked when the read fails or fills the buffer, and before a
-     * failed parse is reported, so that a directory, FIFO or device gets
-     * its own error rather than "not ELF". */
+     * short count ends a regular file, so a small file costs no fstat.  A
+     * larger one is parsed without its size: it is asked (fstat) when a
+     * range past the head is checked, or at the end, unless the read of
+     * the section headers reached the end of the file (read_tail).  fstat
+     * is asked when the read fails, and before a failed parse is reported,
+     * so that a directory, FIFO or device gets its own error rather than
+     * "not ELF"; the parse is then done again with the size known. */
     long n = read_fd_cb(&fd, s.head, SMALL_FILE, 0);
     int read_errno = errno, rc = ABIGATE_OK;
     if (n >= 0 && (size_t)n < SMALL_FILE) {
@@ -1238,6 +1324,14 @@ static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *
         s.head_len = (size_t)n;
         if ((rc = parse_src(&s, name, flags, info, syms, stage)) == ABIGATE_OK)
             return rc;
+    } else if (n == (long)SMALL_FILE) {
+        s.size = UINT64_MAX;
+        s.size_known = 0;
+        s.stat_fd = fd;
+        s.head_len = SMALL_FILE;
+        if ((rc = parse_src(&s, name, flags, info, syms, stage)) == ABIGATE_OK)
+            return rc;
+        s.size_known = 1;
     }
     if (fstat(fd, &st) != 0)
         return abigate__fail(err, ABIGATE_E_IO, -1, "fstat failed: %s", strerror(errno));

@@ -400,6 +400,111 @@ START_TEST(test_tail_read)
 }
 END_TEST
 
+/* A file larger than the head, read from a descriptor, is parsed without
+ * its size (read_fd): the read of the section headers that reaches the
+ * end of the file gives it, else it is asked when needed.  Whole or cut
+ * short anywhere past the head (in the section headers, in the dynamic
+ * part), with and without a record, the descriptor gives the same facts
+ * or the same error as the bytes read from memory. */
+static const size_t cut_by[] = {0, 1, 40, 300, 2000};
+
+START_TEST(test_fd_size_unknown)
+{
+    struct elfimage_spec s = variant(1);
+    struct elfimage_layout l;
+    unsigned char desc[40], *buf = malloc(CAP);
+    abigate_file_info a, m;
+    abigate_error ea, em;
+    char path[] = "/tmp/abigate-check-XXXXXX";
+    int with_record = _i >= 5;
+    size_t cut = cut_by[_i % 5];
+    if (with_record) {
+        s.desc = desc;
+        s.desclen = elfimage_sample_record(desc, 0);
+        s.note_in_phdr = 1;
+    }
+    s.dynamic = s.dynsym_section = 1;
+    s.dynamic_at = 20000;
+    ck_assert_uint_gt(elfimage_build(&s, buf, CAP, &l), 0);
+    size_t size = l.size - cut;
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, buf, size), (ssize_t)size);
+    for (unsigned flags = ABIGATE_READ_RECORD; flags <= ABIGATE_READ_LEGACY; flags++) {
+        int rm = abigate_read_buffer(buf, size, NULL, flags, &m, NULL, &em);
+        int ra = abigate_read_fd(fd, NULL, flags, &a, NULL, &ea);
+        ck_assert_int_eq(ra, rm);
+        ck_assert_int_eq(ea.code, em.code);
+        if (rm == ABIGATE_OK) {
+            ck_assert_int_eq(memcmp(&a, &m, sizeof a), 0);
+            ck_assert_uint_eq(a.file_size, size);
+        }
+    }
+    ck_assert_int_eq(abigate_read_fd(fd, NULL, ABIGATE_READ_LEGACY, &a, NULL, &ea),
+                     cut ? ABIGATE_E_SH_BOUNDS : ABIGATE_OK);
+    close(fd);
+    unlink(path);
+    free(buf);
+}
+END_TEST
+
+/* The same, over 3000 images with a few bytes changed in the headers, the
+ * dynamic part or the section headers (a fixed pseudo-random sequence):
+ * whatever the descriptor's read decides without the size, it decides as
+ * the read from memory, where the size is known from the start. */
+START_TEST(test_fd_matches_memory)
+{
+    struct elfimage_spec s = variant(1);
+    struct elfimage_layout l;
+    unsigned char *img = malloc(CAP), *buf = malloc(CAP);
+    abigate_symbols *sa = abigate_symbols_new(), *sm = abigate_symbols_new();
+    char path[] = "/tmp/abigate-check-XXXXXX";
+    s.dynamic = s.dynsym_section = 1;
+    s.dynamic_at = 20000;
+    ck_assert_uint_gt(elfimage_build(&s, img, CAP, &l), 0);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 3000; k++) {
+        memcpy(buf, img, l.size);
+        size_t size = l.size;
+        for (int n = 0; n < 3; n++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t at;
+            switch (x % 4) {
+            case 0: at = x >> 8 & 63; break;                               /* ELF header */
+            case 1: at = l.phoff + (x >> 8) % (3 * l.phentsize); break;   /* program headers */
+            case 2: at = l.dyn_off + (x >> 8) % (l.shoff - l.dyn_off); break; /* dynamic part */
+            default: at = l.shoff + (x >> 8) % (size - l.shoff); break;   /* section headers */
+            }
+            buf[at] ^= (unsigned char)(1u << (x >> 40 & 7));
+        }
+        if (x >> 50 & 1)
+            size -= (size_t)(x >> 20) % 600; /* and cut short */
+        ck_assert_int_eq(ftruncate(fd, 0), 0);
+        ck_assert_int_eq(pwrite(fd, buf, size, 0), (ssize_t)size);
+        abigate_file_info a, m;
+        abigate_error ea, em;
+        int rm = abigate_read_buffer(buf, size, NULL, ABIGATE_READ_LEGACY, &m, sm, &em);
+        int ra = abigate_read_fd(fd, NULL, ABIGATE_READ_LEGACY, &a, sa, &ea);
+        ck_assert_msg(ra == rm && ea.code == em.code, "image %d: fd %d (%s), memory %d (%s)", k,
+                      ra, ea.message, rm, em.message);
+        if (rm != ABIGATE_OK)
+            continue;
+        ck_assert_int_eq(memcmp(&a, &m, sizeof a), 0);
+        ck_assert_uint_eq(sa->count, sm->count);
+        for (unsigned i = 0; i < sa->count; i++)
+            ck_assert_str_eq(abigate_symbols_name(sa, i), abigate_symbols_name(sm, i));
+    }
+    close(fd);
+    unlink(path);
+    abigate_symbols_free(sa);
+    abigate_symbols_free(sm);
+    free(img);
+    free(buf);
+}
+END_TEST
+
 Suite *make_reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -415,6 +520,8 @@ Suite *make_reader_suite(void)
     tcase_add_loop_test(tc, test_path_and_fd, 0, (int)(sizeof fd_sizes / sizeof fd_sizes[0]));
     tcase_add_loop_test(tc, test_symbol_index, 0, 4);
     tcase_add_loop_test(tc, test_tail_read, 0, 8);
+    tcase_add_loop_test(tc, test_fd_size_unknown, 0, 10);
+    tcase_add_test(tc, test_fd_matches_memory);
     suite_add_tcase(s, tc);
     return s;
 }
