@@ -295,9 +295,13 @@ ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file
 /* Same, from an open descriptor (not closed, file position untouched).
  * `name` (may be NULL) is used only for the file-name tag.  The first read
  * asks for 16 KiB: a shorter answer is taken as the whole file and costs no
- * fstat; fstat is asked when that read fills the buffer or fails, or when
- * what it returned does not parse (a device that answers a short read with
- * a whole valid ELF image is judged by that image). */
+ * fstat.  When it fills the buffer, the file is read on without its size,
+ * which fstat gives when a range past the head is first checked or at the
+ * end, unless the read of the section headers ended the file (docs/FORMAT.md,
+ * "Reader limits").  fstat is also asked when the first read fails or what
+ * was read does not parse, and the file is then read again with its size
+ * known (a device that answers a short read with a whole valid ELF image is
+ * judged by that image). */
 ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
                                 abigate_symbols *syms, abigate_error *err);
 

@@ -296,12 +296,12 @@ struct elf {
     int tail_tried;       /* read_tail has run */
     int sh_unchecked;     /* the section header table's bounds are still to check */
     unsigned ph_cached;   /* ph[0..ph_cached) are decoded */
-    struct phdr ph[PH_CACHE];
     int be, is64;
     int keep_exports; /* ABIGATE_READ_EXPORTS: keep defined Py symbols, not imports */
     unsigned type, machine;
     uint64_t phoff, shoff;
     unsigned phentsize, phnum, shentsize, shnum;
+    struct phdr ph[PH_CACHE]; /* last: parse_src zeroes what comes before */
 };
 
 struct shdr {
@@ -425,11 +425,15 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
         *p = e->ph[i];
         return ABIGATE_OK;
     }
-    unsigned char b[56];
-    int rc = src_read(e->src, e->phoff + (uint64_t)i * e->phentsize, b, e->phentsize,
-                      ABIGATE_E_PH_BOUNDS);
-    if (rc)
-        return rc;
+    unsigned char copy[56];
+    uint64_t at = e->phoff + (uint64_t)i * e->phentsize;
+    const unsigned char *b = src_mem(e->src, at, e->phentsize); /* in the head: in place */
+    if (!b) {
+        int rc = src_read(e->src, at, copy, e->phentsize, ABIGATE_E_PH_BOUNDS);
+        if (rc)
+            return rc;
+        b = copy;
+    }
     int be = e->be;
     p->type = abigate__get32(b, be);
     if (e->is64) {
@@ -1196,7 +1200,7 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     abigate_file_info out;
     int rc;
 
-    memset(&e, 0, sizeof e);
+    memset(&e, 0, offsetof(struct elf, ph)); /* ph[] is valid up to ph_cached only */
     e.src = s;
     e.keep_exports = (flags & ABIGATE_READ_EXPORTS) != 0;
     if ((rc = parse_ehdr(&e)))
