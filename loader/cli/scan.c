@@ -53,6 +53,8 @@ struct scan {
     size_t nowners, owners_cap;
     char **dists;             /* distribution names (owned) */
     size_t ndists, dists_cap;
+    size_t *dist_slots;       /* hash index of dists: position + 1, 0 empty */
+    size_t dist_mask;         /* slots - 1 (a power of two, at most half full) */
     const char *root;         /* the PATH being collected */
 };
 
@@ -76,16 +78,47 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The one copy of distribution name `name` (a hash index over sc->dists:
+ * a site-packages of thousands of files interns one name per file). */
 static const char *intern_dist(struct scan *sc, const char *name)
 {
     if (sc->ndists && !strcmp(sc->dists[sc->ndists - 1], name))
         return sc->dists[sc->ndists - 1]; /* files of one distribution come together */
-    for (size_t i = 0; i < sc->ndists; i++)
-        if (!strcmp(sc->dists[i], name))
-            return sc->dists[i];
+    size_t h = name_hash(name);
+    for (size_t i = sc->dist_slots ? h & sc->dist_mask : 0; sc->dist_slots && sc->dist_slots[i];
+         i = (i + 1) & sc->dist_mask)
+        if (!strcmp(sc->dists[sc->dist_slots[i] - 1], name))
+            return sc->dists[sc->dist_slots[i] - 1];
     if (sc->ndists == sc->dists_cap)
         sc->dists = xrealloc(sc->dists, (sc->dists_cap = sc->dists_cap * 2 + 16) * sizeof *sc->dists);
-    return sc->dists[sc->ndists++] = xstrdup(name);
+    sc->dists[sc->ndists++] = xstrdup(name);
+    if (2 * sc->ndists > (sc->dist_slots ? sc->dist_mask + 1 : 0)) { /* grow, re-index all */
+        size_t slots = sc->dist_slots ? 2 * (sc->dist_mask + 1) : 64;
+        free(sc->dist_slots);
+        sc->dist_slots = xrealloc(NULL, slots * sizeof *sc->dist_slots);
+        memset(sc->dist_slots, 0, slots * sizeof *sc->dist_slots);
+        sc->dist_mask = slots - 1;
+        for (size_t k = 0; k < sc->ndists; k++) {
+            size_t i = name_hash(sc->dists[k]) & sc->dist_mask;
+            while (sc->dist_slots[i])
+                i = (i + 1) & sc->dist_mask;
+            sc->dist_slots[i] = k + 1;
+        }
+    } else {
+        size_t i = h & sc->dist_mask;
+        while (sc->dist_slots[i])
+            i = (i + 1) & sc->dist_mask;
+        sc->dist_slots[i] = sc->ndists;
+    }
+    return sc->dists[sc->ndists - 1];
 }
 
 /* ------------------------------------------------------------------ distributions */
@@ -229,7 +262,8 @@ static int collect(const struct input *it, void *ctx)
 static struct result *new_result(struct job *j)
 {
     if (j->n == j->cap)
-        j->results = xrealloc(j->results, (j->cap = j->cap * 2 + 4) * sizeof *j->results);
+        j->results = xrealloc(j->results, (j->cap = j->cap ? j->cap * 2 : j->is_wheel ? 8 : 1) *
+                                              sizeof *j->results);
     struct result *r = &j->results[j->n++];
     memset(r, 0, sizeof *r);
     return r;
@@ -332,19 +366,21 @@ static void json_result(const struct job *j, const struct result *r)
     puts("}");
 }
 
-static int by_dist(const void *a, const void *b)
+/* The jobs in distribution-name order, each distribution's in walk order. */
+static int by_dist_then_walk(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const struct job *x = *(const struct job *const *)a, *y = *(const struct job *const *)b;
+    int c = x->dist == y->dist ? 0 : strcmp(x->dist, y->dist);
+    return c ? c : (x > y) - (x < y);
 }
 
-/* Call fn for each result of distribution `dist`, in walk order. */
-static void each_result(const struct scan *sc, const char *dist,
+/* Call fn for each result of the jobs jobs[0..n) (one distribution's). */
+static void each_result(struct job *const *jobs, size_t n,
                         void (*fn)(const struct job *, const struct result *, void *), void *ctx)
 {
-    for (size_t i = 0; i < sc->njobs; i++)
-        if (sc->jobs[i].dist == dist)
-            for (size_t k = 0; k < sc->jobs[i].n; k++)
-                fn(&sc->jobs[i], &sc->jobs[i].results[k], ctx);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < jobs[i]->n; k++)
+            fn(jobs[i], &jobs[i]->results[k], ctx);
 }
 
 struct tally {
@@ -392,15 +428,19 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
     char target[64], v[24];
     snprintf(target, sizeof target, "%s%s", abigate_format_version(p->hexversion, v, sizeof v),
              p->flags & ABIGATE_PROFILE_FREETHREADED ? " free-threaded" : "");
-    const char **order = xrealloc(NULL, sc->ndists * sizeof *order), **broken;
-    memcpy(order, sc->dists, sc->ndists * sizeof *order);
-    qsort(order, sc->ndists, sizeof *order, by_dist);
-    broken = xrealloc(NULL, sc->ndists * sizeof *broken);
+    struct job **order = xrealloc(NULL, sc->njobs * sizeof *order);
+    for (size_t i = 0; i < sc->njobs; i++)
+        order[i] = &sc->jobs[i];
+    qsort(order, sc->njobs, sizeof *order, by_dist_then_walk);
+    const char **broken = xrealloc(NULL, sc->ndists * sizeof *broken);
     size_t nbroken = 0, ndists = 0;
     struct tally all = {0, 0, 0, 0, 0};
-    for (size_t d = 0; d < sc->ndists; d++) {
+    for (size_t d = 0, end; d < sc->njobs; d = end) {
+        const char *dist = order[d]->dist;
+        for (end = d + 1; end < sc->njobs && order[end]->dist == dist; end++)
+            ;
         struct tally t = {0, 0, 0, 0, 0};
-        each_result(sc, order[d], count, &t);
+        each_result(order + d, end - d, count, &t);
         if (t.files == 0)
             continue; /* a RECORD whose files were not among the inputs */
         ndists++;
@@ -408,22 +448,22 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
         all.refuse += t.refuse, all.errors += t.errors;
         int works = !t.refuse && !t.errors;
         if (!works)
-            broken[nbroken++] = order[d];
+            broken[nbroken++] = dist;
         if (json) {
-            each_result(sc, order[d], print_json, NULL);
+            each_result(order + d, end - d, print_json, NULL);
             fputs("{\"distribution\": ", stdout);
-            json_string(order[d]);
+            json_string(dist);
             printf(", \"target\": \"%s\", \"works\": %s, \"files\": %zu, \"refused\": %zu, "
                    "\"errors\": %zu}\n", target, works ? "true" : "false", t.files, t.refuse, t.errors);
             continue;
         }
-        printf("%s: %s on %s: ", order[d], works ? "works" : "breaks", target);
+        printf("%s: %s on %s: ", dist, works ? "works" : "breaks", target);
         if (works)
             printf("%zu extension module%s\n", t.files, t.files == 1 ? "" : "s");
         else
             printf("%zu of %zu extension module%s refused%s\n", t.refuse + t.errors, t.files,
                    t.files == 1 ? "" : "s", t.errors ? " or unreadable" : "");
-        each_result(sc, order[d], print_problem, NULL);
+        each_result(order + d, end - d, print_problem, NULL);
     }
     if (json) {
         printf("{\"summary\": {\"target\": \"%s\", \"files\": %zu, \"distributions\": %zu, "
@@ -514,6 +554,7 @@ int cmd_scan(int argc, char **argv)
     free(sc.jobs);
     free(sc.owners);
     free(sc.dists);
+    free(sc.dist_slots);
     abigate_gate_free(sc.gate);
     if (fflush(stdout) != 0) {
         perror("abigate: writing output");

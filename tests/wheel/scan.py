@@ -132,6 +132,31 @@ tap.eq(tags, ["ABIGATE_R_WHEEL_VERSION"], "scan of a wheelhouse: the mistagged w
 p = testlib.run([cli, "scan", "--python", by_id["3.11"].python, good])
 tap.eq(p.returncode, 0, "scan of one right wheel: exit 0")
 
+# Many distributions (the name index grows past its first 64 slots several
+# times): 300 directories of one or two files and 300 lone files, links of
+# the real _yaml; each distribution once, with its files, in name order.
+many = testlib.workdir("wheel-scan")
+want = {}
+for i in range(300):
+    d = os.path.join(many, "pkg%03d" % i)
+    os.makedirs(d)
+    for k in range(1 + i % 2):
+        os.link(yaml, os.path.join(d, "m%d.cpython-311-x86_64-linux-gnu.so" % k))
+    want["pkg%03d (directory)" % i] = 1 + i % 2
+    os.link(yaml, os.path.join(many, "lone%03d.cpython-311-x86_64-linux-gnu.so" % i))
+    want["lone%03d.cpython-311-x86_64-linux-gnu.so" % i] = 1
+p, docs = scan("--target", "3.11", many)
+order = [d["distribution"] for d in docs if d and "works" in d]
+got = {d["distribution"]: d["files"] for d in docs if d and "works" in d}
+tap.ok(order == sorted(want) and got == want,
+       "scan of 600 distributions: each once, with its files, in name order",
+       "%d distributions, first differences: %r" % (len(order), sorted(set(got.items()) ^ set(want.items()))[:5]))
+summary = [d["summary"] for d in docs if d and "summary" in d]
+tap.ok(len(summary) == 1 and summary[0]["distributions"] == 600 and summary[0]["files"] == sum(want.values()),
+       "scan of 600 distributions: the summary counts them", repr(summary)[:300])
+p2, _ = scan("-j", "2", "--target", "3.11", many)
+tap.ok(p2.stdout == p.stdout, "scan of 600 distributions: -j 2 prints what -j 1 does", p2.stdout[:500])
+
 # Errors: a .so that is not ELF is a read error (exit 2); usage errors are 2.
 bad = testlib.workdir("wheel-scan")
 with open(os.path.join(bad, "broken.so"), "w") as f:
