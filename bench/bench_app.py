@@ -19,8 +19,8 @@
    and close, and against the I/O any reader of a record-less file must do
    (that, and the reads of its section headers and dynamic segment when
    they lie past 16 KiB: one read for both when they lie within 16 KiB of
-   each other, and an fstat unless that read ends the file), side by side
-   in one process.
+   each other, and an fstat unless a read ends the file), side by side in
+   one process.
 
 Every process runs on one CPU.  Reports medians and ratios; speed is
 measured here, never asserted by a test.
@@ -86,9 +86,9 @@ def extra_reads(path):
     if len(reads) == 2:  # within 16 KiB of each other: one read brings both
         lo, hi = min(o for o, _ in reads), max(o + n for o, n in reads)
         if hi - lo <= 16384:
-            # and when it ends the file, it gives the size: no fstat
-            return [(lo, hi - lo)], hi != os.path.getsize(path)
-    return reads, True
+            reads = [(lo, hi - lo)]
+    # a read that ends the file gives the size: then no fstat
+    return reads, all(o + n != os.path.getsize(path) for o, n in reads)
 def io_floor(path, reads, stat):
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
@@ -175,7 +175,7 @@ print("warm loop    %d real record-less files: _abigate.decide / (open + pread 1
          res[worst]["decide"] * 1e6, res[worst]["floor"] * 1e6))
 print("warm loop    the I/O alone that a reader of these files cannot skip (that open and pread, "
       "the section headers and dynamic segment when past 16 KiB, in one read within 16 KiB of "
-      "each other, and an fstat unless that read ends the file) / the same floor: median "
+      "each other, and an fstat unless a read ends the file) / the same floor: median "
       "%.2f; _abigate.decide / that I/O: median %.2f"
       % (statistics.median(v["io"] / v["floor"] for v in res.values()),
          statistics.median(v["decide"] / v["io"] for v in res.values())))

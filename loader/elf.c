@@ -187,7 +187,7 @@ static void window_init(struct window *w, uint64_t lo, uint64_t hi)
 static int window_whole(struct src *s, struct window *w, int bounds_code)
 {
     uint64_t n = w->hi - w->lo;
-    if (n == 0 || n > WHOLE_MAX || src_mem(s, w->lo, n))
+    if (n == 0 || n > WHOLE_MAX || w->whole || src_mem(s, w->lo, n))
         return ABIGATE_OK;
     unsigned char *b = malloc((size_t)n);
     if (!b)
@@ -461,6 +461,35 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
  * leaves them to their own reads (and bounds errors to them). */
 static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset);
 
+/* The `span` bytes at `lo` in a new buffer, or NULL (not all there, a read
+ * error, no memory: left to the reads that need them).  With the size not
+ * known (read_fd), one byte more is asked: a short count that ends with
+ * the span ends the file, which gives the size without an fstat (the
+ * section headers are usually the last thing in a linked file). */
+static unsigned char *read_probing(struct src *s, uint64_t lo, size_t span)
+{
+    size_t want = span + !s->size_known, got = 0;
+    unsigned char *buf = malloc(want);
+    if (!buf)
+        return NULL;
+    long r;
+    while (got < want && (r = s->io->read(s->io->ctx, buf + got, want - got, lo + got)) > 0 &&
+           (size_t)r <= want - got) {
+        got += (size_t)r;
+        if (!s->size_known && got >= span)
+            break; /* a descriptor's short count is the end of the file */
+    }
+    if (got < span) {
+        free(buf);
+        return NULL;
+    }
+    if (!s->size_known && got == span) {
+        s->size = lo + span;
+        s->size_known = 1;
+    }
+    return buf;
+}
+
 static int read_tail(struct elf *e)
 {
     struct src *s = e->src;
@@ -485,31 +514,12 @@ static int read_tail(struct elf *e)
                                                              : e->shoff + table;
         if (hi - lo > TAIL_SPAN)
             return ABIGATE_OK;
-        /* With the size not known, one byte more: a read that ends with the
-         * span ends the file (the section headers are usually last), which
-         * gives the size without an fstat. */
-        size_t span = (size_t)(hi - lo), want = span + !s->size_known, got = 0;
-        unsigned char *buf = malloc(want);
+        unsigned char *buf = read_probing(s, lo, (size_t)(hi - lo));
         if (!buf)
-            return ABIGATE_OK;
-        long r;
-        while (got < want && (r = s->io->read(s->io->ctx, buf + got, want - got, lo + got)) > 0 &&
-               (size_t)r <= want - got) {
-            got += (size_t)r;
-            if (!s->size_known && got >= span)
-                break; /* a descriptor's short count is the end of the file */
-        }
-        if (got < span) { /* left to the reads that need these bytes */
-            free(buf);
-            return ABIGATE_OK;
-        }
-        if (!s->size_known && got == span) {
-            s->size = hi;
-            s->size_known = 1;
-        }
+            return ABIGATE_OK; /* left to the reads that need these bytes */
         s->tail = buf;
         s->tail_off = lo;
-        s->tail_len = span;
+        s->tail_len = (size_t)(hi - lo);
         return ABIGATE_OK;
     }
     return ABIGATE_OK;
@@ -569,8 +579,15 @@ static int next_section(struct elf *e, unsigned *i, uint32_t type, struct shdr *
         window_init(&e->shwin, e->shoff, e->shoff + (uint64_t)e->shnum * e->shentsize);
         e->shwin_ready = 1;
         int rc = read_tail(e);
-        if (rc || (rc = check_sh_table(e)) ||
-            (rc = window_whole(e->src, &e->shwin, ABIGATE_E_SH_BOUNDS)))
+        if (rc)
+            return rc;
+        /* not in the tail either: with the size not known, read probing
+         * for the end of the file (read_probing) */
+        uint64_t n = (uint64_t)e->shnum * e->shentsize;
+        if (!e->src->size_known && n <= WHOLE_MAX && !src_mem(e->src, e->shoff, n) &&
+            e->shoff <= UINT64_MAX - n)
+            e->shwin.whole = read_probing(e->src, e->shoff, (size_t)n);
+        if ((rc = check_sh_table(e)) || (rc = window_whole(e->src, &e->shwin, ABIGATE_E_SH_BOUNDS)))
             return rc;
     }
     const unsigned char *table = window_base(e->src, &e->shwin);
