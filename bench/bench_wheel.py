@@ -28,6 +28,7 @@ bench-wheel` (ABIGATE_* set as for make check); BENCH_ROUNDS rounds (9).
 import glob
 import os
 import shutil
+import struct
 import statistics
 import subprocess
 import sys
@@ -172,3 +173,57 @@ for (desc, _, _), m in zip(cmds, med):
     print("  %-50s %8.1f ms" % (desc, m * 1e3))
 print("  scan -j 1 / floor %.2f; scan -j 2 / floor %.2f; -j 2 speed-up %.2fx"
       % (med[0] / med[2], med[1] / med[2], med[0] / med[1]))
+
+
+def needed_reads(path):
+    """The reads judging `path` with symbol evidence needs at least: its
+    first 4 KiB (ELF header, program headers, the record's note), its
+    dynamic symbol and string tables, its dynamic segment (DT_NEEDED) and
+    its section headers (FORMAT.md's fallback for the record), where they
+    lie past what is read already, ranges less than a page apart read
+    together; no fstat (the read of the section headers ends the file)."""
+    size = os.path.getsize(path)
+    ranges = [(0, min(4096, size))]
+    with open(path, "rb") as fh:
+        h = fh.read(64)
+        if len(h) == 64 and h[:4] == b"\x7fELF" and h[4] == 2 and h[5] == 1:
+            phoff, shoff = struct.unpack_from("<QQ", h, 32)
+            phentsize, phnum, shentsize, shnum = struct.unpack_from("<HHHH", h, 54)
+            fh.seek(phoff)
+            ph = fh.read(phnum * phentsize)
+            fh.seek(shoff)
+            sh = fh.read(shnum * shentsize)
+            for i in range(phnum):
+                ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", ph, i * phentsize)
+                if ptype in (2, 4):  # PT_DYNAMIC, PT_NOTE
+                    ranges.append((off, filesz))
+            secs = [struct.unpack_from("<IIQQQQII", sh, i * shentsize) for i in range(shnum)]
+            for _, stype, _, _, off, ssize, link, _ in secs:
+                if stype == 11 and link < shnum:  # SHT_DYNSYM and its string table
+                    ranges += [(off, ssize), (secs[link][4], secs[link][5])]
+            ranges.append((shoff, shnum * shentsize))
+    merged = []
+    for off, n in sorted((o, n) for o, n in ranges if n):
+        if merged and off <= merged[-1][0] + merged[-1][1] + 4096:
+            lo = merged[-1][0]
+            merged[-1] = (lo, max(merged[-1][1], off + n - lo))
+        else:
+            merged.append((off, n))
+    return merged
+
+
+replay = testlib.env("ABIGATE_BENCH_REPLAY", tap)
+plan = os.path.join(work, "plan.tsv")
+files = testlib.run(["sh", "-c", 'find "$@" -name "*.so" -type f', "sh"] + dirs).stdout.split()
+with open(plan, "w") as f:
+    for path in files:
+        f.write("\t".join([path] + ["%d\t%d" % r for r in needed_reads(path)]) + "\n")
+testlib.pin_to_one_cpu()
+out = testlib.run([replay, str(max(ROUNDS, 21)), plan])
+if out.returncode:
+    sys.exit("bench_wheel: bench_replay failed: %s" % out.stderr)
+n, floor_us, plan_us = out.stdout.split()
+print("  the reads alone, in C, per file (%s files): open + pread 4 KiB + close %.1f us; the reads "
+      "judging needs at least (4 KiB, symbol tables, dynamic segment, section headers) %.1f us: %.2fx"
+      % (n, float(floor_us), float(plan_us), float(plan_us) / float(floor_us)))
+print("  scan -j 1 per file, whole process: %.1f us" % (med[0] * 1e6 / nfiles))

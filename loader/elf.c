@@ -452,13 +452,6 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
     return ABIGATE_OK;
 }
 
-/* Past the head, a linked file's section header table and its dynamic
- * segment are usually the last things in it, a few KiB apart.  When both
- * lie past the head and within TAIL_SPAN bytes of each other, the first of
- * them to be read (by next_section or read_dynamic) reads both at once
- * into s->tail, one pread instead of two (a buffer in memory, whose reads
- * are copies, gains nothing).  Anything else, or a failed allocation,
- * leaves them to their own reads (and bounds errors to them). */
 static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset);
 
 /* The `span` bytes at `lo` in a new buffer, or NULL (not all there, a read
@@ -490,6 +483,13 @@ static unsigned char *read_probing(struct src *s, uint64_t lo, size_t span)
     return buf;
 }
 
+/* Past the head, a linked file's section header table and its dynamic
+ * segment are usually the last things in it, a few KiB apart.  When both
+ * lie past the head and within TAIL_SPAN bytes of each other, the first of
+ * them to be read (by next_section or read_dynamic) reads both at once
+ * into s->tail, one pread instead of two (a buffer in memory, whose reads
+ * are copies, gains nothing).  Anything else, or a failed allocation,
+ * leaves them to their own reads (and bounds errors to them). */
 static int read_tail(struct elf *e)
 {
     struct src *s = e->src;

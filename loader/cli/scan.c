@@ -56,6 +56,8 @@ struct scan {
     size_t *dist_slots;       /* hash index of dists: position + 1, 0 empty */
     size_t dist_mask;         /* slots - 1 (a power of two, at most half full) */
     const char *root;         /* the PATH being collected */
+    char real_dir_of[PATH_MAX];  /* real_path's cache: the last directory resolved */
+    char real_dir[PATH_MAX];     /* and its realpath */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -136,6 +138,30 @@ static void dist_name(const char *base, size_t len, char *out, size_t cap)
     snprintf(out, cap, "%.*s %.*s", (int)(dash - base), base, (int)vlen, dash + 1);
 }
 
+/* realpath(path) into real[PATH_MAX] for a file the walk found (never a
+ * link itself: the walk follows none), resolving its directory once for
+ * all the files of that directory: realpath costs a system call per
+ * component of the path, for every file of an environment. */
+static int walked_real_path(struct scan *sc, const char *path, char *real)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    if (!slash || dlen == 0 || dlen >= PATH_MAX)
+        return realpath(path, real) != NULL;
+    if (strncmp(sc->real_dir_of, path, dlen) || sc->real_dir_of[dlen] != '\0') {
+        char dir[PATH_MAX];
+        memcpy(dir, path, dlen);
+        dir[dlen] = '\0';
+        if (!realpath(dir, sc->real_dir)) {
+            sc->real_dir_of[0] = '\0';
+            return 0;
+        }
+        memcpy(sc->real_dir_of, dir, dlen + 1);
+    }
+    return (size_t)snprintf(real, PATH_MAX, "%s%s%s", sc->real_dir,
+                            strcmp(sc->real_dir, "/") ? "/" : "", slash + 1) < PATH_MAX;
+}
+
 static void add_owner(struct scan *sc, const char *path, const char *dist)
 {
     char real[PATH_MAX];
@@ -211,7 +237,7 @@ static int by_path(const void *a, const void *b)
 static const char *owner_of(struct scan *sc, const char *root, const char *path)
 {
     char real[PATH_MAX], name[PATH_MAX + 16];
-    if (sc->nowners && realpath(path, real)) {
+    if (sc->nowners && walked_real_path(sc, path, real)) {
         struct owner key = {real, NULL};
         struct owner *o = bsearch(&key, sc->owners, sc->nowners, sizeof *o, by_path);
         if (o)

@@ -12,6 +12,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The same bytes through abigate_read_io, in pieces of at most 4093 bytes
+ * a call: a reader that is not a buffer in memory also reads the section
+ * headers and the dynamic segment together (read_tail), and every read
+ * loop meets short counts. */
+struct pieces {
+    const uint8_t *p;
+    size_t len;
+};
+
+static long read_pieces(void *ctx, void *buf, size_t len, uint64_t off)
+{
+    const struct pieces *c = ctx;
+    if (off >= c->len)
+        return 0;
+    size_t n = c->len - off < len ? c->len - off : len;
+    n = n < 4093 ? n : 4093;
+    memcpy(buf, c->p + off, n);
+    return (long)n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static abigate_symbols syms;
@@ -29,6 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = 0; i < syms.count; i++)
             if (strlen(abigate_symbols_name(&syms, i)) == 0)
                 abort();
+    /* read in pieces: the same code, facts and names as from the buffer */
+    static abigate_symbols syms2;
+    abigate_file_info fi2, fi_buf;
+    if (b == ABIGATE_OK)
+        abigate_read_buffer(data, size, NULL, ABIGATE_READ_LEGACY, &fi_buf, &syms, NULL);
+    struct pieces pc = {data, size};
+    abigate_io io = {read_pieces, &pc, size};
+    int d = abigate_read_io(&io, NULL, ABIGATE_READ_LEGACY, &fi2, &syms2, NULL);
+    if (d != b || (b == ABIGATE_OK && (memcmp(&fi2, &fi_buf, sizeof fi2) || syms2.count != syms.count)))
+        abort();
+    for (unsigned i = 0; b == ABIGATE_OK && i < syms.count; i++)
+        if (strcmp(abigate_symbols_name(&syms, i), abigate_symbols_name(&syms2, i)))
+            abort();
     if (b != ABIGATE_OK)
         return 0;
     /* decide: a verdict from the table and a non-empty message, always */

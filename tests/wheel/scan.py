@@ -132,6 +132,16 @@ tap.eq(tags, ["ABIGATE_R_WHEEL_VERSION"], "scan of a wheelhouse: the mistagged w
 p = testlib.run([cli, "scan", "--python", by_id["3.11"].python, good])
 tap.eq(p.returncode, 0, "scan of one right wheel: exit 0")
 
+# Through a link to the site-packages: files are still matched to their
+# RECORD (both sides resolved: the walk's directories once each).
+link = os.path.join(testlib.workdir("wheel-scan"), "site-link")
+os.symlink(site, link)
+p, docs = scan("--target", "3.11", site)
+p2, docs2 = scan("--target", "3.11", link)
+tap.ok(sorted(dists(docs2)) == sorted(dists(docs)) and "demo311 1.0" in dists(docs2),
+       "scan through a link to a site-packages: the same distributions, from RECORD",
+       repr(sorted(dists(docs2))))
+
 # Many distributions (the name index grows past its first 64 slots several
 # times): 300 directories of one or two files and 300 lone files, links of
 # the real _yaml; each distribution once, with its files, in name order.
