@@ -58,7 +58,7 @@ gate = Extension(
     # slots/abigate/record.c: the gate module carries the abigate record,
     # baked as any author's module is (docs/AUTHORS.md).
     sources=makefile_list("GATE_FILES") + makefile_list("LIBABIGATE_SOURCES")
-    + ["slots/abigate/record.c"],
+    + makefile_list("CLI_SOURCES") + ["slots/abigate/record.c"],
     include_dirs=["loader", "slots"],
     libraries=["z"],  # zlib: loader/zip.c
     # _GNU_SOURCE: what configure's AC_USE_SYSTEM_EXTENSIONS gives the

@@ -375,7 +375,7 @@ int cmd_inspect(int argc, char **argv)
     return status;
 }
 
-int main(int argc, char **argv)
+int cli_main(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);

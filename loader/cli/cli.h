@@ -12,6 +12,10 @@
 
 extern const char usage_text[];
 
+/* The abigate command, argv[0] its name (abigate.c): main.c's main, and
+ * the import gate's `python -m abigate` (_abigate.cli). */
+int cli_main(int argc, char **argv);
+
 /* JSON on stdout (json.c). */
 void json_string(const char *s);
 void json_hex(const char *key, uint32_t v, int comma);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "abigate.h"
+#include "cli/cli.h" /* the CLI's walk of files, wheels and directories */
 #include "gate.h"
 
 /* ---------------------------------------------------------------- the gate */
@@ -214,6 +215,8 @@ static PyObject *record_dict(const abigate_record *r)
     return d;
 }
 
+static PyObject *info_dict(const abigate_file_info *fi);
+
 static PyObject *gate_inspect(PyObject *self, PyObject *args)
 {
     (void)self;
@@ -232,6 +235,13 @@ static PyObject *gate_inspect(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_DECREF(path);
+    return info_dict(&info);
+}
+
+/* inspect()'s dict of what was read. */
+static PyObject *info_dict(const abigate_file_info *fi)
+{
+    const abigate_file_info info = *fi;
     PyObject *d = PyDict_New(), *libpython = PyList_New(0);
     if (!d || !libpython)
         goto fail;
@@ -549,6 +559,199 @@ static PyObject *gate_gil_not_used(PyObject *self, PyObject *module)
 #endif
 }
 
+/* ---------------------------------------------------------------- wheels and directories */
+
+/* What inspect_all and check_all walk: the CLI's inputs (loader/cli/
+ * inputs.c): a file, each extension member of a wheel, each *.so and wheel
+ * of a directory. */
+struct walk {
+    gate_state *st;
+    abigate_policy policy;
+    PyObject *list;
+    int failed;               /* a Python error is set */
+};
+
+/* "path", or "wheel.whl/member" as zipimport spells it. */
+static PyObject *input_name(const struct input *it)
+{
+    PyObject *path = PyUnicode_DecodeFSDefault(it->path);
+    if (!path || !it->member)
+        return path;
+    PyObject *name = PyUnicode_FromFormat("%U/%s", path, it->member);
+    Py_DECREF(path);
+    return name;
+}
+
+static int walk_append(struct walk *w, PyObject *item)
+{
+    if (!item || PyList_Append(w->list, item) < 0) {
+        Py_XDECREF(item);
+        w->failed = 1;
+        return 1;
+    }
+    Py_DECREF(item);
+    return 0;
+}
+
+static PyObject *utf8_text(const char *s)
+{
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "backslashreplace");
+}
+
+static int inspect_one(const struct input *it, void *ctx)
+{
+    struct walk *w = ctx;
+    abigate_file_info info;
+    abigate_error err;
+    int rc = it->rc;
+    if (!rc) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = it->member ? abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, &info,
+                                                  NULL, &err)
+                        : abigate_read_path(it->path, ABIGATE_READ_LEGACY, &info, NULL, &err);
+        Py_END_ALLOW_THREADS
+    } else {
+        err = *it->err;
+    }
+    PyObject *d = rc ? PyDict_New() : info_dict(&info);
+    if (!d || set_item(d, "path", input_name(it)) ||
+        (it->member && set_item(d, "member", PyUnicode_FromString(it->member))) ||
+        (rc && (set_item(d, "error", PyUnicode_FromString(abigate_code_name(rc))) ||
+                set_item(d, "message", utf8_text(err.message))))) {
+        Py_XDECREF(d);
+        w->failed = 1;
+        return 1;
+    }
+    return walk_append(w, d);
+}
+
+/* The verdict of an input; for a wheel member, then one per tag set of the
+ * wheel that does not fit it (docs/POLICY.md, "Wheel tags against
+ * contents"), as `abigate check` gives them. */
+static int check_one(const struct input *it, void *ctx)
+{
+    struct walk *w = ctx;
+    gate_state *st = w->st;
+    abigate_verdict v;
+    abigate_error err;
+    int kind;
+    if (it->rc) { /* a wheel or directory that cannot be read: as an unreadable file */
+        memset(&v, 0, sizeof v);
+        v.reason = ABIGATE_R_UNREADABLE;
+        v.error = it->rc;
+        v.warning = w->policy.mode == ABIGATE_MODE_WARN;
+        kind = v.kind = w->policy.mode >= ABIGATE_MODE_STRICT ? ABIGATE_REFUSE : ABIGATE_ACCEPT;
+        snprintf(v.message, sizeof v.message, "cannot be judged: %s", it->err->message);
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        kind = it->member ? abigate_gate_judge_zip_member(process_gate, it->zip, it->index,
+                                                          &w->policy, &v, &err)
+                          : abigate_gate_judge(process_gate, it->path, &w->policy, &v, &err);
+        Py_END_ALLOW_THREADS
+    }
+    if (kind < 0) {
+        gate_error(&err);
+        w->failed = 1;
+        return 1;
+    }
+    abigate_verdict tags[INPUT_TAG_SETS];
+    unsigned judged = it->member && !it->rc ? input_judge_tags(it, &w->policy, tags) : 0;
+    PyObject *name = input_name(it);
+    if (!name) {
+        w->failed = 1;
+        return 1;
+    }
+    for (int k = -1; k < INPUT_TAG_SETS; k++) {
+        const abigate_verdict *x = k < 0 ? &v : &tags[k];
+        if (k >= 0 && (!(judged & 1u << k) || (x->kind == ABIGATE_ACCEPT && !x->warning)))
+            continue; /* a tag set that fits */
+        PyObject *reason = x->reason == ABIGATE_R_UNREADABLE
+                               ? PyUnicode_FromString(abigate_verdict_rule(x))
+                               : cached_name(st->reasons, N_OF(st->reasons), x->reason,
+                                             abigate_reason_name(x->reason));
+        if (walk_append(w, new_verdict(st, name, x->kind, reason, x->message, x->warning,
+                                       x->evidence, x->adapt))) {
+            Py_DECREF(name);
+            return 1;
+        }
+    }
+    Py_DECREF(name);
+    return 0;
+}
+
+static PyObject *walk_inputs(PyObject *self, PyObject *args, const char *fmt, input_fn fn)
+{
+    struct walk w = {PyModule_GetState(self), {ABIGATE_MODE_STRICT, 0}, NULL, 0};
+    PyObject *path = NULL;
+    if (!PyArg_ParseTuple(args, fmt, path_arg, &path, &w.policy.mode, &w.policy.flags))
+        return NULL;
+    if (w.policy.mode < ABIGATE_MODE_OFF || w.policy.mode > ABIGATE_MODE_REQUIRE) {
+        Py_DECREF(path);
+        return PyErr_Format(PyExc_ValueError, "abigate: invalid mode");
+    }
+    if ((w.list = PyList_New(0)))
+        for_each_input(PyBytes_AS_STRING(path), fn, &w);
+    Py_DECREF(path);
+    if (w.failed)
+        Py_CLEAR(w.list);
+    return w.list;
+}
+
+/* inspect_all(path) -> [dict]: inspect() of each file a wheel or a
+ * directory stands for ("path", "member"; "error" and "message" when it
+ * could not be read). */
+static PyObject *gate_inspect_all(PyObject *self, PyObject *args)
+{
+    return walk_inputs(self, args, "O&:inspect_all", inspect_one);
+}
+
+/* check_all(path, mode, flags) -> [Verdict]: the verdict of each file a
+ * wheel or a directory stands for, and of each wheel tag set a member does
+ * not fit. */
+static PyObject *gate_check_all(PyObject *self, PyObject *args)
+{
+    return walk_inputs(self, args, "O&iI:check_all", check_one);
+}
+
+/* ---------------------------------------------------------------- the CLI */
+
+/* cli(["abigate", "scan", ...]) -> exit status: the abigate command in
+ * this process (python -m abigate scan), its output on the process's
+ * stdout and stderr (flushed before returning), without the GIL. */
+static PyObject *gate_cli(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    PyObject *seq = PySequence_Fast(arg, "cli() takes a list of str");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject **bytes = PyMem_Calloc((size_t)n + 1, sizeof *bytes);
+    char **argv = PyMem_Calloc((size_t)n + 1, sizeof *argv);
+    int status = -1;
+    if (!bytes || !argv) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyUnicode_FSConverter(items[i], &bytes[i]))
+            goto out;
+        argv[i] = PyBytes_AS_STRING(bytes[i]);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = cli_main((int)n, argv);
+    fflush(stdout);
+    fflush(stderr);
+    Py_END_ALLOW_THREADS
+out:
+    for (Py_ssize_t i = 0; bytes && i < n; i++)
+        Py_XDECREF(bytes[i]);
+    PyMem_Free(bytes);
+    PyMem_Free(argv);
+    Py_DECREF(seq);
+    return status < 0 ? NULL : PyLong_FromLong(status);
+}
+
 /* ---------------------------------------------------------------- the module */
 
 static PyMethodDef gate_methods[] = {
@@ -568,6 +771,12 @@ static PyMethodDef gate_methods[] = {
      "text(kind, action, name, verdict) -> str: the refusal, warning or trace line."},
     {"stats", gate_stats, METH_NOARGS,
      "stats() -> (judged, symbols_read, nanoseconds): what the gate has done."},
+    {"inspect_all", gate_inspect_all, METH_VARARGS,
+     "inspect_all(path) -> [dict]: inspect() of each file a wheel or directory stands for."},
+    {"check_all", gate_check_all, METH_VARARGS,
+     "check_all(path, mode, flags) -> [Verdict]: each file's verdict, and tag misfits."},
+    {"cli", gate_cli, METH_O,
+     "cli(argv) -> int: the abigate command (argv[0] its name) in this process."},
     {"backport_create", gate_backport_create, METH_VARARGS,
      "backport_create(spec, path, dlopenflags) -> module: the abi3t backport."},
     {NULL, NULL, 0, NULL}

@@ -142,6 +142,51 @@ tap.ok(sorted(dists(docs2)) == sorted(dists(docs)) and "demo311 1.0" in dists(do
        "scan through a link to a site-packages: the same distributions, from RECORD",
        repr(sorted(dists(docs2))))
 
+# From Python (the gate's module, installed for Debian's 3.11): check() and
+# inspect() take wheels and directories; python -m abigate scan is the scan.
+py = by_id["3.11"]
+genv = testlib.gate_env(tap, py, os.path.join(testlib.workdir("wheel-scan"), "userbase"))
+API = r"""
+import abigate, json, sys
+out = {}
+for key, arg, mode in (("good", sys.argv[1], "strict"), ("mistagged", sys.argv[2], "strict"),
+                       ("mistagged-warn", sys.argv[2], "warn"), ("site", sys.argv[3], "strict")):
+    out[key] = [list(v) for v in abigate.check(arg, mode)]
+out["inspect"] = abigate.inspect(sys.argv[1])
+out["file"] = abigate.inspect(sys.argv[4])
+print(json.dumps(out))
+"""
+demo_so = os.path.join(site, "demo311", "demo" + py.ext_suffix)
+p = testlib.run([py.python, "-c", API, good, mistagged, site, demo_so], env=genv)
+api = json.loads(p.stdout) if p.returncode == 0 else {}
+KIND, REASON, MSG, WARN, PATH = 0, 1, 2, 3, 6
+member = "/demo311/demo" + py.ext_suffix
+tap.ok([(v[KIND], v[REASON]) for v in api.get("good", [])] == [("accept", "ABIGATE_R_NONE")]
+       and api["good"][0][PATH] == good + member,
+       "abigate.check(wheel): one Verdict per member, named wheel.whl/member", p.stdout[:600] + p.stderr)
+tap.eq([(v[KIND], v[REASON]) for v in api.get("mistagged", [])],
+       [("accept", "ABIGATE_R_NONE"), ("refuse", "ABIGATE_R_WHEEL_VERSION"),
+        ("refuse", "ABIGATE_R_WHEEL_VERSION")],
+       "abigate.check(mistagged wheel): the member accepted, then its file name and WHEEL tags refused")
+tap.eq([(v[KIND], v[WARN]) for v in api.get("mistagged-warn", [])],
+       [("accept", False), ("accept", True), ("accept", True)],
+       "abigate.check(mistagged wheel, 'warn'): the tag misfits are warnings")
+tap.eq(sorted((os.path.basename(os.path.dirname(v[PATH])), v[KIND]) for v in api.get("site", [])),
+       [("demo311", "accept"), ("demoft", "refuse"), ("yaml", "accept")],
+       "abigate.check(directory): a Verdict per extension file")
+ins = api.get("inspect", [])
+tap.ok(len(ins) == 1 and ins[0].get("member") == "demo311/demo" + py.ext_suffix
+       and ins[0]["record_state"] == "present" and ins[0]["path"] == good + member,
+       "abigate.inspect(wheel): a dict per member, its record read in place", json.dumps(ins)[:600])
+tap.ok(isinstance(api.get("file"), dict) and api["file"].get("record_state") == "present",
+       "abigate.inspect(file) is still one dict", json.dumps(api.get("file"))[:300])
+c = testlib.run([cli, "scan", "--python", py.python, site])
+for args in ([], ["--python", py.python]):
+    m = testlib.run([py.python, "-m", "abigate", "scan"] + args + [site], env=genv)
+    tap.ok(m.stdout == c.stdout and m.returncode == c.returncode and c.stdout,
+           "python -m abigate scan %s: what the abigate command prints, exit %d"
+           % (" ".join(args) or "(this interpreter)", c.returncode), m.stdout + m.stderr)
+
 # Many distributions (the name index grows past its first 64 slots several
 # times): 300 directories of one or two files and 300 lone files, links of
 # the real _yaml; each distribution once, with its files, in name order.

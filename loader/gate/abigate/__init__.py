@@ -349,16 +349,33 @@ def profile():
     return _abigate.profile()
 
 
+def _many(path):
+    """A wheel or a directory: inspect() and check() give a list."""
+    return path.endswith(".whl" if isinstance(path, str) else b".whl") or _os.path.isdir(path)
+
+
 def inspect(path):
     """What the file at PATH is (a dict): the abigate record, or None, and the
-    evidence read from the file.  The file is read, never loaded."""
-    return _abigate.inspect(_os.fspath(path))
+    evidence read from the file.  The file is read, never loaded.  For a
+    wheel (*.whl, read in place) or a directory (its *.so files and wheels,
+    links not followed): a list of such dicts, one per extension file or
+    member, each with its "path" ("wheel.whl/member" for a member) and
+    "member", or "error" and "message" when it could not be read."""
+    path = _os.fspath(path)
+    return _abigate.inspect_all(path) if _many(path) else _abigate.inspect(path)
 
 
 def check(path, mode="strict"):
     """The Verdict of the gate for the file at PATH on this interpreter under
-    MODE, without loading it."""
-    return _judge(_os.fsdecode(_os.fspath(path)), _parse(mode))
+    MODE, without loading it.  For a wheel or a directory: a list of
+    Verdicts, one per extension file or member (path "wheel.whl/member"),
+    each member's followed by one per tag set of its wheel that does not
+    fit it (reason ABIGATE_R_WHEEL_*), as `abigate check` gives them."""
+    path = _os.fspath(path)
+    m, f = _parse(mode)
+    if _many(path):
+        return _abigate.check_all(path, m, f)
+    return _judge(_os.fsdecode(path), (m, f))
 
 
 def get_include():

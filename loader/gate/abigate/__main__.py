@@ -1,10 +1,14 @@
-"""python -m abigate [check [--mode MODE] FILE... | inspect FILE...]
+"""python -m abigate [check [--mode MODE] FILE... | inspect FILE... | scan [OPTIONS] PATH...]
 
 Without arguments: the gate's mode and what abigate knows about this
 interpreter.  `check` judges files for this interpreter without loading
-them (exit 1 when one is refused); `inspect` shows what a file is."""
+them (exit 1 when one is refused); `inspect` shows what a file is; `scan`
+is the abigate command's scan (site-packages, directories, wheels), run in
+this process, for this interpreter unless --python or --target says
+otherwise (see `man abigate`)."""
 import sys
 
+import _abigate
 import abigate
 
 
@@ -25,6 +29,13 @@ def main(argv):
             print("%s: %s: %s [%s]" % (path, "warn" if v.warning else v.kind, v.message, v.reason))
             status = max(status, 1 if v.kind == "refuse" else 0)
         return status if args else 2
+    if cmd == "scan":
+        if not any(a in ("--python", "--target") or a.startswith(("--python=", "--target="))
+                   for a in args):
+            args = ["--python", sys.executable] + args
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return _abigate.cli(["abigate", "scan"] + args)
     if cmd == "inspect" and args:
         for path in args:
             print("%s: %r" % (path, abigate.inspect(path)))
