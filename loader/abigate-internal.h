@@ -86,10 +86,6 @@ static inline const char *abigate__symbol_name(const abigate_symbols *syms, unsi
  * kept its hash. */
 int abigate__symbols_has(const abigate_symbols *set, const abigate_symbols *syms, unsigned i);
 
-/* elf.c: how many names of `syms` that are not weak `set` lacks: the count
- * of abigate__symbols_has, for the whole buffer at once. */
-unsigned abigate__symbols_count_missing(const abigate_symbols *set, const abigate_symbols *syms);
-
 /* elf.c: read `fd` in one pass that stops after the record unless
  * need(the facts read so far, ctx) returns a buffer for the symbols; then
  * the legacy facts are read too (as ABIGATE_READ_LEGACY), into it.  The

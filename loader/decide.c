@@ -327,7 +327,7 @@ static unsigned put_names(struct text *t, const abigate_symbols *syms,
     return n;
 }
 
-static inline unsigned count_names(const abigate_symbols *syms,
+static unsigned count_names(const abigate_symbols *syms,
                             int (*pick)(const abigate_symbols *, unsigned, const void *),
                             const void *ctx)
 {
@@ -368,7 +368,7 @@ static int check_symbols(struct text *t, const abigate_file_info *f, const abiga
     if (!syms || !f->legacy_read)
         return ABIGATE_R_NONE;
     int release = !(p->flags & ABIGATE_PROFILE_DEBUG);
-    if (p->exports && abigate__symbols_count_missing(p->exports, syms)) {
+    if (p->exports && count_names(syms, pick_missing, p->exports)) {
         char name[32];
         put(t, "needs ");
         put_names(t, syms, pick_missing, p->exports);

@@ -1513,11 +1513,3 @@ int abigate__symbols_has(const abigate_symbols *set, const abigate_symbols *syms
     return set->indexed ? lookup(set, abigate__symbol_name(syms, i), symbol_hash(syms, i))
                         : abigate_symbols_contains(set, abigate__symbol_name(syms, i));
 }
-
-unsigned abigate__symbols_count_missing(const abigate_symbols *set, const abigate_symbols *syms)
-{
-    unsigned missing = 0;
-    for (unsigned i = 0; i < syms->count; i++)
-        missing += !syms->sym[i].weak && !abigate__symbols_has(set, syms, i);
-    return missing;
-}

@@ -94,31 +94,28 @@ static const char *intern_dist(struct scan *sc, const char *name)
 {
     if (sc->ndists && !strcmp(sc->dists[sc->ndists - 1], name))
         return sc->dists[sc->ndists - 1]; /* files of one distribution come together */
-    size_t h = name_hash(name);
-    for (size_t i = sc->dist_slots ? h & sc->dist_mask : 0; sc->dist_slots && sc->dist_slots[i];
+    for (size_t i = sc->dist_slots ? name_hash(name) & sc->dist_mask : 0;
+         sc->dist_slots && sc->dist_slots[i];
          i = (i + 1) & sc->dist_mask)
         if (!strcmp(sc->dists[sc->dist_slots[i] - 1], name))
             return sc->dists[sc->dist_slots[i] - 1];
     if (sc->ndists == sc->dists_cap)
         sc->dists = xrealloc(sc->dists, (sc->dists_cap = sc->dists_cap * 2 + 16) * sizeof *sc->dists);
     sc->dists[sc->ndists++] = xstrdup(name);
-    if (2 * sc->ndists > (sc->dist_slots ? sc->dist_mask + 1 : 0)) { /* grow, re-index all */
+    size_t first = sc->ndists - 1; /* the names still to index */
+    if (2 * sc->ndists > (sc->dist_slots ? sc->dist_mask + 1 : 0)) { /* grow: index all again */
         size_t slots = sc->dist_slots ? 2 * (sc->dist_mask + 1) : 64;
         free(sc->dist_slots);
         sc->dist_slots = xrealloc(NULL, slots * sizeof *sc->dist_slots);
         memset(sc->dist_slots, 0, slots * sizeof *sc->dist_slots);
         sc->dist_mask = slots - 1;
-        for (size_t k = 0; k < sc->ndists; k++) {
-            size_t i = name_hash(sc->dists[k]) & sc->dist_mask;
-            while (sc->dist_slots[i])
-                i = (i + 1) & sc->dist_mask;
-            sc->dist_slots[i] = k + 1;
-        }
-    } else {
-        size_t i = h & sc->dist_mask;
+        first = 0;
+    }
+    for (size_t k = first; k < sc->ndists; k++) {
+        size_t i = name_hash(sc->dists[k]) & sc->dist_mask;
         while (sc->dist_slots[i])
             i = (i + 1) & sc->dist_mask;
-        sc->dist_slots[i] = sc->ndists;
+        sc->dist_slots[i] = k + 1;
     }
     return sc->dists[sc->ndists - 1];
 }

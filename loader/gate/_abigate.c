@@ -372,6 +372,17 @@ static PyObject *new_verdict(gate_state *st, PyObject *path, int kind, PyObject 
     return v;
 }
 
+/* The Verdict of `v` for `path`: its reason's name, or for a file that
+ * could not be judged the reader's code (abigate_verdict_rule). */
+static PyObject *verdict_object(gate_state *st, PyObject *path, const abigate_verdict *v)
+{
+    PyObject *reason = v->reason == ABIGATE_R_UNREADABLE
+                           ? PyUnicode_FromString(abigate_verdict_rule(v))
+                           : cached_name(st->reasons, N_OF(st->reasons), v->reason,
+                                         abigate_reason_name(v->reason));
+    return new_verdict(st, path, v->kind, reason, v->message, v->warning, v->evidence, v->adapt);
+}
+
 /* The C string of a path argument: an ASCII str is used as it is (every
  * file-system encoding encodes it the same), anything else goes through
  * os.fsencode's converter.  *bytes holds what must be released. */
@@ -423,11 +434,7 @@ static PyObject *gate_decide(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_XDECREF(bytes);
     if (kind < 0)
         return gate_error(&err);
-    PyObject *reason = v.reason == ABIGATE_R_UNREADABLE
-                           ? PyUnicode_FromString(abigate_verdict_rule(&v))
-                           : cached_name(st->reasons, N_OF(st->reasons), v.reason,
-                                         abigate_reason_name(v.reason));
-    return new_verdict(st, args[0], v.kind, reason, v.message, v.warning, v.evidence, v.adapt);
+    return verdict_object(st, args[0], &v);
 }
 
 /* UTF-8 bytes of `obj` (str() of it when not a str); lone surrogates (a
@@ -631,7 +638,6 @@ static int inspect_one(const struct input *it, void *ctx)
 static int check_one(const struct input *it, void *ctx)
 {
     struct walk *w = ctx;
-    gate_state *st = w->st;
     abigate_verdict v;
     abigate_error err;
     int kind;
@@ -665,12 +671,7 @@ static int check_one(const struct input *it, void *ctx)
         const abigate_verdict *x = k < 0 ? &v : &tags[k];
         if (k >= 0 && (!(judged & 1u << k) || (x->kind == ABIGATE_ACCEPT && !x->warning)))
             continue; /* a tag set that fits */
-        PyObject *reason = x->reason == ABIGATE_R_UNREADABLE
-                               ? PyUnicode_FromString(abigate_verdict_rule(x))
-                               : cached_name(st->reasons, N_OF(st->reasons), x->reason,
-                                             abigate_reason_name(x->reason));
-        if (walk_append(w, new_verdict(st, name, x->kind, reason, x->message, x->warning,
-                                       x->evidence, x->adapt))) {
+        if (walk_append(w, verdict_object(w->st, name, x))) {
             Py_DECREF(name);
             return 1;
         }
