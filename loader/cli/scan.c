@@ -553,11 +553,12 @@ int cmd_scan(int argc, char **argv)
             break;
     if (started == 0)
         worker(&sc);
-    while (tty && __atomic_load_n(&sc.done, __ATOMIC_ACQUIRE) < sc.njobs) {
-        fprintf(stderr, "\rscan: %zu/%zu files and wheels judged",
-                __atomic_load_n(&sc.done, __ATOMIC_ACQUIRE), sc.njobs);
-        struct timespec ts = {0, 100000000};
-        nanosleep(&ts, NULL);
+    /* at least once, however fast the workers are, then every 100 ms */
+    for (size_t done; tty; nanosleep(&(struct timespec){0, 100000000}, NULL)) {
+        done = __atomic_load_n(&sc.done, __ATOMIC_ACQUIRE);
+        fprintf(stderr, "\rscan: %zu/%zu files and wheels judged", done, sc.njobs);
+        if (done >= sc.njobs)
+            break;
     }
     for (int t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
