@@ -1478,8 +1478,14 @@ ABIGATE_API void abigate_symbols_sort(abigate_symbols *syms)
 {
     if (!syms || syms->sorted)
         return;
-    /* The name offset is the first member of each entry. */
+    /* The name offset is the first member of each entry.  The index holds
+     * pool offsets and whole-name hashes, so the reorder leaves it valid;
+     * hash[i] follows entry i, so the kept hashes are taken again in the
+     * new order (the reader's hash equals name_hash, test_symbol_index). */
     qsort_r(syms->sym, syms->count, sizeof syms->sym[0], compare_names, syms->pool);
+    if (syms->hashed)
+        for (unsigned i = 0; i < syms->count; i++)
+            syms->hash[i] = name_hash(syms->pool + syms->sym[i].name);
     abigate_symbols_index(syms);
     syms->sorted = 1;
 }

@@ -680,7 +680,7 @@ START_TEST(test_symbols_lookup)
     for (unsigned i = 0; i < exports.count; i++)
         ck_assert_int_eq(abigate_symbols_contains(&exports, abigate_symbols_name(&exports, i)), 1);
     ck_assert_int_eq(abigate_symbols_contains(&exports, "Py_e"), 0);
-    abigate_symbols_sort(&exports); /* reordered, so indexed again */
+    abigate_symbols_sort(&exports); /* reordered: the index keeps pool offsets, still valid */
     ck_assert_str_eq(abigate_symbols_name(&exports, 0), "Py_a");
     ck_assert_str_eq(abigate_symbols_name(&exports, 3), "_Py_b");
     for (unsigned i = 0; i < exports.count; i++)

@@ -380,6 +380,59 @@ START_TEST(test_symbol_index)
 }
 END_TEST
 
+/* abigate_symbols_sort on buffers the reader filled (kept hashes): sorted
+ * before any index, and indexed then sorted.  Every name is still found,
+ * both as a looked-up set and as a file's imports, and abigate_decide with
+ * such a buffer as an interpreter's exports accepts the file whose imports
+ * it lists (issue 24: the hashes once stayed in file order and decide then
+ * refused good files with ABIGATE_R_MISSING_SYMBOLS). */
+START_TEST(test_sorted_read)
+{
+    struct elfimage_spec s = variant(_i >> 1);
+    struct elfimage_layout l;
+    unsigned char *buf = malloc(CAP);
+    abigate_file_info fi, fi2;
+    abigate_symbols *file = abigate_symbols_new(), *exp = abigate_symbols_new();
+    make_names();
+    s.dynamic = s.dynsym_section = 1;
+    s.imports = names;
+    ck_assert_uint_gt(elfimage_build(&s, buf, CAP, &l), 0);
+    ck_assert_int_eq(abigate_read_buffer(buf, l.size, NULL, ABIGATE_READ_LEGACY, &fi, file, NULL),
+                     ABIGATE_OK);
+    ck_assert_int_eq(abigate_read_buffer(buf, l.size, NULL, ABIGATE_READ_LEGACY, &fi2, exp, NULL),
+                     ABIGATE_OK);
+    ck_assert_uint_eq(exp->hashed, 1);
+    if (_i & 1)
+        abigate_symbols_index(exp); /* indexed in file order first */
+    abigate_symbols_sort(exp);
+    ck_assert_uint_eq(exp->sorted, 1);
+    for (unsigned i = 1; i < exp->count; i++)
+        ck_assert_int_lt(strcmp(abigate_symbols_name(exp, i - 1), abigate_symbols_name(exp, i)), 0);
+    for (unsigned i = 0; i < exp->count; i++)
+        ck_assert_msg(abigate_symbols_contains(exp, abigate_symbols_name(exp, i)), "%s lost",
+                      abigate_symbols_name(exp, i));
+    ck_assert_uint_eq(missing_from(exp, file), 0);
+    ck_assert_uint_eq(missing_from(file, exp), 0); /* the sorted buffer as a file's imports */
+    abigate_symbols_sort(file);                    /* both sorted */
+    ck_assert_uint_eq(missing_from(exp, file), 0);
+
+    abigate_profile p;
+    abigate_policy pol = {ABIGATE_MODE_STRICT, 0};
+    abigate_verdict v;
+    ck_assert_int_eq(abigate_profile_parse(&p, "3.11", NULL), ABIGATE_OK);
+    p.elf_class = fi.elf_class;
+    p.machine = fi.machine;
+    p.big_endian = fi.big_endian;
+    p.pointer_size = fi.elf_class / 8;
+    p.exports = exp;
+    ck_assert_int_eq(abigate_decide(&fi, file, &p, &pol, &v), ABIGATE_ACCEPT);
+    ck_assert_int_ne(v.reason, ABIGATE_R_MISSING_SYMBOLS);
+    abigate_symbols_free(file);
+    abigate_symbols_free(exp);
+    free(buf);
+}
+END_TEST
+
 /* Past the head, the section headers and the dynamic part within 16 KiB of
  * each other are read by one read (read_tail); farther apart, each by its
  * own.  Either way the facts are those of the same image read from memory. */
@@ -534,6 +587,7 @@ Suite *make_reader_suite(void)
     tcase_add_test(tc, test_record_costs_one_read);
     tcase_add_loop_test(tc, test_path_and_fd, 0, (int)(sizeof fd_sizes / sizeof fd_sizes[0]));
     tcase_add_loop_test(tc, test_symbol_index, 0, 4);
+    tcase_add_loop_test(tc, test_sorted_read, 0, 8);
     tcase_add_loop_test(tc, test_tail_read, 0, 8);
     tcase_add_loop_test(tc, test_fd_size_unknown, 0, 20);
     tcase_add_loop_test(tc, test_fd_matches_memory, 0, 2);
