@@ -90,10 +90,50 @@ int abigate__symbols_has(const abigate_symbols *set, const abigate_symbols *syms
  * need(the facts read so far, ctx) returns a buffer for the symbols; then
  * the legacy facts are read too (as ABIGATE_READ_LEGACY), into it.  The
  * head read once serves both stages. */
+struct abigate__search;
 struct abigate__stage {
     abigate_symbols *(*need)(const abigate_file_info *info, void *ctx);
     void *ctx;
+    struct abigate__search *search; /* also read these (elf.c), or NULL */
 };
+
+/* What the dynamic loader's search for a file's dependencies depends on
+ * (elf.c: read with the record, from the same head; load.c: used to load
+ * the judged descriptor as a plain dlopen of its path would).  `state` is
+ * 0 when not read (not ELF, no dynamic segment, a malformed one: the load
+ * then leaves everything to the dynamic loader), 1 when read whole, -1
+ * when the names did not fit (has_origin is still exact). */
+#define ABIGATE__SEARCH_POOL 16384
+#define ABIGATE__SEARCH_NEEDED 512
+struct abigate__search {
+    int state;
+    int has_origin;      /* "$ORIGIN" or "${ORIGIN}" in DT_NEEDED, DT_RPATH or DT_RUNPATH */
+    int needed_origin;   /* ... in a DT_NEEDED name */
+    int has_rpath, has_runpath;
+    uint64_t flags_1;    /* DT_FLAGS_1 */
+    unsigned char elf_class, big_endian, osabi, abiversion; /* the file's ELF header */
+    unsigned machine;
+    uint32_t e_flags;
+    unsigned n_needed;
+    uint32_t needed[ABIGATE__SEARCH_NEEDED]; /* offsets into pool */
+    uint32_t rpath, runpath;                 /* offsets into pool */
+    size_t pool_used;
+    char pool[ABIGATE__SEARCH_POOL];
+};
+
+/* profile.c: the ELF e_machine libabigate was built for (0: unknown). */
+unsigned abigate__host_machine(void);
+
+/* load.c: dlopen() the judged descriptor `fd` of `path` with `dlflags` so
+ * that its dependencies are those a plain dlopen(path, dlflags) loads
+ * (docs/PATCHED.md, "The same-file load").  `fd_name` writes a fresh
+ * /proc/self/fd spelling of a descriptor.  The handle, or NULL with err
+ * ABIGATE_E_DLOPEN: dlerror()'s text naming `path`, or, when /proc is not
+ * mounted, a text that says so (*no_proc is then set to 1). */
+void *abigate__load_judged(int fd, const char *path, int dlflags,
+                           const struct abigate__search *search,
+                           void (*fd_name)(void *ctx, char *buf, size_t size, int fd),
+                           void *fd_name_ctx, int *no_proc, abigate_error *err);
 int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stage *stage,
                             abigate_file_info *info, abigate_error *err);
 

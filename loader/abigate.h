@@ -584,7 +584,12 @@ ABIGATE_API const char *abigate_verdict_name(int kind); /* "accept", "adapt", "r
  * abigate_gate_dlopen opens the file once, judges that descriptor, and
  * dlopen()s the same descriptor through a /proc/self/fd name no earlier
  * load used: renaming another file into place between the judgement and
- * the load changes nothing.
+ * the load changes nothing.  The process ends up with the libraries a
+ * plain dlopen(path) loads, from the same directories: a file whose
+ * DT_RPATH, DT_RUNPATH or DT_NEEDED use $ORIGIN (every wheel that
+ * auditwheel repaired) has its libraries loaded first, by the dynamic
+ * loader's own search with $ORIGIN taken from `path` (docs/PATCHED.md,
+ * "The same-file load": how, and the limits).
  *
  * Files that cannot be judged (not ELF, truncated, a directory, a FIFO,
  * unopenable) get a verdict with reason ABIGATE_R_UNREADABLE and
@@ -718,12 +723,21 @@ ABIGATE_API int abigate_wheel_decide(const abigate_wheel_tags *tags, const char 
 
 /* Open `path` (O_RDONLY|O_CLOEXEC|O_NONBLOCK), judge that descriptor under
  * `policy` (NULL: the gate's), and unless refused dlopen() that same
- * descriptor with `dlflags`; close it and
- * return the handle.  NULL when refused (v->kind == ABIGATE_REFUSE, err->code
+ * descriptor with `dlflags`, its dependencies resolved as for
+ * dlopen(path, dlflags) (above); close it and return the handle.  `path`
+ * should contain a '/': it is opened as open(2) opens it, never searched
+ * for.  NULL when refused (v->kind == ABIGATE_REFUSE, err->code
  * ABIGATE_OK), when the gate failed, or when the load failed: err->code is
  * ABIGATE_E_OPEN or ABIGATE_E_DLOPEN and err->message the system's text
- * (dlerror() copied at once, the /proc/self/fd name replaced by `path`).
- * With the policy off, nothing is read: the descriptor is loaded as is. */
+ * (dlerror() copied at once, the /proc/self/fd name replaced by `path`:
+ * a missing library is named as a plain dlopen names it).
+ *
+ * Without /proc (not mounted: a chroot, a container, early boot) the
+ * descriptor has no name to load it by.  In strict and require nothing is
+ * loaded: NULL, ABIGATE_E_DLOPEN, a message that says so.  In warn `path`
+ * is loaded if it still names the judged file, and the verdict says that
+ * it was loaded by path (v->warning set).  With the policy off nothing is
+ * opened or read: this is dlopen(path, dlflags). */
 ABIGATE_API void *abigate_gate_dlopen(abigate_gate *gate, const char *path, int dlflags,
                                       const abigate_policy *policy, abigate_verdict *v,
                                       abigate_error *err);

@@ -54,6 +54,9 @@
 #define DT_STRSZ_ 10
 #define DT_SYMENT_ 11
 #define DT_GNU_HASH_ 0x6ffffef5
+#define DT_RPATH_ 15
+#define DT_RUNPATH_ 29
+#define DT_FLAGS_1_ 0x6ffffffb
 
 /* ------------------------------------------------------------------ input */
 
@@ -741,8 +744,8 @@ static int find_record(struct elf *e, struct record_state *st)
 /* ------------------------------------------------------------------ legacy facts */
 
 struct dyninfo {
-    int have_dynamic;
-    uint64_t strtab, strsz, symtab, syment, hash, gnu_hash;
+    int have_dynamic, have_rpath, have_runpath;
+    uint64_t strtab, strsz, symtab, syment, hash, gnu_hash, rpath, runpath, flags_1;
     unsigned n_needed, n_needed_kept;
     uint64_t needed[MAX_NEEDED_SEEN];
 };
@@ -819,6 +822,9 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
             case DT_SYMENT_: d->syment = val; break;
             case DT_HASH_: d->hash = val; break;
             case DT_GNU_HASH_: d->gnu_hash = val; break;
+            case DT_RPATH_: d->rpath = val, d->have_rpath = 1; break;
+            case DT_RUNPATH_: d->runpath = val, d->have_runpath = 1; break;
+            case DT_FLAGS_1_: d->flags_1 = val; break;
             default: break;
             }
         }
@@ -1186,6 +1192,100 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------ search facts */
+
+/* 1 when `str` names the dynamic string token ORIGIN as the dynamic
+ * loader reads it: "$ORIGIN" not followed by a name character, or
+ * "${ORIGIN}" (glibc's is_dst). */
+static int mentions_origin(const char *str, size_t len)
+{
+    for (const char *p = memchr(str, '$', len); p; p = memchr(p + 1, '$', len - (size_t)(p + 1 - str))) {
+        size_t room = len - (size_t)(p - str);
+        if (room >= 9 && !memcmp(p, "${ORIGIN}", 9))
+            return 1;
+        if (room >= 7 && !memcmp(p, "$ORIGIN", 7)) {
+            char c = room > 7 ? p[7] : '\0';
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_'))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Copy the string at string-table offset `stroff` into out->pool at *at;
+ * 0, or -1 when it cannot be read or does not fit. */
+static int keep_search_string(struct src *s, struct legacy *L, uint64_t stroff,
+                              struct abigate__search *out, uint32_t *at, int *origin)
+{
+    const char *str;
+    size_t len;
+    if (window_string(s, &L->strwin, stroff, &str, &len))
+        return -1;
+    *origin |= mentions_origin(str, len);
+    if (len + 1 > sizeof out->pool - out->pool_used)
+        return -1;
+    memcpy(out->pool + out->pool_used, str, len + 1);
+    *at = (uint32_t)out->pool_used;
+    out->pool_used += len + 1;
+    return 0;
+}
+
+/* The facts the dynamic loader's search for the file's dependencies
+ * depends on (struct abigate__search), for the same-file load (load.c).
+ * Read from the same head and windows as the rest; an error here is not
+ * the read's error: it leaves state 0 (no dynamic part that can be read:
+ * the load adds nothing), or -1 with has_origin set when names cannot be
+ * kept (the load then refuses to guess). */
+static void read_search(struct elf *e, struct abigate__search *out)
+{
+    struct src *s = e->src;
+    abigate_error *saved = s->err, scratch;
+    struct legacy legacy, *L = &legacy;
+    struct dyninfo d;
+    uint64_t stroff;
+    memset(out, 0, offsetof(struct abigate__search, needed));
+    memset(L, 0, sizeof *L);
+    s->err = &scratch;
+    const unsigned char *h = s->head;
+    out->elf_class = e->is64 ? 64 : 32;
+    out->big_endian = (unsigned char)e->be;
+    out->machine = e->machine;
+    out->osabi = h[7];
+    out->abiversion = h[8];
+    out->e_flags = abigate__get32(h + (e->is64 ? 48 : 36), e->be);
+    if (read_dynamic(e, L, &d) || !d.have_dynamic)
+        goto out;
+    out->has_rpath = d.have_rpath;
+    out->has_runpath = d.have_runpath;
+    out->flags_1 = d.flags_1;
+    if (!d.n_needed && !d.have_rpath && !d.have_runpath) {
+        out->state = 1;
+        goto out;
+    }
+    out->state = -1;
+    out->has_origin = 1; /* until every string has been seen */
+    if (!d.strtab || map_addr(e, d.strtab, &stroff) || past_end(s, stroff, d.strsz) ||
+        strtab_open(s, L, stroff, d.strsz) || d.n_needed > d.n_needed_kept ||
+        d.n_needed > ABIGATE__SEARCH_NEEDED)
+        goto out;
+    int origin = 0, needed_origin = 0;
+    for (unsigned i = 0; i < d.n_needed; i++)
+        if (keep_search_string(s, L, d.needed[i], out, &out->needed[i], &needed_origin))
+            goto out;
+    if ((d.have_rpath && keep_search_string(s, L, d.rpath, out, &out->rpath, &origin)) ||
+        (d.have_runpath && keep_search_string(s, L, d.runpath, out, &out->runpath, &origin)))
+        goto out;
+    out->n_needed = d.n_needed;
+    out->needed_origin = needed_origin;
+    out->has_origin = origin | needed_origin;
+    out->state = 1;
+out:
+    window_free(&L->win);
+    window_free(&L->strwin);
+    s->err = saved;
+}
+
 /* ------------------------------------------------------------------ entry points */
 
 /* Fill s->head from the start of the input: a small file whole (a legacy
@@ -1241,6 +1341,8 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         out.record = st.rec;
     }
 
+    if (stage && stage->search)
+        read_search(&e, stage->search);
     if (stage && (flags & ABIGATE_READ_LEGACY)) {
         if (!(syms = stage->need(&out, stage->ctx)))
             flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */

@@ -9,7 +9,8 @@
  * A judgement reads the record first (one pread) and the symbol table only
  * when the record cannot settle the verdict (abigate__needs_symbols).
  * abigate_gate_dlopen opens once, judges that descriptor and dlopen()s it
- * through a /proc/self/fd name no earlier load used.
+ * through a /proc/self/fd name no earlier load used, with the dependencies
+ * a dlopen() of the path would load (load.c).
  */
 #include "abigate-internal.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,6 +300,7 @@ struct input {
     const char *name;
     abigate__stage_reader reader;
     void *reader_ctx;
+    struct abigate__search *search; /* also read these facts (a file), or NULL */
 };
 
 /* Judge one input (struct input). */
@@ -323,7 +326,7 @@ static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
     abigate_error *e = err ? err : &local;
     abigate_file_info info;
     struct staging st = {g, pol, NULL, 0};
-    struct abigate__stage stage = {need_symbols, &st};
+    struct abigate__stage stage = {need_symbols, &st, in.search};
     int opened = -1;
     if (fd < 0 && !in.reader) {
         if ((opened = fd = open_file(name, e)) < 0) {
@@ -366,7 +369,7 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abig
     if (!g || !path || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v); /* defined even when the gate itself fails */
-    struct input in = {-1, path, NULL, NULL};
+    struct input in = {-1, path, NULL, NULL, NULL};
     return judge(g, in, policy, v, err);
 }
 
@@ -377,7 +380,7 @@ ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
     if (!g || fd < 0 || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v);
-    struct input in = {fd, name, NULL, NULL};
+    struct input in = {fd, name, NULL, NULL, NULL};
     return judge(g, in, policy, v, err);
 }
 
@@ -386,7 +389,7 @@ int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage
                                abigate_error *err)
 {
     memset(v, 0, sizeof *v);
-    struct input in = {-1, name, reader, ctx};
+    struct input in = {-1, name, reader, ctx, NULL};
     return judge(g, in, policy, v, err);
 }
 
@@ -394,8 +397,9 @@ int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage
  * loader finds already-loaded objects by the name they were opened with,
  * and descriptor numbers are reused.  Empty components ("/", "./") encode
  * a counter, so the name still resolves to the descriptor. */
-static void fd_name(abigate_gate *g, char *buf, size_t size, int fd)
+static void fd_name(void *ctx, char *buf, size_t size, int fd)
 {
+    abigate_gate *g = ctx;
     unsigned long c = __atomic_fetch_add(&g->fd_names, 1, __ATOMIC_RELAXED);
     size_t n = (size_t)snprintf(buf, size, "/proc/self/fd/");
     for (; c && n + 3 < size; c >>= 1) {
@@ -406,25 +410,43 @@ static void fd_name(abigate_gate *g, char *buf, size_t size, int fd)
     snprintf(buf + n, size - n, "%d", fd);
 }
 
-/* dlerror()'s text with `from` replaced by `to`, into err. */
-static void load_error(abigate_error *err, const char *text, const char *from, const char *to)
+/* /proc is not mounted, so the judged descriptor has no name to load it
+ * by (docs/PATCHED.md, "Without /proc").  warn loads `path` after checking
+ * that it still names the judged file, and says so in the verdict; strict
+ * and require load nothing. */
+static void *load_without_proc(const abigate_policy *pol, int fd, const char *path, int dlflags,
+                               abigate_verdict *v, abigate_error *err)
 {
-    if (!err)
-        return;
-    char out[ABIGATE_ERROR_MESSAGE_MAX];
-    size_t n = 0, flen = strlen(from), tlen = strlen(to);
-    const char *s = text ? text : "unknown dlopen error";
-    while (*s && n + 1 < sizeof out) {
-        if (!strncmp(s, from, flen) && n + tlen + 1 < sizeof out) {
-            memcpy(out + n, to, tlen);
-            n += tlen;
-            s += flen;
-        } else {
-            out[n++] = *s++;
-        }
+    struct stat judged, now;
+    if (pol->mode != ABIGATE_MODE_WARN) {
+        abigate__fail(err, ABIGATE_E_DLOPEN, -1,
+                      "cannot load the file that was judged: /proc is not mounted, so its "
+                      "descriptor has no name to load it by (mount /proc, or use mode warn, "
+                      "which loads the path)");
+        return NULL;
     }
-    out[n] = '\0';
-    abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", out);
+    if (fstat(fd, &judged) != 0 || stat(path, &now) != 0 || judged.st_dev != now.st_dev ||
+        judged.st_ino != now.st_ino) {
+        abigate__fail(err, ABIGATE_E_DLOPEN, -1,
+                      "cannot load the file that was judged: /proc is not mounted, and the "
+                      "path no longer names the file that was judged");
+        return NULL;
+    }
+    void *handle = dlopen(path, dlflags);
+    if (!handle) {
+        const char *text = dlerror();
+        abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", text ? text : "unknown dlopen error");
+        return NULL;
+    }
+    char was[sizeof v->message];
+    memcpy(was, v->message, sizeof was);
+    snprintf(v->message, sizeof v->message,
+             "loaded by path, not from the descriptor that was judged (/proc is not mounted): "
+             "a file renamed into place meanwhile would have run; judged: %.*s",
+             (int)(sizeof was / 2), was);
+    v->warning = 1;
+    abigate__ok(err);
+    return handle;
 }
 
 ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlflags,
@@ -441,39 +463,54 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
         abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid policy mode %d", pol->mode);
         return NULL;
     }
+    if (pol->mode == ABIGATE_MODE_OFF) {
+        /* nothing judged: exactly the caller's own dlopen */
+        snprintf(v->message, sizeof v->message, "not checked (mode off)");
+        v->kind = ABIGATE_ACCEPT;
+        void *handle = dlopen(path, dlflags);
+        if (!handle) {
+            const char *text = dlerror();
+            abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", text ? text : "unknown dlopen error");
+        } else {
+            abigate__ok(err);
+        }
+        return handle;
+    }
     abigate_error why;
     int fd = open_file(path, &why);
     if (fd < 0) {
-        if (pol->mode != ABIGATE_MODE_OFF) {
-            int rc = take_profile(g, err);
-            if (rc)
-                return NULL; /* the gate itself failed: err says why */
-            unreadable(pol, &why, v);
-            __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);
-        } else {
-            v->kind = ABIGATE_ACCEPT;
-        }
+        int rc = take_profile(g, err);
+        if (rc)
+            return NULL; /* the gate itself failed: err says why */
+        unreadable(pol, &why, v);
+        __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);
         if (v->kind == ABIGATE_REFUSE)
             abigate__ok(err);
         else if (err)
             *err = why;
         return NULL;
     }
-    struct input in = {fd, path, NULL, NULL};
-    int rc = judge(g, in, pol, v, err);
-    if (rc < 0 || v->kind == ABIGATE_REFUSE) {
+    struct abigate__search *search = malloc(sizeof *search);
+    if (!search) {
         close(fd);
-        if (rc >= 0)
-            abigate__ok(err);
+        abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
         return NULL;
     }
-    char name[96];
-    fd_name(g, name, sizeof name, fd);
-    void *handle = dlopen(name, dlflags);
-    if (!handle)
-        load_error(err, dlerror(), name, path);
-    else
-        abigate__ok(err);
+    search->state = 0;
+    search->has_origin = 0;
+    struct input in = {fd, path, NULL, NULL, search};
+    int rc = judge(g, in, pol, v, err);
+    void *handle = NULL;
+    if (rc < 0 || v->kind == ABIGATE_REFUSE) {
+        if (rc >= 0)
+            abigate__ok(err);
+    } else {
+        int no_proc;
+        handle = abigate__load_judged(fd, path, dlflags, search, fd_name, g, &no_proc, err);
+        if (!handle && no_proc)
+            handle = load_without_proc(pol, fd, path, dlflags, v, err);
+    }
+    free(search);
     close(fd);
     return handle;
 }

@@ -59,6 +59,11 @@
 #define HOST_ABI "gnu"
 #endif
 
+unsigned abigate__host_machine(void)
+{
+    return HOST_MACHINE;
+}
+
 static void host_multiarch(char *buf, size_t len)
 {
 #if defined(__linux__) && defined(__GLIBC__)

@@ -9,12 +9,13 @@ export ABIGATE_CACHE=${ABIGATE_CACHE:-/var/cache/abigate}
 say() { printf '\n== %s\n' "$*"; }
 
 # Debian packages the build and the tests need (libblas3/liblapack3: Debian's numpy, which
-# the import-gate tests import; the last line: to build CPython 3.13 from source in
+# the import-gate tests import; patchelf: the PyPI-shaped layouts of tests/load (hashed
+# sonames, as auditwheel makes them); the last line: to build CPython 3.13 from source in
 # tests/interpreters/provision, and the patched CPythons of patches/build-python).
 DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutils
       python3.11-dev python3.11-dbg python3-setuptools python3-wheel python3-pip valgrind dpkg-dev ca-certificates libblas3 liblapack3
       xz-utils libffi-dev libssl-dev libbz2-dev liblzma-dev libsqlite3-dev patch
-      meson ninja-build python3-mesonpy time unzip)
+      meson ninja-build python3-mesonpy time unzip patchelf)
 
 install_deps() {
     local missing=() p
