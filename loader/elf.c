@@ -1245,6 +1245,8 @@ static void read_search(struct elf *e, struct abigate__search *out)
     struct dyninfo d;
     uint64_t stroff;
     memset(out, 0, offsetof(struct abigate__search, needed));
+    out->rpath = out->runpath = 0;
+    out->pool_used = 0;
     memset(L, 0, sizeof *L);
     s->err = &scratch;
     const unsigned char *h = s->head;
