@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elfimage.h"
 #include "suites.h"
 
 /* ---------------------------------------------------------------- record first */
@@ -337,6 +339,86 @@ START_TEST(test_gate_args)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- search facts */
+
+/* What the same-file load reads from a file with its record (elf.c
+ * read_search, through the staged read the gate makes): the search path,
+ * whether it or a DT_NEEDED name mentions ORIGIN as the dynamic loader
+ * reads it, and the names copied, in every ELF class and byte order.  The
+ * struct comes from the heap filled with garbage, as the gate's does. */
+struct search_row {
+    const char *path; /* DT_RUNPATH / DT_RPATH, NULL: none */
+    int rpath;
+    int dynamic;      /* 0: no dynamic segment at all */
+    int state, origin;
+};
+
+static const struct search_row search_rows[] = {
+    {"$ORIGIN/../pkg.libs", 0, 1, 1, 1},
+    {"$ORIGIN/../pkg.libs", 1, 1, 1, 1},
+    {"${ORIGIN}", 0, 1, 1, 1},
+    {"/opt/lib:$ORIGIN", 1, 1, 1, 1},
+    {"x$ORIGIN/y", 0, 1, 1, 1},
+    {"$ORIGIN", 0, 1, 1, 1},
+    {"$ORIGINAL/lib", 0, 1, 1, 0},   /* another token: not ORIGIN */
+    {"$ORIGIN_x", 0, 1, 1, 0},
+    {"${ORIGIN", 0, 1, 1, 0},        /* unterminated brace */
+    {"$LIB:$PLATFORM", 0, 1, 1, 0},
+    {"/usr/lib/foo", 1, 1, 1, 0},
+    {NULL, 0, 1, 1, 0},              /* a DT_NEEDED, no search path */
+    {NULL, 0, 0, 0, 0},              /* no dynamic segment */
+};
+
+static abigate_symbols *no_symbols(const abigate_file_info *info, void *ctx)
+{
+    (void)info, (void)ctx;
+    return NULL;
+}
+
+START_TEST(test_search_facts)
+{
+    const struct search_row *r = &search_rows[_i / 4];
+    struct elfimage_spec spec;
+    struct elfimage_layout lay;
+    static unsigned char img[65536];
+    memset(&spec, 0, sizeof spec);
+    spec.is64 = _i & 1;
+    spec.be = (_i >> 1) & 1;
+    spec.machine = spec.is64 ? 62 : 3;
+    spec.dynamic = r->dynamic;
+    spec.search_path = r->path;
+    spec.search_is_rpath = r->rpath;
+    size_t len = elfimage_build(&spec, img, sizeof img, &lay);
+    ck_assert_uint_gt(len, 0);
+    int fd = memfd_create("search", MFD_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, img, len), (ssize_t)len);
+    struct abigate__search *out = malloc(sizeof *out);
+    memset(out, 0xa5, sizeof *out);
+    struct abigate__stage stage = {no_symbols, NULL, out};
+    abigate_file_info info;
+    abigate_error err;
+    ck_assert_int_eq(abigate__read_fd_staged(fd, "m.so", &stage, &info, &err), ABIGATE_OK);
+    close(fd);
+    ck_assert_int_eq(out->state, r->state);
+    ck_assert_int_eq(out->has_origin, r->origin);
+    if (r->dynamic) {
+        ck_assert_uint_eq(out->n_needed, 1);
+        ck_assert_str_eq(out->pool + out->needed[0], "libpython3.11.so.1.0");
+        ck_assert_int_eq(out->needed_origin, 0);
+        ck_assert_int_eq(out->has_rpath, r->path && r->rpath);
+        ck_assert_int_eq(out->has_runpath, r->path && !r->rpath);
+        if (r->path)
+            ck_assert_str_eq(out->pool + (r->rpath ? out->rpath : out->runpath), r->path);
+        ck_assert_uint_le(out->pool_used, sizeof out->pool);
+    }
+    ck_assert_uint_eq(out->elf_class, spec.is64 ? 64 : 32);
+    ck_assert_uint_eq(out->big_endian, (unsigned)spec.be);
+    ck_assert_uint_eq(out->machine, spec.machine);
+    free(out);
+}
+END_TEST
+
 Suite *make_gate_suite(void)
 {
     Suite *s = suite_create("gate");
@@ -354,6 +436,9 @@ Suite *make_gate_suite(void)
     tcase_add_loop_test(tc, test_unreadable, 0,
                         (int)(4 * sizeof unreadable_rows / sizeof *unreadable_rows));
     tcase_add_test(tc, test_gate_args);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("search");
+    tcase_add_loop_test(tc, test_search_facts, 0, (int)(sizeof search_rows / sizeof *search_rows) * 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -132,6 +132,9 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
     size_t nsym = 5, strsz = sizeof strtab; /* the table above, then spec->imports */
     for (size_t i = 0; s->imports && s->imports[i]; i++, nsym++)
         strsz += strlen(s->imports[i]) + 1;
+    size_t search_at = strsz; /* the search path's string, after the imports */
+    if (s->search_path)
+        strsz += strlen(s->search_path) + 1;
     static const unsigned char gnu_desc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     size_t ehsize = s->is64 ? 64 : 52, phent = s->is64 ? 56 : 32, shent = s->is64 ? 64 : 40;
     size_t symsz = s->is64 ? 24 : 16, dynent = 2 * word(s);
@@ -224,11 +227,17 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
                      s->desc2len);
     }
 
-    /* dynamic part: DT_NEEDED, STRTAB, STRSZ, SYMTAB, SYMENT, HASH, NULL */
+    /* dynamic part: DT_NEEDED, STRTAB, STRSZ, SYMTAB, SYMENT, HASH,
+     * [DT_RUNPATH or DT_RPATH,] NULL */
     if (s->dynamic) {
-        uint64_t tags[7][2] = {{1, 1}, {5, l->strtab_off}, {10, strsz},
-                               {6, l->symtab_off}, {11, symsz}, {4, l->hash_off}, {0, 0}};
-        for (size_t i = 0; i < 7; i++) {
+        uint64_t tags[8][2] = {{1, 1}, {5, l->strtab_off}, {10, strsz},
+                               {6, l->symtab_off}, {11, symsz}, {4, l->hash_off}, {0, 0}, {0, 0}};
+        if (s->search_path) {
+            tags[6][0] = s->search_is_rpath ? 15 : 29;
+            tags[6][1] = search_at;
+            memcpy(b + l->strtab_off + search_at, s->search_path, strlen(s->search_path) + 1);
+        }
+        for (size_t i = 0; i < 8; i++) {
             elfimage_put(s, b, l->dyn_off + i * dynent, (unsigned)word(s), tags[i][0]);
             elfimage_put(s, b, l->dyn_off + i * dynent + word(s), (unsigned)word(s), tags[i][1]);
         }

@@ -27,6 +27,8 @@ struct elfimage_spec {
     const char *const *imports; /* more undefined symbols, NULL-terminated, or NULL */
     size_t dynamic_at;          /* the dynamic part at least at this offset (0: after the notes) */
     size_t shdrs_gap;           /* bytes between the dynamic part and the section headers */
+    const char *search_path;    /* DT_RUNPATH (or DT_RPATH with search_is_rpath), or NULL */
+    int search_is_rpath;
 };
 
 struct elfimage_layout {
