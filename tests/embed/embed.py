@@ -162,20 +162,34 @@ for rid, plugins in PLUGINS.items():
                "(undefined symbol), the gate refused it before", p.stdout)
 
     # The rename race: TARGET is GOOD (this host's build) or BAD (a 3.13t build,
-    # refused on both hosts) in turn, swapped while the host loads it 300 times.
-    good = build_plugin(rid, os.path.join(work, "good-%s.so" % rid), "race", "good")
-    bad = build_plugin("3.13t", os.path.join(work, "bad-%s.so" % rid), "race", "bad")
-    target = os.path.join(work, "race-%s.so" % rid)
-    p = run_host(host, ["--race", target, good, bad, "300"])
-    m = re.search(r"loaded good (\d+), loaded bad (\d+), refused (\d+), other (\d+), "
-                  r"fds before (\d+) after (\d+)", p.stdout)
-    vals = [int(x) for x in m.groups()] if m else None
-    tap.ok(p.returncode == 0 and vals and vals[1] == 0 and vals[0] > 0 and vals[2] > 0
-           and vals[4] == vals[5],
-           "%s host, rename race between judgement and load, 300 rounds: the refused file is "
-           "never loaded (good %s, bad %s, refused %s), no descriptor leaked" % (
-               rid, vals and vals[0], vals and vals[1], vals and vals[2]),
-           p.stdout + p.stderr)
+    # refused on both hosts) in turn, swapped while the host loads it 300 times;
+    # then the same with both NEEDing a library vendored through RUNPATH
+    # $ORIGIN/vlibs-RID (the same-file load's search stand-in at work).
+    vlibs = os.path.join(work, "vlibs-" + rid)
+    os.makedirs(vlibs)
+    vsrc = os.path.join(vlibs, "libv.c")
+    with open(vsrc, "w") as f:
+        f.write("int libv_value(void) { return 7; }\n")
+    q = testlib.run([cc, "-shared", "-fPIC", "-o", os.path.join(vlibs, "libv-9c0ffee1.so.1"), vsrc,
+                     "-Wl,-soname,libv-9c0ffee1.so.1"])
+    if q.returncode:
+        tap.bail("cannot build the vendored library: %s" % q.stderr)
+    vendored = ["-Wl,--no-as-needed", "-L" + vlibs, "-l:libv-9c0ffee1.so.1",
+                "-Wl,--enable-new-dtags,-rpath,$ORIGIN/vlibs-" + rid]
+    for label, tag, cflags in (("", "", []), (", vendored through $ORIGIN", "-v", vendored)):
+        good = build_plugin(rid, os.path.join(work, "good%s-%s.so" % (tag, rid)), "race", "good", cflags)
+        bad = build_plugin("3.13t", os.path.join(work, "bad%s-%s.so" % (tag, rid)), "race", "bad", cflags)
+        target = os.path.join(work, "race%s-%s.so" % (tag, rid))
+        p = run_host(host, ["--race", target, good, bad, "300"])
+        m = re.search(r"loaded good (\d+), loaded bad (\d+), refused (\d+), other (\d+), "
+                      r"fds before (\d+) after (\d+)", p.stdout)
+        vals = [int(x) for x in m.groups()] if m else None
+        tap.ok(p.returncode == 0 and vals and vals[1] == 0 and vals[0] > 0 and vals[2] > 0
+               and vals[3] == 0 and vals[4] == vals[5],
+               "%s host, rename race between judgement and load%s, 300 rounds: the refused file is "
+               "never loaded (good %s, bad %s, refused %s), no descriptor leaked" % (
+                   rid, label, vals and vals[0], vals and vals[1], vals and vals[2]),
+               p.stdout + p.stderr)
 
 # One run of the threaded host under helgrind: no data race reported in the gate.
 valgrind = os.environ.get("VALGRIND") or shutil.which("valgrind")
