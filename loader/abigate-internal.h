@@ -101,10 +101,20 @@ struct abigate__stage {
  * (elf.c: read with the record, from the same head; load.c: used to load
  * the judged descriptor as a plain dlopen of its path would).  `state` is
  * 0 when not read (not ELF, no dynamic segment, a malformed one: the load
- * then leaves everything to the dynamic loader), 1 when read whole, -1
- * when the names did not fit (has_origin is still exact). */
+ * then leaves everything to the dynamic loader), 1 when read, -1 when the
+ * names of a file that mentions ORIGIN could not be kept (too many, too
+ * long, no memory: has_origin is set and the load refuses to guess).  The
+ * names are kept (on the heap, `names`) only for a file that mentions
+ * ORIGIN: abigate__search_release frees them. */
 #define ABIGATE__SEARCH_POOL 16384
 #define ABIGATE__SEARCH_NEEDED 512
+struct abigate__search_names {
+    unsigned n_needed;
+    uint32_t needed[ABIGATE__SEARCH_NEEDED]; /* offsets into pool */
+    uint32_t rpath, runpath;                 /* offsets into pool */
+    size_t pool_used;
+    char pool[ABIGATE__SEARCH_POOL];
+};
 struct abigate__search {
     int state;
     int has_origin;      /* "$ORIGIN" or "${ORIGIN}" in DT_NEEDED, DT_RPATH or DT_RUNPATH */
@@ -114,12 +124,9 @@ struct abigate__search {
     unsigned char elf_class, big_endian, osabi, abiversion; /* the file's ELF header */
     unsigned machine;
     uint32_t e_flags;
-    unsigned n_needed;
-    uint32_t needed[ABIGATE__SEARCH_NEEDED]; /* offsets into pool */
-    uint32_t rpath, runpath;                 /* offsets into pool */
-    size_t pool_used;
-    char pool[ABIGATE__SEARCH_POOL];
+    struct abigate__search_names *names; /* state 1 and has_origin: owned */
 };
+void abigate__search_release(struct abigate__search *search);
 
 /* profile.c: the ELF e_machine libabigate was built for (0: unknown). */
 unsigned abigate__host_machine(void);

@@ -774,7 +774,11 @@ static int map_addr(struct elf *e, uint64_t addr, uint64_t *off)
                          (unsigned long long)addr);
 }
 
-static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
+/* The first PT_DYNAMIC's entries.  With `tail` (the legacy read), the
+ * section headers and the dynamic segment past the head are read together
+ * first (read_tail); without it only the segment is read, and only when it
+ * is not in memory already. */
+static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d, int tail)
 {
     struct src *s = e->src;
     memset(d, 0, offsetof(struct dyninfo, needed)); /* needed[] is filled in order */
@@ -797,7 +801,8 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d)
                                  (unsigned long long)(p.filesz / ent), ABIGATE_MAX_DYN);
         d->have_dynamic = 1;
         window_init(&L->win, p.offset, p.offset + p.filesz);
-        if ((rc = read_tail(e)) || (rc = window_whole(s, &L->win, ABIGATE_E_DYNAMIC_BOUNDS)))
+        if ((tail && (rc = read_tail(e))) ||
+            (rc = window_whole(s, &L->win, ABIGATE_E_DYNAMIC_BOUNDS)))
             return rc;
         const unsigned char *seg = window_base(s, &L->win); /* NULL: windowed */
         for (uint64_t j = 0; j < p.filesz / ent; j++) {
@@ -1124,7 +1129,7 @@ static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *
     struct legacy legacy, *L = &legacy;
     memset(L, 0, sizeof *L);
 
-    if ((rc = read_dynamic(e, L, &d)))
+    if ((rc = read_dynamic(e, L, &d, 1)))
         goto out;
     info->n_needed = d.n_needed;
 
@@ -1213,30 +1218,57 @@ static int mentions_origin(const char *str, size_t len)
     return 0;
 }
 
-/* Copy the string at string-table offset `stroff` into out->pool at *at;
- * 0, or -1 when it cannot be read or does not fit. */
-static int keep_search_string(struct src *s, struct legacy *L, uint64_t stroff,
-                              struct abigate__search *out, uint32_t *at, int *origin)
+/* The string at string-table offset `stroff`: mentions ORIGIN (*origin
+ * set), and, with `names`, copied into its pool (offset in *at).  0, or
+ * -1 when it cannot be read or does not fit. */
+static int search_string(struct src *s, struct legacy *L, uint64_t stroff,
+                         struct abigate__search_names *names, uint32_t *at, int *origin)
 {
     const char *str;
     size_t len;
     if (window_string(s, &L->strwin, stroff, &str, &len))
         return -1;
     *origin |= mentions_origin(str, len);
-    if (len + 1 > sizeof out->pool - out->pool_used)
+    if (!names)
+        return 0;
+    if (len + 1 > sizeof names->pool - names->pool_used)
         return -1;
-    memcpy(out->pool + out->pool_used, str, len + 1);
-    *at = (uint32_t)out->pool_used;
-    out->pool_used += len + 1;
+    memcpy(names->pool + names->pool_used, str, len + 1);
+    *at = (uint32_t)names->pool_used;
+    names->pool_used += len + 1;
+    return 0;
+}
+
+/* The strings the search uses: DT_NEEDED, DT_RPATH, DT_RUNPATH; whether
+ * they mention ORIGIN (*origin, *needed_origin), and with `names` copied
+ * into it.  0, or -1 when one cannot be read or kept. */
+static int search_strings(struct src *s, struct legacy *L, const struct dyninfo *d,
+                          struct abigate__search_names *names, int *origin, int *needed_origin)
+{
+    uint32_t scratch;
+    for (unsigned i = 0; i < d->n_needed; i++)
+        if (search_string(s, L, d->needed[i], names, names ? &names->needed[i] : &scratch,
+                          needed_origin))
+            return -1;
+    *origin |= *needed_origin;
+    if ((d->have_rpath &&
+         search_string(s, L, d->rpath, names, names ? &names->rpath : &scratch, origin)) ||
+        (d->have_runpath &&
+         search_string(s, L, d->runpath, names, names ? &names->runpath : &scratch, origin)))
+        return -1;
+    if (names)
+        names->n_needed = d->n_needed;
     return 0;
 }
 
 /* The facts the dynamic loader's search for the file's dependencies
  * depends on (struct abigate__search), for the same-file load (load.c).
- * Read from the same head and windows as the rest; an error here is not
- * the read's error: it leaves state 0 (no dynamic part that can be read:
- * the load adds nothing), or -1 with has_origin set when names cannot be
- * kept (the load then refuses to guess). */
+ * Read from the same head and windows as the rest, after them; the names
+ * are kept only when one mentions ORIGIN (most files: none, nothing
+ * copied).  An error here is not the read's error: it leaves state 0 (no
+ * dynamic part that can be read: the load adds nothing), or -1 with
+ * has_origin set when the names cannot be kept (the load then refuses to
+ * guess). */
 static void read_search(struct elf *e, struct abigate__search *out)
 {
     struct src *s = e->src;
@@ -1244,9 +1276,8 @@ static void read_search(struct elf *e, struct abigate__search *out)
     struct legacy legacy, *L = &legacy;
     struct dyninfo d;
     uint64_t stroff;
-    memset(out, 0, offsetof(struct abigate__search, needed));
-    out->rpath = out->runpath = 0;
-    out->pool_used = 0;
+    int origin = 0, needed_origin = 0;
+    memset(out, 0, sizeof *out);
     memset(L, 0, sizeof *L);
     s->err = &scratch;
     const unsigned char *h = s->head;
@@ -1256,7 +1287,7 @@ static void read_search(struct elf *e, struct abigate__search *out)
     out->osabi = h[7];
     out->abiversion = h[8];
     out->e_flags = abigate__get32(h + (e->is64 ? 48 : 36), e->be);
-    if (read_dynamic(e, L, &d) || !d.have_dynamic)
+    if (read_dynamic(e, L, &d, 0) || !d.have_dynamic)
         goto out;
     out->has_rpath = d.have_rpath;
     out->has_runpath = d.have_runpath;
@@ -1269,23 +1300,31 @@ static void read_search(struct elf *e, struct abigate__search *out)
     out->has_origin = 1; /* until every string has been seen */
     if (!d.strtab || map_addr(e, d.strtab, &stroff) || past_end(s, stroff, d.strsz) ||
         strtab_open(s, L, stroff, d.strsz) || d.n_needed > d.n_needed_kept ||
-        d.n_needed > ABIGATE__SEARCH_NEEDED)
+        search_strings(s, L, &d, NULL, &origin, &needed_origin))
         goto out;
-    int origin = 0, needed_origin = 0;
-    for (unsigned i = 0; i < d.n_needed; i++)
-        if (keep_search_string(s, L, d.needed[i], out, &out->needed[i], &needed_origin))
+    if (origin) {
+        if (d.n_needed > ABIGATE__SEARCH_NEEDED || !(out->names = calloc(1, sizeof *out->names)) ||
+            search_strings(s, L, &d, out->names, &origin, &needed_origin)) {
+            abigate__search_release(out);
+            out->state = -1;
             goto out;
-    if ((d.have_rpath && keep_search_string(s, L, d.rpath, out, &out->rpath, &origin)) ||
-        (d.have_runpath && keep_search_string(s, L, d.runpath, out, &out->runpath, &origin)))
-        goto out;
-    out->n_needed = d.n_needed;
+        }
+    }
     out->needed_origin = needed_origin;
-    out->has_origin = origin | needed_origin;
+    out->has_origin = origin;
     out->state = 1;
 out:
     window_free(&L->win);
     window_free(&L->strwin);
     s->err = saved;
+}
+
+void abigate__search_release(struct abigate__search *search)
+{
+    if (search) {
+        free(search->names);
+        search->names = NULL;
+    }
 }
 
 /* ------------------------------------------------------------------ entry points */
@@ -1343,8 +1382,6 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         out.record = st.rec;
     }
 
-    if (stage && stage->search)
-        read_search(&e, stage->search);
     if (stage && (flags & ABIGATE_READ_LEGACY)) {
         if (!(syms = stage->need(&out, stage->ctx)))
             flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
@@ -1362,6 +1399,11 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
             goto out;
         out.legacy_read = 1;
     }
+    /* After the legacy facts, whose read left the dynamic segment in
+     * memory when it lies past the head; a file settled by its record
+     * costs no read here when its dynamic part is in the head. */
+    if (stage && stage->search)
+        read_search(&e, stage->search);
     /* the size, when no read has needed it yet (read_fd), and the section
      * table's bounds when nothing has read the table */
     if ((rc = check_sh_table(&e)) || (!s->size_known && (rc = learn_size(s))))

@@ -490,15 +490,11 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
             *err = why;
         return NULL;
     }
-    struct abigate__search *search = malloc(sizeof *search);
-    if (!search) {
-        close(fd);
-        abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
-        return NULL;
-    }
-    search->state = 0;
-    search->has_origin = 0;
-    struct input in = {fd, path, NULL, NULL, search};
+    struct abigate__search search;
+    search.state = 0;
+    search.has_origin = 0;
+    search.names = NULL;
+    struct input in = {fd, path, NULL, NULL, &search};
     int rc = judge(g, in, pol, v, err);
     void *handle = NULL;
     if (rc < 0 || v->kind == ABIGATE_REFUSE) {
@@ -506,11 +502,11 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
             abigate__ok(err);
     } else {
         int no_proc;
-        handle = abigate__load_judged(fd, path, dlflags, search, fd_name, g, &no_proc, err);
+        handle = abigate__load_judged(fd, path, dlflags, &search, fd_name, g, &no_proc, err);
         if (!handle && no_proc)
             handle = load_without_proc(pol, fd, path, dlflags, v, err);
     }
-    free(search);
+    abigate__search_release(&search);
     close(fd);
     return handle;
 }

@@ -143,10 +143,11 @@ static int put_expanded(char *pool, size_t size, size_t *used, const char *str,
 static unsigned char *build_standin(const struct abigate__search *s, const char *origin,
                                     size_t *len, abigate_error *err)
 {
-    size_t pool_cap = s->pool_used * 2 + 64;
+    const struct abigate__search_names *nm = s->names;
+    size_t pool_cap = nm->pool_used * 2 + 64;
     size_t olen = strlen(origin);
     /* every ORIGIN token (>= 7 bytes) may become the origin */
-    pool_cap += (s->pool_used / 7 + 1) * olen;
+    pool_cap += (nm->pool_used / 7 + 1) * olen;
     char *pool = malloc(pool_cap);
     uint32_t needed[ABIGATE__SEARCH_NEEDED], rpath = 0, runpath = 0;
     size_t used = 1;
@@ -155,15 +156,15 @@ static unsigned char *build_standin(const struct abigate__search *s, const char 
         return NULL;
     }
     pool[0] = '\0';
-    for (unsigned i = 0; i < s->n_needed; i++)
-        if (put_expanded(pool, pool_cap, &used, s->pool + s->needed[i], origin, &needed[i]))
+    for (unsigned i = 0; i < nm->n_needed; i++)
+        if (put_expanded(pool, pool_cap, &used, nm->pool + nm->needed[i], origin, &needed[i]))
             goto too_long;
-    if ((s->has_rpath && put_expanded(pool, pool_cap, &used, s->pool + s->rpath, origin, &rpath)) ||
+    if ((s->has_rpath && put_expanded(pool, pool_cap, &used, nm->pool + nm->rpath, origin, &rpath)) ||
         (s->has_runpath &&
-         put_expanded(pool, pool_cap, &used, s->pool + s->runpath, origin, &runpath)))
+         put_expanded(pool, pool_cap, &used, nm->pool + nm->runpath, origin, &runpath)))
         goto too_long;
 
-    size_t ndyn = s->n_needed + (size_t)s->has_rpath + (size_t)s->has_runpath +
+    size_t ndyn = nm->n_needed + (size_t)s->has_rpath + (size_t)s->has_runpath +
                   (s->flags_1 != 0) + STANDIN_FIXED_DYN;
     size_t phoff = sizeof(ElfW(Ehdr));
     size_t dynoff = (phoff + STANDIN_PHNUM * sizeof(ElfW(Phdr)) + 15) & ~(size_t)15;
@@ -212,7 +213,7 @@ static unsigned char *build_standin(const struct abigate__search *s, const char 
     ph[2].p_align = 16;
 
     ElfW(Dyn) *d = (ElfW(Dyn) *)(img + dynoff);
-    for (unsigned i = 0; i < s->n_needed; i++, d++)
+    for (unsigned i = 0; i < nm->n_needed; i++, d++)
         d->d_tag = DT_NEEDED, d->d_un.d_val = needed[i];
     if (s->has_rpath)
         d->d_tag = DT_RPATH, d->d_un.d_val = rpath, d++;
@@ -303,11 +304,11 @@ void *abigate__load_judged(int fd, const char *path, int dlflags,
         search->elf_class == (sizeof(void *) == 8 ? 64 : 32) &&
         search->big_endian == (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__) &&
         search->machine == abigate__host_machine()) {
-        if (search->state != 1) {
+        if (search->state != 1 || !search->names) {
             abigate__fail(err, ABIGATE_E_DLOPEN, -1,
                           "cannot reproduce the dynamic loader's search for this file's "
                           "libraries: its dynamic section lists more than %u libraries or "
-                          "%u bytes of names",
+                          "%u bytes of names, or they could not be read or kept",
                           ABIGATE__SEARCH_NEEDED, ABIGATE__SEARCH_POOL);
             return NULL;
         }

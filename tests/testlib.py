@@ -301,6 +301,86 @@ def outcome(p):
     return "exit %d: %s" % (p.returncode, lines[-1] if lines else "")
 
 
+# ------------------------------------------------------------ wheels as auditwheel repairs them
+
+# The libraries the manylinux policy lets a wheel take from the system.
+MANYLINUX_POLICY = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
+                    "libgcc_s.so.1", "libstdc++.so.6", "libutil.so.1", "libresolv.so.2",
+                    "libnsl.so.1", "ld-linux-x86-64.so.2", "linux-vdso.so.1"}
+
+
+def elf_needed(path):
+    """The DT_NEEDED names of `path`, by binutils."""
+    out = run(["readelf", "-d", path]).stdout
+    return [l.split("[", 1)[1].rstrip("]").strip() for l in out.splitlines() if "(NEEDED)" in l]
+
+
+def auditwheel_repair(tap, top, pkg, exts):
+    """Vendor what the extension modules `exts` need beyond the manylinux
+    policy into top/PKG.libs, as auditwheel repairs a wheel: each library
+    copied under a hashed soname (patchelf --set-soname), every need of it
+    rewritten (--replace-needed), RUNPATH $ORIGIN on the libraries and
+    $ORIGIN/<relative path to PKG.libs> on the modules.  Returns
+    {old soname: new file name}.  Bails out when patchelf fails."""
+    import hashlib
+
+    def patchelf(*args):
+        p = run(["patchelf"] + list(args))
+        if p.returncode:
+            tap.bail("patchelf %s: %s" % (" ".join(args), p.stderr))
+
+    libs = os.path.join(top, pkg + ".libs")
+    os.makedirs(libs)
+    found = {}
+    for ext in exts:
+        for line in run(["ldd", ext]).stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[1] == "=>" and parts[0] not in MANYLINUX_POLICY \
+                    and not parts[0].startswith("libpython"):
+                found.setdefault(parts[0], os.path.realpath(parts[2]))
+    renamed = {}
+    for old, path in sorted(found.items()):
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:8]
+        stem, _, ver = old.partition(".so")
+        renamed[old] = "%s-%s.so%s" % (stem, digest, ver)
+        shutil.copy(path, os.path.join(libs, renamed[old]))
+    for old, new in renamed.items():
+        lib = os.path.join(libs, new)
+        patchelf("--set-soname", new, lib)
+        for n in elf_needed(lib):
+            if n in renamed:
+                patchelf("--replace-needed", n, renamed[n], lib)
+        patchelf("--set-rpath", "$ORIGIN", lib)
+    for ext in exts:
+        changed = False
+        for n in elf_needed(ext):
+            if n in renamed:
+                patchelf("--replace-needed", n, renamed[n], ext)
+                changed = True
+        if changed:
+            patchelf("--set-rpath", "$ORIGIN/" + os.path.relpath(libs, os.path.dirname(ext)), ext)
+    return renamed
+
+
+def repaired_numpy(tap, dest):
+    """Debian's numpy (tests/legacy/fetch) copied to dest/numpy and repaired
+    as auditwheel repairs a manylinux wheel (auditwheel_repair): BLAS,
+    LAPACK, gfortran and quadmath in dest/numpy.libs.  Returns (the
+    extension modules, {old soname: new file name})."""
+    import glob
+    for tool in ("patchelf", "readelf", "ldd"):
+        if not shutil.which(tool):
+            tap.bail("REQUIRED: %s is not installed (scripts/test installs it)" % tool)
+    root, _ = legacy_extensions(tap)
+    dist = glob.glob(os.path.join(root, "python3-numpy_*", "usr", "lib", "python3", "dist-packages"))
+    if not dist:
+        tap.bail("Debian's numpy is not unpacked under %s (tests/legacy/fetch)" % root)
+    shutil.copytree(os.path.join(dist[0], "numpy"), os.path.join(dest, "numpy"), symlinks=True)
+    exts = sorted(glob.glob(os.path.join(dest, "numpy", "**", "*.so"), recursive=True))
+    return exts, auditwheel_repair(tap, dest, "numpy", exts)
+
+
 # ------------------------------------------------------------ the embedder host (examples/embed)
 
 def build_embed_host(tap, interp, out, source=None):

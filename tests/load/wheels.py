@@ -41,9 +41,6 @@ cli = testlib.env("ABIGATE_CLI", tap)
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
 cc = os.environ.get("CC") or "gcc"
 work = os.path.realpath(testlib.workdir("load-wheels"))
-for tool in ("patchelf", "readelf", "ldd"):
-    if not shutil.which(tool):
-        tap.bail("REQUIRED: %s is not installed (scripts/test installs it)" % tool)
 
 # Import the modules argv[1] (comma-separated), evaluate argv[2] with the
 # top-level packages in scope, and list every file mapped into the process.
@@ -92,69 +89,9 @@ def mine(files, *roots):
         f.startswith(roots) or (f.startswith("/usr/lib") and any(s in f for s in sysl))))
 
 
-def needed(path):
-    out = run(["readelf", "-d", path]).stdout
-    return [l.split("[", 1)[1].rstrip("]").strip() for l in out.splitlines() if "(NEEDED)" in l]
-
-
-def patchelf(*args):
-    p = run(["patchelf"] + list(args))
-    if p.returncode:
-        tap.bail("patchelf %s: %s" % (" ".join(args), p.stderr))
-
-
-# The libraries the manylinux policy lets a wheel take from the system.
-POLICY = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libgcc_s.so.1",
-          "libstdc++.so.6", "libutil.so.1", "libresolv.so.2", "libnsl.so.1", "ld-linux-x86-64.so.2",
-          "linux-vdso.so.1"}
-
-
-def repair(top, pkg, exts):
-    """Vendor what `exts` need beyond POLICY into top/PKG.libs, as auditwheel
-    does.  Returns {old soname: new file name}."""
-    libs = os.path.join(top, pkg + ".libs")
-    os.makedirs(libs)
-    found = {}
-    for ext in exts:
-        for line in run(["ldd", ext]).stdout.splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and parts[1] == "=>" and parts[0] not in POLICY \
-                    and not parts[0].startswith("libpython"):
-                found.setdefault(parts[0], os.path.realpath(parts[2]))
-    renamed = {}
-    for old, path in sorted(found.items()):
-        with open(path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()[:8]
-        stem, _, ver = old.partition(".so")
-        renamed[old] = "%s-%s.so%s" % (stem, digest, ver)
-        shutil.copy(path, os.path.join(libs, renamed[old]))
-    for old, new in renamed.items():
-        lib = os.path.join(libs, new)
-        patchelf("--set-soname", new, lib)
-        for n in needed(lib):
-            if n in renamed:
-                patchelf("--replace-needed", n, renamed[n], lib)
-        patchelf("--set-rpath", "$ORIGIN", lib)
-    for ext in exts:
-        changed = False
-        for n in needed(ext):
-            if n in renamed:
-                patchelf("--replace-needed", n, renamed[n], ext)
-                changed = True
-        if changed:
-            patchelf("--set-rpath", "$ORIGIN/" + os.path.relpath(libs, os.path.dirname(ext)), ext)
-    return renamed
-
-
 # ------------------------------------------------------------ 1. numpy, repaired
-root, _ = testlib.legacy_extensions(tap)
-dist = glob.glob(os.path.join(root, "python3-numpy_*", "usr", "lib", "python3", "dist-packages"))
-if not dist:
-    tap.bail("Debian's numpy is not unpacked under %s (tests/legacy/fetch)" % root)
 src = os.path.join(work, "numpy-1.24.2")
-shutil.copytree(os.path.join(dist[0], "numpy"), os.path.join(src, "numpy"), symlinks=True)
-exts = sorted(glob.glob(os.path.join(src, "numpy", "**", "*.so"), recursive=True))
-renamed = repair(src, "numpy", exts)
+exts, renamed = testlib.repaired_numpy(tap, src)
 tap.ok(any(k.startswith("libblas") for k in renamed) and any(k.startswith("liblapack") for k in renamed),
        "numpy repaired: %s vendored into numpy.libs under hashed sonames" % ", ".join(sorted(renamed.values())),
        renamed)
