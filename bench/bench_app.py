@@ -25,10 +25,8 @@
 Every process runs on one CPU.  Reports medians and ratios; speed is
 measured here, never asserted by a test.
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -120,11 +118,7 @@ print(json.dumps(out))
 
 
 def run_json(cmd, env):
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True)
-    if p.returncode:
-        sys.exit("bench_app: %s failed:\n%s" % (" ".join(cmd[:2]), p.stderr[-2000:]))
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return testlib.bench_json("bench_app", cmd, env)
 
 
 def med_ratio(on, off, key):

@@ -14,10 +14,8 @@ tree's ratio includes the search stand-in of every module that mentions
 $ORIGIN), and the gate's own judgement time (_imp.abigate_status()) as a
 share of the import's wall time.  Speed is measured here, never asserted.
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -40,11 +38,7 @@ print(json.dumps({"wall": wall, "gate_ns": s["nanoseconds"], "judged": s["judged
 
 
 def run_json(cmd, env):
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True)
-    if p.returncode:
-        sys.exit("bench_vendored: %s failed:\n%s" % (" ".join(cmd[:2]), p.stderr[-2000:]))
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return testlib.bench_json("bench_vendored", cmd, env)
 
 
 def main():

@@ -437,6 +437,16 @@ def plain_env():
 
 # ------------------------------------------------------------ benchmarks (bench/)
 
+def bench_json(name, cmd, env):
+    """Run a benchmark's child `cmd`: the JSON of its last line; a failed
+    child ends benchmark `name` with its stderr."""
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if p.returncode:
+        sys.exit("%s: %s failed:\n%s" % (name, " ".join(cmd[:2]), p.stderr[-2000:]))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 class BenchTap(Tap):
     """What bench/ scripts hand to testlib: a failed precondition ends the
     benchmark with its reason (a benchmark asserts nothing)."""
