@@ -18,7 +18,10 @@ through every front end of the gate (issue 24).
    DT_RPATH $ORIGIN/../vend.libs, imported from its site directory and from
    a profile whose package directory is a link into a store (as Nix,
    Guix and Spack lay them out): no gate, the hook (strict), the patched
-   interpreters (default mode).
+   interpreters (default mode).  With a vendored library missing, the
+   patched 3.11's ImportError is the unpatched one's; with /proc unmounted
+   (a private mount namespace), strict refuses and says why, warn loads
+   with a warning that says how, off loads.
 3. The embedder host (examples/embed) loading such a module as a plugin,
    on 3.11 and 3.13.
 4. The abi3t backport: examples/slotsonly.c built as abi3t against the 3.15
@@ -225,6 +228,42 @@ for rid in ("3.11", "3.13", "3.13t"):
         got, _ = probe(patched, "vend._core", VEND_USE, dict(testlib.plain_env(), PYTHONPATH=path))
         tap.eq(got.get("gate"), "strict", "the patched %s judges in its default mode" % rid)
         same("%s, %s, the patched interpreter (default mode): the same" % (rid, where), got, plain, (top,))
+
+# A vendored library missing: the patched interpreter's ImportError is
+# the unpatched one's (the dynamic loader's words, naming the library),
+# with name and path; and without /proc, per mode (docs/PATCHED.md).
+top = os.path.join(work, "small-3.11")
+broken = os.path.join(work, "broken-3.11")
+shutil.copytree(os.path.join(top, "site"), broken, symlinks=True)
+gone = [f for f in os.listdir(os.path.join(broken, "vend.libs")) if f.startswith("libvy-")][0]
+os.unlink(os.path.join(broken, "vend.libs", gone))
+ERR = "m.__name__"
+plain, _ = probe(by_id["3.11"].python, "vend._core", ERR, dict(clean, PYTHONPATH=broken))
+patched311 = testlib.patched_python(tap, "3.11")
+got, _ = probe(patched311, "vend._core", ERR, dict(testlib.plain_env(), PYTHONPATH=broken))
+tap.ok("error" in plain and gone in plain["error"] and got.get("error") == plain["error"],
+       "a vendored library missing: the patched 3.11 says what the unpatched one says (%s)"
+       % plain.get("error"), "%s\n%s" % (plain.get("error"), got.get("error")))
+noproc = ["unshare", "-m", "sh", "-c", 'umount -l /proc && exec "$@"', "sh"]
+site311 = os.path.join(top, "site")
+for mode, want in (("strict", "refused"), ("warn", "loaded"), ("off", "loaded")):
+    q = run(noproc + [patched311, "-c", testlib.GATE_IMPORT, "vend._core", VEND_USE],
+            env=dict(testlib.plain_env(), PYTHONPATH=site311, PYTHONABIGATE=mode))
+    try:
+        doc = json.loads(q.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        doc = None
+    if want == "refused":
+        tap.ok(doc is not None and not doc["loaded"] and "/proc is not mounted" in doc["message"]
+               and doc["name"] == "vend._core" and doc["path"] and doc["path"].endswith(".so"),
+               "patched 3.11 without /proc, strict: ImportError (name, path) that says /proc is not mounted",
+               q.stdout + q.stderr)
+    else:
+        tap.ok(doc is not None and doc["loaded"] and doc["use"] == "35"
+               and (("loaded by path" in q.stderr and "/proc is not mounted" in q.stderr) == (mode == "warn")),
+               "patched 3.11 without /proc, %s: loaded%s" % (mode, ", with a warning that says how"
+                                                             if mode == "warn" else ""),
+               q.stdout + q.stderr)
 
 # ------------------------------------------------------------ 3. the embedder host
 for rid in ("3.11", "3.13"):
