@@ -232,7 +232,8 @@ static int judge_triple(const struct abigate_wheel_tag *t, const abigate_file_in
         return ABIGATE_R_WHEEL_PLATFORM;
     }
     for (size_t i = 0; i < sizeof ARCHES / sizeof ARCHES[0]; i++)
-        if (ends_with(plat, ARCHES[i].suffix) && plat[strlen(plat) - strlen(ARCHES[i].suffix) - 1] == '_') {
+        if (ends_with(plat, ARCHES[i].suffix) && strlen(plat) > strlen(ARCHES[i].suffix) &&
+            plat[strlen(plat) - strlen(ARCHES[i].suffix) - 1] == '_') {
             if (ARCHES[i].machine != f->machine || ARCHES[i].elf_class != f->elf_class) {
                 const char *mn = abigate_machine_name(f->machine);
                 snprintf(why, wlen, "ELF%u %s", f->elf_class, mn ? mn : "of another machine");

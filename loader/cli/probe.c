@@ -6,9 +6,13 @@
  * executable), as KEY=VALUE lines.  The exports are then read from that
  * file with the bounded reader: nothing is executed to learn them.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pipe2 */
+#endif
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -60,7 +64,10 @@ static int probe_fail(abigate_error *err, const char *fmt, ...)
 static int run_probe(const char *python, char *out, size_t cap, abigate_error *err)
 {
     int fds[2];
-    if (pipe(fds) != 0)
+    /* close-on-exec: another thread's spawn (the CLI also runs inside a
+     * user's Python process) must not inherit the pipe; dup2 onto the
+     * child's stdout clears the flag there */
+    if (pipe2(fds, O_CLOEXEC) != 0)
         goto fail_errno;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -104,7 +111,8 @@ fail_errno:
 
 int probe_python(const char *python, abigate_profile *p, abigate_error *err)
 {
-    static char out[PROBE_OUTPUT_MAX];
+    char out[PROBE_OUTPUT_MAX]; /* reentrant: no static state */
+    char *save = NULL;
     int rc = run_probe(python, out, sizeof out, err);
     if (rc)
         return rc;
@@ -115,7 +123,7 @@ int probe_python(const char *python, abigate_profile *p, abigate_error *err)
     char api_file[ABIGATE_PROFILE_PATH_MAX] = "";
     char suffixes[ABIGATE_PROFILE_MAX_SUFFIXES][ABIGATE_PROFILE_TEXT_MAX];
     unsigned n_suffixes = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
         if (!eq)
             continue;

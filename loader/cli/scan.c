@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@ struct scan {
     size_t *dist_slots;       /* hash index of dists: position + 1, 0 empty */
     size_t dist_mask;         /* slots - 1 (a power of two, at most half full) */
     const char *root;         /* the PATH being collected */
+    char **unread;            /* RECORD files that could not be read: reported as errors */
+    size_t nunread;
     char real_dir_of[PATH_MAX];  /* real_path's cache: the last directory resolved */
     char real_dir[PATH_MAX];     /* and its realpath */
 };
@@ -170,6 +173,78 @@ static void add_owner(struct scan *sc, const char *path, const char *dist)
     sc->owners[sc->nowners++].dist = dist;
 }
 
+static void note_unread(struct scan *sc, const char *path)
+{
+    sc->unread = xrealloc(sc->unread, (sc->nunread + 1) * sizeof *sc->unread);
+    sc->unread[sc->nunread++] = xstrdup(path);
+}
+
+/* `p` spelled once: repeated slashes made one, "." components dropped,
+ * no slash at the end ("/" and "." stay).  ".." is kept: with links,
+ * only the file system can say what it names. */
+static void normalize_path(char *p)
+{
+    char *out = p;
+    const char *in = p;
+    int absolute = *p == '/';
+    if (absolute)
+        *out++ = *in++;
+    while (*in) {
+        while (*in == '/')
+            in++;
+        const char *end = strchr(in, '/');
+        size_t n = end ? (size_t)(end - in) : strlen(in);
+        if (n == 1 && in[0] == '.') {
+            in += n;
+            continue;
+        }
+        if (n) {
+            if (out > p && out[-1] != '/')
+                *out++ = '/';
+            memmove(out, in, n);
+            out += n;
+            in += n;
+        }
+    }
+    if (out == p)
+        *out++ = '.';
+    *out = '\0';
+}
+
+static int collect(const struct input *it, void *ctx);
+
+/* A RECORD that exists but could not be read (not a regular file, too
+ * large, unopenable): a job of its own whose one result is the error. */
+static void scan_unread(struct scan *sc, const char *path)
+{
+    abigate_error err;
+    struct stat st;
+    int code = ABIGATE_E_OPEN;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        code = S_ISDIR(st.st_mode) ? ABIGATE_E_IS_DIRECTORY : ABIGATE_E_NOT_REGULAR;
+        snprintf(err.message, sizeof err.message,
+                 "RECORD not read: not a regular file (a FIFO, socket, device or directory)");
+    } else if (stat(path, &st) == 0 && st.st_size > (off_t)RECORD_MAX) {
+        snprintf(err.message, sizeof err.message, "RECORD not read: larger than %u bytes",
+                 (unsigned)RECORD_MAX);
+    } else {
+        snprintf(err.message, sizeof err.message, "RECORD not read: cannot open it");
+    }
+    err.code = code;
+    err.offset = -1;
+    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL};
+    collect(&it, sc);
+    /* grouped under the distribution the RECORD belongs to */
+    const char *info = strstr(path, ".dist-info/RECORD"), *start = info;
+    while (start && start > path && start[-1] != '/')
+        start--;
+    if (info) {
+        char name[256];
+        dist_name(start, (size_t)(info - start), name, sizeof name);
+        sc->jobs[sc->njobs - 1].dist = intern_dist(sc, name);
+    }
+}
+
 /* Each *.dist-info/RECORD directly under `dir` (a site-packages): its
  * first CSV field names a file, relative to `dir`. */
 static void read_records(struct scan *sc, const char *dir)
@@ -184,12 +259,21 @@ static void read_records(struct scan *sc, const char *dir)
             continue;
         char path[PATH_MAX], name[256];
         snprintf(path, sizeof path, "%s/%s/RECORD", dir, de->d_name);
-        FILE *f = fopen(path, "re");
+        /* never blocks (a FIFO named RECORD), never a controlling tty, and
+         * read only when it is a regular file; one that exists but cannot
+         * be read is reported (scan_unread), the walk goes on */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         struct stat st;
-        if (!f)
+        FILE *f = NULL;
+        if (fd < 0) {
+            if (errno != ENOENT && errno != ENOTDIR)
+                note_unread(sc, path);
             continue;
-        if (fstat(fileno(f), &st) || st.st_size > (off_t)RECORD_MAX) {
-            fclose(f);
+        }
+        if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)RECORD_MAX ||
+            !(f = fdopen(fd, "r"))) {
+            close(fd);
+            note_unread(sc, path);
             continue;
         }
         dist_name(de->d_name, n - 10, name, sizeof name);
@@ -535,16 +619,23 @@ int cmd_scan(int argc, char **argv)
     if (!sc.gate)
         return EXIT_USAGE;
     const abigate_profile *profile = abigate_gate_profile(sc.gate, &err);
+    /* each PATH spelled one way, so that "site", "site/", "site//" and
+     * "./site/." group alike */
+    char **roots = xrealloc(NULL, (size_t)o.nfiles * sizeof *roots);
+    for (int i = 0; i < o.nfiles; i++)
+        normalize_path(roots[i] = xstrdup(o.files[i]));
     for (int i = 0; i < o.nfiles; i++) {
         struct stat st;
-        if (stat(o.files[i], &st) == 0 && S_ISDIR(st.st_mode))
-            read_records(&sc, o.files[i]);
+        if (stat(roots[i], &st) == 0 && S_ISDIR(st.st_mode))
+            read_records(&sc, roots[i]);
     }
     qsort(sc.owners, sc.nowners, sizeof *sc.owners, by_path);
     for (int i = 0; i < o.nfiles; i++) {
-        sc.root = o.files[i];
-        for_each_path(o.files[i], collect, &sc);
+        sc.root = roots[i];
+        for_each_path(roots[i], collect, &sc);
     }
+    for (size_t i = 0; i < sc.nunread; i++)
+        scan_unread(&sc, sc.unread[i]);
     /* N workers; this thread shows progress on a terminal meanwhile */
     int jobs = o.jobs ? o.jobs : 1, started = 0, tty = isatty(STDERR_FILENO);
     pthread_t threads[256];
@@ -575,6 +666,12 @@ int cmd_scan(int argc, char **argv)
         free(sc.owners[i].path);
     for (size_t i = 0; i < sc.ndists; i++)
         free(sc.dists[i]);
+    for (size_t i = 0; i < sc.nunread; i++)
+        free(sc.unread[i]);
+    for (int i = 0; i < o.nfiles; i++)
+        free(roots[i]);
+    free(roots);
+    free(sc.unread);
     free(sc.jobs);
     free(sc.owners);
     free(sc.dists);

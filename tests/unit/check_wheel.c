@@ -79,6 +79,12 @@ static const struct row rows[] = {
      R(WHEEL_PLATFORM)},
     {"aarch64 tag, aarch64 member", "Tag: cp311-cp311-manylinux2014_aarch64\n", 1, GIL, V(3, 11),
      "m.so", 1, 183, 64, R(NONE)},
+    /* a platform tag that is an architecture name alone: no byte before it
+     * is read (issue 26), and it names no platform abigate knows */
+    {"bare architecture platform tag", "Tag: cp311-cp311-x86_64\n", 1, GIL, V(3, 11), "m.so", 1, X86,
+     R(NONE)},
+    {"bare architecture platform tag, aarch64", "Tag: cp311-cp311-aarch64\n", 1, GIL, V(3, 11),
+     "m.so", 1, X86, R(NONE)},
     {"two tags, the second fits", "Tag: cp312-cp312-linux_x86_64\nTag: cp311-cp311-linux_x86_64\n", 1,
      GIL, V(3, 11), "m.so", 1, X86, R(NONE)},
     {"compressed set, none fits", "Tag: cp312.cp313-cp312.cp313-linux_x86_64\n", 1, GIL, V(3, 11),

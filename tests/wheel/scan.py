@@ -246,4 +246,48 @@ os.close(master)
 err = b"".join(chunks).decode(errors="replace")
 tap.ok("scan: " in err and "judged" in err and proc.returncode == 1,
        "scan: a progress line when stderr is a terminal", repr(err[:300]))
+
+# Trees as disks hold them (issue 26): a FIFO named RECORD, each spelling of a
+# PATH, a file name that is not UTF-8.
+tree = os.path.join(testlib.workdir("wheel-scan"), "tree")
+pkg = os.path.join(tree, "pkg")
+os.makedirs(pkg)
+json_ext = "/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so"
+for n in ("a", "b"):
+    shutil.copy(json_ext, os.path.join(pkg, n + ".cpython-311-x86_64-linux-gnu.so"))
+lines = {}
+for spelling in (tree, tree + "/", tree + "//", os.path.join(tree, ".") + "/"):
+    p = testlib.run([cli, "scan", "--target", "3.13", spelling])
+    lines[spelling] = [l.replace(spelling.rstrip("/."), tree).replace("//", "/") for l in p.stdout.splitlines()]
+    tap.ok(p.returncode == 1 and lines[spelling][-1].endswith("1 distribution would break: pkg (directory)"),
+           "scan of %r: the files of one top-level directory group as one distribution" % spelling, p.stdout)
+tap.ok(len({tuple(v) for v in lines.values()}) == 1, "scan: every spelling of the PATH prints the same",
+       lines)
+info = os.path.join(tree, "x-1.0.dist-info")
+os.makedirs(info)
+os.mkfifo(os.path.join(info, "RECORD"))
+for args in ([], ["--json"], ["-j", "2"]):
+    try:
+        p = testlib.run([cli, "scan", "--target", "3.11"] + args + [tree], timeout=60)
+    except subprocess.TimeoutExpired:
+        tap.ok(False, "scan %s with a FIFO named RECORD returns" % " ".join(args))
+        continue
+    tap.ok(p.returncode == 2 and "RECORD not read: not a regular file" in p.stdout and
+           ("x 1.0" in p.stdout),
+           "scan %s with a FIFO named RECORD: returns, names it as not read, under its distribution, exit 2"
+           % " ".join(args), p.stdout + p.stderr)
+os.unlink(os.path.join(info, "RECORD"))
+odd = os.path.join(os.fsencode(pkg), b"bad\xffname\xc3.cpython-311-x86_64-linux-gnu.so")
+shutil.copy(json_ext, odd)
+p = subprocess.run([cli, "scan", "--json", "--target", "3.11", tree], stdout=subprocess.PIPE)
+docs = []
+for raw in p.stdout.splitlines():
+    try:
+        docs.append(json.loads(raw.decode("utf-8")))
+    except ValueError as e:
+        docs.append(None)
+        tap.diag("not JSON: %r (%s)" % (raw, e))
+tap.ok(docs and None not in docs, "scan --json: every line is UTF-8 JSON with a file name that is not UTF-8")
+paths = [os.fsencode(d["path"]) for d in docs if d and "path" in d]
+tap.ok(odd in paths, "scan --json: the name maps back to its bytes (os.fsencode, surrogateescape)", paths)
 tap.done()
