@@ -38,10 +38,12 @@ const char usage_text[] =
     "  --mode MODE    warn, strict (default) or require; off checks nothing\n"
     "  --json     one JSON document on stdout instead of one line per file\n"
     "  --symbols  also list the undefined Py* / _Py* symbols each file imports\n"
+    "  --cross-filesystems  walk directories on other file systems too\n"
     "\n"
     "FILE may be a wheel (*.whl: each extension member is read in place, shown as\n"
     "WHEEL/MEMBER; check also judges it against the wheel's tags) or a directory\n"
-    "(its *.so files and wheels, recursively, in name order, links not followed).\n"
+    "(its *.so files and wheels, recursively, in name order; links followed, each\n"
+    "real file given once, loops reported; other file systems reported, not walked).\n"
     "\n"
     "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed,\n"
     "2 usage.  check: 0 every file acceptable, 1 some file refused, 2 usage, an\n"
@@ -328,11 +330,14 @@ static int inspect_one(const struct input *it, void *ctx)
 int cmd_inspect(int argc, char **argv)
 {
     int json = 0, list_symbols = 0, nfiles = 0, status = 0, i;
+    unsigned walk_flags = 0;
     for (i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (strcmp(argv[i], "--symbols") == 0)
             list_symbols = 1;
+        else if (strcmp(argv[i], "--cross-filesystems") == 0)
+            walk_flags |= INPUT_CROSS_FILESYSTEMS;
         else if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
@@ -362,7 +367,7 @@ int cmd_inspect(int argc, char **argv)
     if (json)
         printf("{\"abigate\": \"%s\", \"files\": [", ABIGATE_VERSION_STRING);
     for (int j = 0; j < nfiles; j++)
-        if (for_each_input(files[j], inspect_one, &st))
+        if (for_each_input(files[j], walk_flags, inspect_one, &st))
             status = EXIT_READ_ERROR;
     abigate_symbols *syms = st.syms;
     if (json)

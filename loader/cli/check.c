@@ -28,6 +28,10 @@ int parse_options(const char *cmd, int argc, char **argv, int allow_mode, struct
             o->json = 1;
             continue;
         }
+        if (!strcmp(a, "--cross-filesystems")) {
+            o->walk_flags |= INPUT_CROSS_FILESYSTEMS;
+            continue;
+        }
         if (!strcmp(a, "--")) {
             i++;
             break;
@@ -323,7 +327,7 @@ int cmd_check(int argc, char **argv)
         printf(", \"files\": [");
     }
     for (int j = 0; j < o.nfiles; j++)
-        for_each_input(o.files[j], check_one, &st);
+        for_each_input(o.files[j], o.walk_flags, check_one, &st);
     int refused = st.refused, failed = st.failed;
     if (o.json)
         printf("\n]}\n");

@@ -47,9 +47,10 @@ typedef int (*input_fn)(const struct input *it, void *ctx);
  * a *.whl that is an extension (abigate_zip_member_is_elf); in a directory,
  * walked in name order without following symbolic links, each *.so and
  * each wheel.  Returns the largest status fn returned. */
-int for_each_input(const char *arg, input_fn fn, void *ctx);
+#define INPUT_CROSS_FILESYSTEMS 1u /* walk directories on other file systems too */
+int for_each_input(const char *arg, unsigned flags, input_fn fn, void *ctx);
 /* The same walk, giving each wheel as itself (member NULL), unopened. */
-int for_each_path(const char *arg, input_fn fn, void *ctx);
+int for_each_path(const char *arg, unsigned flags, input_fn fn, void *ctx);
 /* The extension members of one wheel, as for_each_input gives them. */
 int for_each_member(const char *wheel_path, input_fn fn, void *ctx);
 int input_is_wheel(const char *path);
@@ -76,6 +77,7 @@ void input_report_error(const struct input *it, const abigate_error *err);
 struct options {
     const char *python, *target, *mode;
     int json, jobs;
+    unsigned walk_flags; /* --cross-filesystems: INPUT_CROSS_FILESYSTEMS */
     char **files;
     int nfiles;
 };

@@ -1,10 +1,12 @@
 /* inputs.c -- what the CLI's FILE arguments stand for: a file; a wheel
  * (any *.whl: each extension member, read in place); a directory (walked
- * in name order, symbolic links not followed: its *.so files and wheels). */
+ * in name order, symbolic links followed once, on one file system: its
+ * *.so files and wheels). */
 #include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,79 +74,206 @@ static int wheel(const char *path, input_fn fn, void *ctx)
     return status;
 }
 
-static int each(const char *arg, int open_wheels, input_fn fn, void *ctx);
+/* A set of (device, inode) pairs: open addressing, at most half full. */
+struct idset {
+    struct id { dev_t dev; ino_t ino; int used; } *slots;
+    size_t n, cap;
+};
 
-static int walk(const char *dir, int depth, int open_wheels, input_fn fn, void *ctx)
+static size_t id_hash(dev_t dev, ino_t ino, size_t mask)
 {
-    struct dirent **names;
-    int n = scandir(dir, &names, NULL, alphasort), status = 0;
-    if (n < 0 || depth > MAX_DEPTH) {
-        abigate_error err = {ABIGATE_E_OPEN, -1, ""};
-        snprintf(err.message, sizeof err.message, "%s", n < 0 ? strerror(errno)
-                                                              : "directories nested too deep");
-        struct input it = {dir, NULL, NULL, 0, ABIGATE_E_OPEN, &err, NULL, NULL};
-        for (int i = 0; i < n; i++)
-            free(names[i]);
-        if (n >= 0)
-            free(names);
-        return fn(&it, ctx);
+    uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4full);
+    return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* 1 when (dev, ino) was in the set; else it is added (0), or -1 without memory. */
+static int id_seen(struct idset *s, dev_t dev, ino_t ino)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct id *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slots[i].used) {
+                size_t h = id_hash(s->slots[i].dev, s->slots[i].ino, cap - 1);
+                while (slots[h].used)
+                    h = (h + 1) & (cap - 1);
+                slots[h] = s->slots[i];
+            }
+        free(s->slots);
+        s->slots = slots;
+        s->cap = cap;
     }
+    size_t h = id_hash(dev, ino, s->cap - 1);
+    for (; s->slots[h].used; h = (h + 1) & (s->cap - 1))
+        if (s->slots[h].dev == dev && s->slots[h].ino == ino)
+            return 1;
+    s->slots[h].dev = dev;
+    s->slots[h].ino = ino;
+    s->slots[h].used = 1;
+    s->n++;
+    return 0;
+}
+
+/* One walk from one argument.  Symbolic links are followed (a Nix or Guix
+ * profile, a Spack view, a venv made of links: their files are links into
+ * a store): a real file met again through a link is not given again
+ * (the first path that reached it names it); each real directory is
+ * walked once; a link back to a directory
+ * being walked is a loop, reported.  The walk stays on the file system of
+ * the argument unless INPUT_CROSS_FILESYSTEMS: another one is reported,
+ * not walked (/proc and /sys under "/"). */
+struct walk {
+    int open_wheels;
+    unsigned flags;
+    dev_t dev;             /* the argument's file system */
+    struct idset files, dirs;
+    struct chain { dev_t dev; ino_t ino; } stack[MAX_DEPTH + 2]; /* the directories being walked */
+    int depth;
+    int linked_depth;      /* how many links lead to the directory being walked */
+    input_fn fn;
+    void *ctx;
+};
+
+static int report(struct walk *w, const char *path, int code, const char *fmt, const char *arg)
+{
+    abigate_error err = {code, -1, ""};
+    snprintf(err.message, sizeof err.message, fmt, arg);
+    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL};
+    return w->fn(&it, w->ctx);
+}
+
+static int walk(struct walk *w, const char *dir, const struct stat *dst);
+
+/* One entry of a directory: `st` is lstat's, or (`linked`) stat's of the
+ * link's target.  A file met again is given again only when neither it
+ * nor a directory above it was reached through a link (hard links in a
+ * real tree are distinct files of distinct packages). */
+static int entry(struct walk *w, const char *path, const char *name, const struct stat *st,
+                 int linked)
+{
+    int wheel_name = ends_with(name, ".whl"), so_name = ends_with(name, ".so");
+    if (S_ISDIR(st->st_mode)) {
+        w->linked_depth += linked;
+        int rc = walk(w, path, st);
+        w->linked_depth -= linked;
+        return rc;
+    }
+    if (!so_name && !wheel_name)
+        return 0;
+    if (S_ISREG(st->st_mode)) {
+        int seen = id_seen(&w->files, st->st_dev, st->st_ino);
+        if (seen < 0)
+            return report(w, path, ABIGATE_E_NOMEM, "%s", "out of memory");
+        if (seen && (linked || w->linked_depth))
+            return 0; /* the same file, met again through a link: given once */
+    }
+    if (S_ISREG(st->st_mode) && w->open_wheels && wheel_name)
+        return wheel(path, w->fn, w->ctx);
+    /* a regular file, or something else under an extension's or a wheel's
+     * name (a FIFO, a socket, a device, reached directly or by a link):
+     * the reader opens it without blocking and says what it is */
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
+    return w->fn(&it, w->ctx);
+}
+
+static int walk(struct walk *w, const char *dir, const struct stat *dst)
+{
+    if (dst->st_dev != w->dev && !(w->flags & INPUT_CROSS_FILESYSTEMS))
+        return report(w, dir, ABIGATE_E_OPEN,
+                      "%s", "another file system: not walked (--cross-filesystems walks it)");
+    for (int i = 0; i < w->depth; i++)
+        if (w->stack[i].dev == dst->st_dev && w->stack[i].ino == dst->st_ino)
+            return report(w, dir, ABIGATE_E_OPEN, "%s",
+                          "a loop of links: this directory is one being walked");
+    int seen = id_seen(&w->dirs, dst->st_dev, dst->st_ino);
+    if (seen)
+        return seen < 0 ? report(w, dir, ABIGATE_E_NOMEM, "%s", "out of memory") : 0;
+    struct dirent **names;
+    int n = w->depth > MAX_DEPTH ? 0 : scandir(dir, &names, NULL, alphasort), status = 0;
+    if (n < 0 || w->depth > MAX_DEPTH)
+        return report(w, dir, ABIGATE_E_OPEN, "%s",
+                      n < 0 ? strerror(errno) : "directories nested too deep");
+    w->stack[w->depth].dev = dst->st_dev;
+    w->stack[w->depth].ino = dst->st_ino;
+    w->depth++;
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
         if (strcmp(name, ".") && strcmp(name, "..")) {
             size_t len = strlen(dir) + strlen(name) + 2;
             char *path = malloc(len);
             struct stat st;
+            int s = 0;
             if (!path) {
-                fprintf(stderr, "abigate: out of memory\n");
-                status = 2;
+                s = report(w, dir, ABIGATE_E_NOMEM, "%s", "out of memory");
             } else {
                 snprintf(path, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", name);
-                int s = 0;
-                /* d_type saves an lstat where the file system gives it */
                 unsigned char type = names[i]->d_type;
-                if (type == DT_UNKNOWN || type == DT_LNK)
-                    type = lstat(path, &st) != 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR
-                                                               : S_ISREG(st.st_mode) ? DT_REG
-                                                                                     : DT_UNKNOWN;
-                if (type == DT_DIR) {
-                    s = walk(path, depth + 1, open_wheels, fn, ctx);
-                } else if (type == DT_REG && open_wheels && ends_with(name, ".whl")) {
-                    s = wheel(path, fn, ctx);
-                } else if (type == DT_REG && (ends_with(name, ".so") || ends_with(name, ".whl"))) {
-                    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
-                    s = fn(&it, ctx);
+                int interesting = ends_with(name, ".so") || ends_with(name, ".whl");
+                if (type == DT_REG && !interesting) {
+                    /* d_type saves an lstat where the file system gives it */
+                } else if (type == DT_REG) {
+                    /* and d_ino the identity: a regular entry is on the
+                     * directory's own file system */
+                    memset(&st, 0, sizeof st);
+                    st.st_mode = S_IFREG;
+                    st.st_dev = dst->st_dev;
+                    st.st_ino = names[i]->d_ino;
+                    s = entry(w, path, name, &st, 0);
+                } else if (lstat(path, &st) != 0) {
+                    s = report(w, path, ABIGATE_E_OPEN, "%s", strerror(errno));
+                } else if (S_ISLNK(st.st_mode)) {
+                    if (stat(path, &st) == 0)
+                        s = entry(w, path, name, &st, 1);
+                    else if (interesting)
+                        s = report(w, path, ABIGATE_E_OPEN, "a link to nothing: %s",
+                                   strerror(errno));
+                } else {
+                    s = entry(w, path, name, &st, 0);
                 }
-                if (s > status)
-                    status = s;
                 free(path);
             }
+            if (s > status)
+                status = s;
         }
         free(names[i]);
     }
     free(names);
+    w->depth--;
     return status;
 }
 
-static int each(const char *arg, int open_wheels, input_fn fn, void *ctx)
+static int each(const char *arg, int open_wheels, unsigned flags, input_fn fn, void *ctx)
 {
     struct stat st;
-    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
-        return walk(arg, 0, open_wheels, fn, ctx);
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        struct walk w;
+        memset(&w, 0, sizeof w);
+        w.open_wheels = open_wheels;
+        w.flags = flags;
+        w.dev = st.st_dev;
+        w.fn = fn;
+        w.ctx = ctx;
+        int rc = walk(&w, arg, &st);
+        free(w.files.slots);
+        free(w.dirs.slots);
+        return rc;
+    }
     if (open_wheels && input_is_wheel(arg))
         return wheel(arg, fn, ctx);
     struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
     return fn(&it, ctx);
 }
 
-int for_each_input(const char *arg, input_fn fn, void *ctx)
+int for_each_input(const char *arg, unsigned flags, input_fn fn, void *ctx)
 {
-    return each(arg, 1, fn, ctx);
+    return each(arg, 1, flags, fn, ctx);
 }
 
-int for_each_path(const char *arg, input_fn fn, void *ctx)
+int for_each_path(const char *arg, unsigned flags, input_fn fn, void *ctx)
 {
-    return each(arg, 0, fn, ctx);
+    return each(arg, 0, flags, fn, ctx);
 }
 
 /* The extension members of the wheel `path`, as for_each_input gives them. */

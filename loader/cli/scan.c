@@ -632,7 +632,7 @@ int cmd_scan(int argc, char **argv)
     qsort(sc.owners, sc.nowners, sizeof *sc.owners, by_path);
     for (int i = 0; i < o.nfiles; i++) {
         sc.root = roots[i];
-        for_each_path(roots[i], collect, &sc);
+        for_each_path(roots[i], o.walk_flags, collect, &sc);
     }
     for (size_t i = 0; i < sc.nunread; i++)
         scan_unread(&sc, sc.unread[i]);

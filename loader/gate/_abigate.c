@@ -691,7 +691,7 @@ static PyObject *walk_inputs(PyObject *self, PyObject *args, const char *fmt, in
         return PyErr_Format(PyExc_ValueError, "abigate: invalid mode");
     }
     if ((w.list = PyList_New(0)))
-        for_each_input(PyBytes_AS_STRING(path), fn, &w);
+        for_each_input(PyBytes_AS_STRING(path), 0, fn, &w);
     Py_DECREF(path);
     if (w.failed)
         Py_CLEAR(w.list);

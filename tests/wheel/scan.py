@@ -290,4 +290,64 @@ for raw in p.stdout.splitlines():
 tap.ok(docs and None not in docs, "scan --json: every line is UTF-8 JSON with a file name that is not UTF-8")
 paths = [os.fsencode(d["path"]) for d in docs if d and "path" in d]
 tap.ok(odd in paths, "scan --json: the name maps back to its bytes (os.fsencode, surrogateescape)", paths)
+
+# Links: a Nix-style profile (directories and files that are links into a
+# store) scans to the verdicts of the real tree; each real file once; a loop,
+# a link to nothing, devices and FIFOs under extension and wheel names each
+# reported, never waited on.
+farm = os.path.join(testlib.workdir("wheel-scan"), "farm")
+store_pkg = os.path.join(farm, "store", "0a1b2c-pkg-1.0", "site", "pkg")
+os.makedirs(store_pkg)
+for n in ("a", "b"):
+    shutil.copy(json_ext, os.path.join(store_pkg, n + ".cpython-311-x86_64-linux-gnu.so"))
+shutil.copy(json_ext, os.path.join(farm, "store", "0a1b2c-pkg-1.0", "site", "top.cpython-311-x86_64-linux-gnu.so"))
+profile = os.path.join(farm, "profile", "site")
+os.makedirs(profile)
+os.symlink(store_pkg, os.path.join(profile, "pkg"))
+os.symlink(os.path.join(farm, "store", "0a1b2c-pkg-1.0", "site", "top.cpython-311-x86_64-linux-gnu.so"),
+           os.path.join(profile, "top.cpython-311-x86_64-linux-gnu.so"))
+os.symlink(os.path.join(store_pkg, "a.cpython-311-x86_64-linux-gnu.so"),
+           os.path.join(profile, "again.cpython-311-x86_64-linux-gnu.so"))  # a file met twice
+
+
+def verdicts(path, *extra):
+    p = testlib.run([cli, "scan", "--json", "--target", "3.13"] + list(extra) + [path])
+    docs = [json.loads(l) for l in p.stdout.splitlines()]
+    return p, sorted((os.path.basename(d["path"]), d.get("verdict"), d.get("reason"))
+                     for d in docs if "path" in d), docs[-1]
+
+
+p, real, _ = verdicts(os.path.join(farm, "store", "0a1b2c-pkg-1.0", "site"))
+q, linked, summary = verdicts(profile)
+tap.ok(p.returncode == 1 and len(real) == 3, "scan of the store's real tree: 3 modules refused on 3.13", real)
+tap.eq(sorted(v[1:] for v in linked), sorted(v[1:] for v in real),
+       "scan of a profile of links into the store: the real tree's verdicts")
+tap.ok(q.returncode == 1 and [v[0] for v in linked] == ["again.cpython-311-x86_64-linux-gnu.so",
+                                                        "b.cpython-311-x86_64-linux-gnu.so",
+                                                        "top.cpython-311-x86_64-linux-gnu.so"],
+       "scan of the profile: each real file judged once, named by the first path that meets it", linked)
+os.symlink(os.path.join(farm, "profile"), os.path.join(profile, "loop"))
+os.symlink(os.path.join(farm, "nowhere"), os.path.join(profile, "gone.cpython-311-x86_64-linux-gnu.so"))
+os.symlink("/dev/zero", os.path.join(profile, "zero.so"))
+os.symlink("/dev/urandom", os.path.join(profile, "random.whl"))
+os.mkfifo(os.path.join(profile, "fifo.so"))
+os.mkfifo(os.path.join(profile, "fifo.whl"))
+outs = []
+for jobs in ("1", "2"):
+    try:
+        p = testlib.run([cli, "scan", "-j", jobs, "--json", "--target", "3.13", profile], timeout=120)
+    except subprocess.TimeoutExpired:
+        tap.ok(False, "scan -j %s of a tree with FIFOs, devices and loops returns" % jobs)
+        continue
+    outs.append(p.stdout)
+    docs = [json.loads(l) for l in p.stdout.splitlines()]
+    errors = {os.path.basename(d["path"]): d["error"]["message"] for d in docs if "error" in d}
+    tap.ok(p.returncode == 2 and any("a loop of links" in m for m in errors.values())
+           and "a link to nothing" in errors.get("gone.cpython-311-x86_64-linux-gnu.so", "")
+           and "not a regular file" in errors.get("zero.so", "")
+           and "not a regular file" in errors.get("fifo.so", "")
+           and "random.whl" in errors and "fifo.whl" in errors,
+           "scan -j %s: the loop, the link to nothing, the devices and the FIFOs each reported, exit 2"
+           % jobs, json.dumps(errors, indent=1))
+tap.ok(len(outs) == 2 and outs[0] == outs[1], "scan of that tree: -j 2 prints what -j 1 prints")
 tap.done()
