@@ -491,9 +491,20 @@ def pip_environ(tap):
 def pip_source(tap, dest):
     """A copy of the source tree at `dest`, as a user's clone looks (no
     build trees): pip builds in the tree it is given, and the tests'
-    source tree may be read-only (distcheck) or shared."""
+    source tree may be read-only (distcheck) or shared.  In an in-tree
+    build (./configure && make check in the source directory) the tests'
+    work area lies inside the tree being copied, and `dest` inside it: the
+    work area is never copied, or the copy would copy itself until the
+    disk is full."""
     srcdir = env("ABIGATE_SRCDIR", tap)
-    ignore = shutil.ignore_patterns(*PIP_SOURCE_IGNORE + ("*.egg-info", "*.o", "*.lo", "*.la"))
+    builddir = os.environ.get("ABIGATE_BUILDDIR", ".")
+    work = os.path.realpath(os.path.join(builddir, "tests", "work"))
+    patterns = shutil.ignore_patterns(*PIP_SOURCE_IGNORE + ("*.egg-info", "*.o", "*.lo", "*.la"))
+
+    def ignore(d, names):
+        skip = set(patterns(d, names))
+        return skip | {n for n in names if os.path.realpath(os.path.join(d, n)) == work}
+
     shutil.copytree(srcdir, dest, ignore=ignore, symlinks=True)
     return dest
 
