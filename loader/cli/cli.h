@@ -40,6 +40,7 @@ struct input {
     /* a wheel's tags, from its file name and its WHEEL file (count 0: none
      * could be read) */
     const abigate_wheel_tags *name_tags, *wheel_tags;
+    int via_link;             /* the file itself was reached through a link */
 };
 typedef int (*input_fn)(const struct input *it, void *ctx);
 

@@ -33,7 +33,7 @@ static int wheel(const char *path, input_fn fn, void *ctx)
         return 2;
     }
     abigate_wheel_tags *name_tags = &tags[0], *wheel_tags = &tags[1];
-    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, name_tags, wheel_tags};
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, name_tags, wheel_tags, 0};
     abigate_error err;
     abigate_zip *z = NULL;
     int rc = abigate_zip_open_path(path, &z, &err);
@@ -140,7 +140,7 @@ static int report(struct walk *w, const char *path, int code, const char *fmt, c
 {
     abigate_error err = {code, -1, ""};
     snprintf(err.message, sizeof err.message, fmt, arg);
-    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL};
+    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0};
     return w->fn(&it, w->ctx);
 }
 
@@ -174,7 +174,7 @@ static int entry(struct walk *w, const char *path, const char *name, const struc
     /* a regular file, or something else under an extension's or a wheel's
      * name (a FIFO, a socket, a device, reached directly or by a link):
      * the reader opens it without blocking and says what it is */
-    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, linked};
     return w->fn(&it, w->ctx);
 }
 
@@ -262,7 +262,7 @@ static int each(const char *arg, int open_wheels, unsigned flags, input_fn fn, v
     }
     if (open_wheels && input_is_wheel(arg))
         return wheel(arg, fn, ctx);
-    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
+    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
     return fn(&it, ctx);
 }
 

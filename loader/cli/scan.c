@@ -37,7 +37,9 @@ struct result {
 struct job {
     char *path;
     int is_wheel;
+    int via_link;             /* the walk reached the file itself through a link */
     const char *dist;         /* owned by the distribution table */
+    const char *source;       /* what named it: "record", "dpkg", "egg-info", ... */
     struct result *results;
     size_t n, cap;
 };
@@ -50,8 +52,16 @@ struct scan {
     size_t next;              /* next job to take (atomic) */
     size_t done;              /* jobs finished (atomic) */
     /* file -> distribution, from RECORD files; sorted by path */
-    struct owner { char *path; const char *dist; } *owners;
+    struct owner { char *path; const char *dist; const char *source; } *owners;
     size_t nowners, owners_cap;
+    /* top-level names (top_level.txt of *.egg-info) -> distribution */
+    struct top { char *name; const char *dist; } *tops;
+    size_t ntops, tops_cap;
+    /* dpkg's extension modules (real path -> "package version"), loaded at
+     * the first file under /usr that nothing else names */
+    int dpkg_loaded;
+    struct owner *dpkg;
+    size_t ndpkg, dpkg_cap;
     char **dists;             /* distribution names (owned) */
     size_t ndists, dists_cap;
     size_t *dist_slots;       /* hash index of dists: position + 1, 0 empty */
@@ -138,8 +148,8 @@ static void dist_name(const char *base, size_t len, char *out, size_t cap)
     snprintf(out, cap, "%.*s %.*s", (int)(dash - base), base, (int)vlen, dash + 1);
 }
 
-/* realpath(path) into real[PATH_MAX] for a file the walk found (never a
- * link itself: the walk follows none), resolving its directory once for
+/* realpath(path) into real[PATH_MAX] for a file the walk found (not itself
+ * a link: owner_of resolves those whole), resolving its directory once for
  * all the files of that directory: realpath costs a system call per
  * component of the path, for every file of an environment. */
 static int walked_real_path(struct scan *sc, const char *path, char *real)
@@ -162,7 +172,7 @@ static int walked_real_path(struct scan *sc, const char *path, char *real)
                             strcmp(sc->real_dir, "/") ? "/" : "", slash + 1) < PATH_MAX;
 }
 
-static void add_owner(struct scan *sc, const char *path, const char *dist)
+static void add_owner(struct scan *sc, const char *path, const char *dist, const char *source)
 {
     char real[PATH_MAX];
     if (!realpath(path, real))
@@ -170,6 +180,7 @@ static void add_owner(struct scan *sc, const char *path, const char *dist)
     if (sc->nowners == sc->owners_cap)
         sc->owners = xrealloc(sc->owners, (sc->owners_cap = sc->owners_cap * 2 + 64) * sizeof *sc->owners);
     sc->owners[sc->nowners].path = xstrdup(real);
+    sc->owners[sc->nowners].source = source;
     sc->owners[sc->nowners++].dist = dist;
 }
 
@@ -232,7 +243,7 @@ static void scan_unread(struct scan *sc, const char *path)
     }
     err.code = code;
     err.offset = -1;
-    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL};
+    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0};
     collect(&it, sc);
     /* grouped under the distribution the RECORD belongs to */
     const char *info = strstr(path, ".dist-info/RECORD"), *start = info;
@@ -242,7 +253,143 @@ static void scan_unread(struct scan *sc, const char *path)
         char name[256];
         dist_name(start, (size_t)(info - start), name, sizeof name);
         sc->jobs[sc->njobs - 1].dist = intern_dist(sc, name);
+        sc->jobs[sc->njobs - 1].source = "record";
     }
+}
+
+/* Open `path` for reading when it is a regular file: never blocks (a
+ * FIFO), never a terminal; NULL otherwise. */
+static FILE *open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)RECORD_MAX ||
+        !(f = fdopen(fd, "r")))
+        close(fd);
+    return f;
+}
+
+/* One line of `f` without its end of line into buf; 0 at the end. */
+static int read_line(FILE *f, char *buf, size_t cap)
+{
+    if (!fgets(buf, (int)cap, f))
+        return 0;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 1;
+}
+
+/* A *.egg-info directory under `dir` (what Debian's and distutils'
+ * installs leave, with no RECORD): the distribution's name and version
+ * from its PKG-INFO; its files from installed-files.txt (relative to the
+ * egg-info directory) when there is one, and its top-level packages and
+ * modules from top_level.txt. */
+static void read_egg_info(struct scan *sc, const char *dir, const char *egg)
+{
+    char path[PATH_MAX], line[PATH_MAX], name[128] = "", version[64] = "", dist[256];
+    snprintf(path, sizeof path, "%s/%s/PKG-INFO", dir, egg);
+    FILE *f = open_regular(path);
+    if (!f)
+        return;
+    while (read_line(f, line, sizeof line) && line[0] && !(name[0] && version[0])) {
+        if (!strncmp(line, "Name: ", 6))
+            snprintf(name, sizeof name, "%.*s", (int)sizeof name - 1, line + 6);
+        else if (!strncmp(line, "Version: ", 9))
+            snprintf(version, sizeof version, "%.*s", (int)sizeof version - 1, line + 9);
+    }
+    fclose(f);
+    if (!name[0])
+        return;
+    snprintf(dist, sizeof dist, "%s%s%s", name, version[0] ? " " : "", version);
+    const char *d = intern_dist(sc, dist);
+    snprintf(path, sizeof path, "%s/%s/installed-files.txt", dir, egg);
+    if ((f = open_regular(path))) {
+        while (read_line(f, line, sizeof line)) {
+            size_t k = strlen(line);
+            if (k > 3 && !strcmp(line + k - 3, ".so")) {
+                char full[PATH_MAX * 2];
+                snprintf(full, sizeof full, "%s/%s/%s", dir, egg, line);
+                add_owner(sc, full, d, "egg-info");
+            }
+        }
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/%s/top_level.txt", dir, egg);
+    if ((f = open_regular(path))) {
+        while (read_line(f, line, sizeof line)) {
+            if (!line[0] || strchr(line, '/'))
+                continue;
+            if (sc->ntops == sc->tops_cap)
+                sc->tops = xrealloc(sc->tops, (sc->tops_cap = sc->tops_cap * 2 + 16) * sizeof *sc->tops);
+            sc->tops[sc->ntops].name = xstrdup(line);
+            sc->tops[sc->ntops++].dist = d;
+        }
+        fclose(f);
+    }
+}
+
+static int by_path(const void *a, const void *b);
+
+/* dpkg's file lists (/var/lib/dpkg/info/PACKAGE[:ARCH].list): every
+ * extension module a Debian package installed (a line under a python
+ * directory ending in ".so"), by real path, named "package version" from
+ * /var/lib/dpkg/status. */
+static void load_dpkg(struct scan *sc)
+{
+    const char *info = "/var/lib/dpkg/info";
+    sc->dpkg_loaded = 1;
+    DIR *d = opendir(info);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".list"))
+            continue;
+        char path[PATH_MAX], line[PATH_MAX], real[PATH_MAX], pkg[256];
+        snprintf(path, sizeof path, "%s/%s", info, de->d_name);
+        snprintf(pkg, sizeof pkg, "%.*s", (int)strcspn(de->d_name, ":."), de->d_name);
+        FILE *f = open_regular(path);
+        if (!f)
+            continue;
+        while (read_line(f, line, sizeof line)) {
+            size_t k = strlen(line);
+            if (k < 4 || strcmp(line + k - 3, ".so") || !strstr(line, "/python") || !realpath(line, real))
+                continue;
+            if (sc->ndpkg == sc->dpkg_cap)
+                sc->dpkg = xrealloc(sc->dpkg, (sc->dpkg_cap = sc->dpkg_cap * 2 + 64) * sizeof *sc->dpkg);
+            sc->dpkg[sc->ndpkg].path = xstrdup(real);
+            sc->dpkg[sc->ndpkg].source = "dpkg";
+            sc->dpkg[sc->ndpkg++].dist = intern_dist(sc, pkg); /* the version is added below */
+        }
+        fclose(f);
+    }
+    closedir(d);
+    /* the versions of the packages met, from the status file */
+    FILE *f = open_regular("/var/lib/dpkg/status");
+    char line[1024], pkg[256] = "";
+    while (f && read_line(f, line, sizeof line)) {
+        if (!strncmp(line, "Package: ", 9)) {
+            snprintf(pkg, sizeof pkg, "%.*s", (int)sizeof pkg - 1, line + 9);
+        } else if (!strncmp(line, "Version: ", 9) && pkg[0]) {
+            for (size_t i = 0; i < sc->ndpkg; i++)
+                if (!strcmp(sc->dpkg[i].dist, pkg)) {
+                    char full[300];
+                    snprintf(full, sizeof full, "%.*s %.40s", 250, pkg, line + 9);
+                    const char *named = intern_dist(sc, full);
+                    for (size_t k = i; k < sc->ndpkg; k++)
+                        if (!strcmp(sc->dpkg[k].dist, pkg))
+                            sc->dpkg[k].dist = named;
+                    break;
+                }
+            pkg[0] = '\0';
+        }
+    }
+    if (f)
+        fclose(f);
+    qsort(sc->dpkg, sc->ndpkg, sizeof *sc->dpkg, by_path);
 }
 
 /* Each *.dist-info/RECORD directly under `dir` (a site-packages): its
@@ -255,6 +402,10 @@ static void read_records(struct scan *sc, const char *dir)
         return;
     while ((de = readdir(d))) {
         size_t n = strlen(de->d_name);
+        if (n > 9 && !strcmp(de->d_name + n - 9, ".egg-info")) {
+            read_egg_info(sc, dir, de->d_name);
+            continue;
+        }
         if (n < 11 || strcmp(de->d_name + n - 10, ".dist-info"))
             continue;
         char path[PATH_MAX], name[256];
@@ -300,7 +451,7 @@ static void read_records(struct scan *sc, const char *dir)
             if (k > 3 && !strcmp(file + k - 3, ".so")) {
                 char full[PATH_MAX * 2];
                 snprintf(full, sizeof full, "%s/%s", dir, file);
-                add_owner(sc, full, dist);
+                add_owner(sc, full, dist, "record");
             }
         }
         fclose(f);
@@ -313,20 +464,49 @@ static int by_path(const void *a, const void *b)
     return strcmp(((const struct owner *)a)->path, ((const struct owner *)b)->path);
 }
 
-/* The distribution of a file: its RECORD's, else its top-level directory
- * under the PATH it was found in, else the file itself. */
-static const char *owner_of(struct scan *sc, const char *root, const char *path)
+/* The distribution of a file, and what named it (*source): the RECORD
+ * that lists it; else dpkg's file list that holds it (a file under /usr);
+ * else the *.egg-info whose installed-files.txt lists it or whose
+ * top_level.txt names its top-level directory or module; else its
+ * top-level directory under the PATH it was found in; else the file. */
+static const char *owner_of(struct scan *sc, const char *root, const char *path, int via_link,
+                            const char **source)
 {
     char real[PATH_MAX], name[PATH_MAX + 16];
-    if (sc->nowners && walked_real_path(sc, path, real)) {
-        struct owner key = {real, NULL};
+    int have_real = -1;
+    if (sc->nowners && (have_real = via_link ? realpath(path, real) != NULL
+                                             : walked_real_path(sc, path, real))) {
+        struct owner key = {real, NULL, NULL};
+        struct owner *o = bsearch(&key, sc->owners, sc->nowners, sizeof *o, by_path);
+        if (o && !strcmp(o->source, "record"))
+            return *source = o->source, o->dist;
+    }
+    if (have_real < 0)
+        have_real = via_link ? realpath(path, real) != NULL : walked_real_path(sc, path, real);
+    if (have_real && !strncmp(real, "/usr/", 5)) {
+        if (!sc->dpkg_loaded)
+            load_dpkg(sc);
+        struct owner key = {real, NULL, NULL};
+        struct owner *o = sc->ndpkg ? bsearch(&key, sc->dpkg, sc->ndpkg, sizeof *o, by_path) : NULL;
+        if (o)
+            return *source = o->source, o->dist;
+    }
+    if (have_real && sc->nowners) { /* an egg-info's installed-files.txt */
+        struct owner key = {real, NULL, NULL};
         struct owner *o = bsearch(&key, sc->owners, sc->nowners, sizeof *o, by_path);
         if (o)
-            return o->dist;
+            return *source = o->source, o->dist;
     }
     size_t rl = strlen(root);
     const char *rel = !strncmp(path, root, rl) && path[rl] == '/' ? path + rl + 1 : NULL;
     const char *slash = rel ? strchr(rel, '/') : NULL;
+    if (rel) { /* an egg-info's top-level name: a directory, or a module's name */
+        size_t k = slash ? (size_t)(slash - rel) : strcspn(rel, ".");
+        for (size_t i = 0; i < sc->ntops; i++)
+            if (strlen(sc->tops[i].name) == k && !strncmp(sc->tops[i].name, rel, k))
+                return *source = "egg-info", sc->tops[i].dist;
+    }
+    *source = slash ? "directory" : "file";
     if (slash)
         snprintf(name, sizeof name, "%.*s (directory)", (int)(slash - rel), rel);
     else
@@ -352,14 +532,16 @@ static int collect(const struct input *it, void *ctx)
         j->results[0].rc = it->rc;
         snprintf(j->results[0].error, sizeof j->results[0].error, "%s", it->err->message);
     }
+    j->via_link = it->via_link;
     if (j->is_wheel) {
         const char *base = strrchr(it->path, '/');
         char name[256];
         base = base ? base + 1 : it->path;
         dist_name(base, strlen(base), name, sizeof name);
         j->dist = intern_dist(sc, name);
+        j->source = "wheel";
     } else {
-        j->dist = owner_of(sc, sc->root, it->path);
+        j->dist = owner_of(sc, sc->root, it->path, it->via_link, &j->source);
     }
     return 0;
 }
@@ -423,7 +605,7 @@ static void *worker(void *arg)
                 struct member_ctx mc = {sc, j};
                 for_each_member(j->path, judge_member, &mc);
             } else {
-                struct input it = {j->path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL};
+                struct input it = {j->path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
                 judge_into(sc, j, &it);
             }
         }
@@ -441,13 +623,13 @@ static int refused(const struct result *r)
 
 static void name_of(const struct job *j, const struct result *r, FILE *out)
 {
-    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL};
+    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
     input_print_name(&it, out);
 }
 
 static void json_result(const struct job *j, const struct result *r)
 {
-    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL};
+    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
     putchar('{');
     input_json_name(&it);
     fputs(", \"distribution\": ", stdout);
@@ -560,8 +742,9 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
             each_result(order + d, end - d, print_json, NULL);
             fputs("{\"distribution\": ", stdout);
             json_string(dist);
-            printf(", \"target\": \"%s\", \"works\": %s, \"files\": %zu, \"refused\": %zu, "
-                   "\"errors\": %zu}\n", target, works ? "true" : "false", t.files, t.refuse, t.errors);
+            printf(", \"grouped_by\": \"%s\", \"target\": \"%s\", \"works\": %s, \"files\": %zu, "
+                   "\"refused\": %zu, \"errors\": %zu}\n", order[d]->source ? order[d]->source : "file",
+                   target, works ? "true" : "false", t.files, t.refuse, t.errors);
             continue;
         }
         printf("%s: %s on %s: ", dist, works ? "works" : "breaks", target);
@@ -668,6 +851,12 @@ int cmd_scan(int argc, char **argv)
         free(sc.dists[i]);
     for (size_t i = 0; i < sc.nunread; i++)
         free(sc.unread[i]);
+    for (size_t i = 0; i < sc.ndpkg; i++)
+        free(sc.dpkg[i].path);
+    for (size_t i = 0; i < sc.ntops; i++)
+        free(sc.tops[i].name);
+    free(sc.dpkg);
+    free(sc.tops);
     for (int i = 0; i < o.nfiles; i++)
         free(roots[i]);
     free(roots);

@@ -350,4 +350,52 @@ for jobs in ("1", "2"):
            "scan -j %s: the loop, the link to nothing, the devices and the FIFOs each reported, exit 2"
            % jobs, json.dumps(errors, indent=1))
 tap.ok(len(outs) == 2 and outs[0] == outs[1], "scan of that tree: -j 2 prints what -j 1 prints")
+
+# Grouping in the trees people have: *.egg-info (Debian's and distutils'
+# installs: no RECORD), and dpkg's file lists; --json says which named each.
+eggs = os.path.join(testlib.workdir("wheel-scan"), "eggs")
+for d in ("Foo-2.1.egg-info", "Bar-1.0.egg-info", "foo", "bar"):
+    os.makedirs(os.path.join(eggs, d))
+with open(os.path.join(eggs, "Foo-2.1.egg-info", "PKG-INFO"), "w") as f:
+    f.write("Metadata-Version: 2.1\nName: Foo\nVersion: 2.1\n")
+with open(os.path.join(eggs, "Foo-2.1.egg-info", "top_level.txt"), "w") as f:
+    f.write("foo\n_foomod\n")
+with open(os.path.join(eggs, "Bar-1.0.egg-info", "PKG-INFO"), "w") as f:
+    f.write("Metadata-Version: 1.1\nName: Bar\nVersion: 1.0\n")
+with open(os.path.join(eggs, "Bar-1.0.egg-info", "installed-files.txt"), "w") as f:
+    f.write("../bar/x.cpython-311-x86_64-linux-gnu.so\nPKG-INFO\n")
+for rel in ("foo/a.cpython-311-x86_64-linux-gnu.so", "_foomod.cpython-311-x86_64-linux-gnu.so",
+            "bar/x.cpython-311-x86_64-linux-gnu.so", "lone.cpython-311-x86_64-linux-gnu.so"):
+    shutil.copy(json_ext, os.path.join(eggs, rel))
+p = testlib.run([cli, "scan", "--json", "--target", "3.11", eggs])
+docs = [json.loads(l) for l in p.stdout.splitlines()]
+by_file = {os.path.relpath(d["path"], eggs): d["distribution"] for d in docs if "path" in d}
+groups = {d["distribution"]: d["grouped_by"] for d in docs if "grouped_by" in d}
+tap.eq(by_file, {"foo/a.cpython-311-x86_64-linux-gnu.so": "Foo 2.1",
+                 "_foomod.cpython-311-x86_64-linux-gnu.so": "Foo 2.1",
+                 "bar/x.cpython-311-x86_64-linux-gnu.so": "Bar 1.0",
+                 "lone.cpython-311-x86_64-linux-gnu.so": "lone.cpython-311-x86_64-linux-gnu.so"},
+       "scan: files grouped by their *.egg-info (top_level.txt, installed-files.txt), else by themselves")
+tap.eq(groups, {"Foo 2.1": "egg-info", "Bar 1.0": "egg-info", "lone.cpython-311-x86_64-linux-gnu.so": "file"},
+       "scan --json: each distribution says what named it")
+
+# This machine's dist-packages: every module that no RECORD lists is named
+# by the Debian package that installed it, as dpkg -S and dpkg-query say.
+dist = "/usr/lib/python3/dist-packages"
+p = testlib.run([cli, "scan", "--json", "--target", "3.11", dist])
+docs = [json.loads(l) for l in p.stdout.splitlines()]
+groups = {d["distribution"]: d["grouped_by"] for d in docs if "grouped_by" in d}
+want, got = {}, {}
+for d in docs:
+    if "path" not in d or groups.get(d["distribution"]) == "record":
+        continue
+    q = testlib.run(["dpkg", "-S", os.path.realpath(d["path"])])
+    pkg = q.stdout.split(":")[0].strip() if q.returncode == 0 else None
+    if pkg:
+        ver = testlib.run(["dpkg-query", "-W", "-f", "${Version}", pkg]).stdout.strip()
+        want[d["path"]] = "%s %s" % (pkg, ver)
+    got[d["path"]] = d["distribution"]
+tap.ok(want and all(got[k] == v and groups[v] == "dpkg" for k, v in want.items()),
+       "scan of %s: the modules no RECORD lists are named by their Debian package and version "
+       "(%d, as dpkg -S says)" % (dist, len(want)), json.dumps({"want": want, "got": got}, indent=1))
 tap.done()
