@@ -350,6 +350,15 @@ for jobs in ("1", "2"):
            "scan -j %s: the loop, the link to nothing, the devices and the FIFOs each reported, exit 2"
            % jobs, json.dumps(errors, indent=1))
 tap.ok(len(outs) == 2 and outs[0] == outs[1], "scan of that tree: -j 2 prints what -j 1 prints")
+valgrind = os.environ.get("VALGRIND")
+if not valgrind:
+    tap.bail("VALGRIND is not set: run the tests through 'make check'")
+libtool = os.path.join(testlib.env("ABIGATE_BUILDDIR", tap), "libtool")
+p = testlib.run([libtool, "--mode=execute", valgrind, "-q", "--error-exitcode=3", "--leak-check=full",
+                 "--errors-for-leak-kinds=definite,indirect", cli, "scan", "-j", "2", "--json",
+                 "--target", "3.13", profile, tree], timeout=600)
+tap.ok(p.returncode == 2 and "==" not in p.stderr,
+       "scan of that tree and the RECORD-less one under valgrind: no memory error, no leak", p.stderr[-3000:])
 
 # Grouping in the trees people have: *.egg-info (Debian's and distutils'
 # installs: no RECORD), and dpkg's file lists; --json says which named each.
@@ -398,4 +407,83 @@ for d in docs:
 tap.ok(want and all(got[k] == v and groups[v] == "dpkg" for k, v in want.items()),
        "scan of %s: the modules no RECORD lists are named by their Debian package and version "
        "(%d, as dpkg -S says)" % (dist, len(want)), json.dumps({"want": want, "got": got}, indent=1))
+
+# Sizes and change: a tree 200 directories deep, 100,000 files (hard links
+# of one module, each a file of its own), and files that grow, shrink and
+# are replaced while the scan reads them: each finishes, with an outcome per
+# file and JSON that parses.
+big = os.path.join(testlib.workdir("wheel-scan"), "big")
+deep = os.path.join(big, "deep")
+os.makedirs(os.path.join(deep, *["d"] * 200))
+shutil.copy(json_ext, os.path.join(deep, *["d"] * 200, "m.cpython-311-x86_64-linux-gnu.so"))
+p = testlib.run([cli, "scan", "--json", "--target", "3.11", deep], timeout=120)
+docs = [json.loads(l) for l in p.stdout.splitlines()]
+tap.ok(p.returncode == 2 and any("nested too deep" in d.get("error", {}).get("message", "") for d in docs),
+       "scan of a tree 200 directories deep: past 64 levels a clear error, exit 2", p.stdout[-1500:])
+many = os.path.join(big, "many")
+for i in range(100000):
+    d = os.path.join(many, "d%03d" % (i // 1000))
+    if i % 1000 == 0:
+        os.makedirs(d)
+    f = os.path.join(d, "m%05d.cpython-311-x86_64-linux-gnu.so" % i)
+    if i % 50000 == 0:  # a file system allows so many links to one file (ext4: 65,000)
+        shutil.copy(json_ext, f)
+        first = f
+    else:
+        os.link(first, f)
+p = testlib.run([cli, "scan", "-j", "2", "--target", "3.11", many], timeout=600)
+tap.ok(p.returncode == 0 and p.stdout.splitlines()[-1].startswith("scan: 100000 extension modules on 3.11.0: "
+                                                                   "100000 accept"),
+       "scan of 100,000 files: each judged (-j 2)", p.stdout[-500:] + p.stderr[-500:])
+shutil.rmtree(many)
+moving = os.path.join(big, "moving")
+os.makedirs(moving)
+with open(json_ext, "rb") as f:
+    image = f.read()
+for i in range(50):
+    with open(os.path.join(moving, "m%02d.cpython-311-x86_64-linux-gnu.so" % i), "wb") as f:
+        f.write(image)
+MUTATOR = r"""
+import os, sys, random
+d, image = sys.argv[1], open(sys.argv[2], "rb").read()
+names = sorted(os.listdir(d))
+sys.stdout.write("ready\n"); sys.stdout.flush()
+rng = random.Random(7)
+while True:
+    n = os.path.join(d, rng.choice(names))
+    what = rng.randrange(3)
+    if what == 0:    # shrinks
+        os.truncate(n, rng.randrange(len(image)))
+    elif what == 1:  # grows
+        with open(n, "ab") as f:
+            f.write(b"x" * rng.randrange(1, 70000))
+    else:            # replaced
+        with open(n + ".new", "wb") as f:
+            f.write(image[: rng.randrange(len(image) + 1)])
+        os.rename(n + ".new", n)
+"""
+mut = subprocess.Popen([sys.executable, "-c", MUTATOR, moving, json_ext], stdout=subprocess.PIPE,
+                       universal_newlines=True)
+mut.stdout.readline()
+try:
+    ok = True
+    for r in range(20):
+        try:
+            p = testlib.run([cli, "scan", "-j", "2", "--json", "--target", "3.11", moving], timeout=120)
+        except subprocess.TimeoutExpired:
+            ok = False
+            tap.diag("round %d: the scan did not return" % r)
+            break
+        docs = [json.loads(l) for l in p.stdout.splitlines()]
+        files = [d for d in docs if "path" in d]
+        if p.returncode not in (0, 1, 2) or len(files) != 50 or not all(
+                "verdict" in d or "error" in d for d in files):
+            ok = False
+            tap.diag("round %d: exit %d, %d files\n%s" % (r, p.returncode, len(files), p.stderr[-800:]))
+            break
+finally:
+    mut.kill()
+    mut.wait()
+tap.ok(ok, "20 scans of 50 files that grow, shrink and are replaced meanwhile: each returns, every file "
+           "judged or reported, JSON that parses")
 tap.done()
