@@ -105,7 +105,8 @@ struct abigate__stage {
  * names of a file that mentions ORIGIN could not be kept (too many, too
  * long, no memory: has_origin is set and the load refuses to guess).  The
  * names are kept (on the heap, `names`) only for a file that mentions
- * ORIGIN: abigate__search_release frees them. */
+ * ORIGIN: abigate__search_release frees them.  The caller sets `names` to
+ * NULL before the read. */
 #define ABIGATE__SEARCH_POOL 16384
 #define ABIGATE__SEARCH_NEEDED 512
 struct abigate__search_names {

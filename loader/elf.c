@@ -1277,6 +1277,7 @@ static void read_search(struct elf *e, struct abigate__search *out)
     struct dyninfo d;
     uint64_t stroff;
     int origin = 0, needed_origin = 0;
+    abigate__search_release(out); /* a read done again (read_fd) drops the first one's names */
     memset(out, 0, sizeof *out);
     memset(L, 0, sizeof *L);
     s->err = &scratch;

@@ -239,6 +239,19 @@ plainlib = core(os.path.join(base, "p", "_core.so"), [depb], "libdepb_4d5e6f")
 same("no $ORIGIN (one dlopen of the descriptor, as before)", plainlib,
      e=dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(depb)), want_call=2)
 
+# ------------------------------------------------------------ under valgrind
+valgrind = os.environ.get("VALGRIND")
+if not valgrind:
+    tap.bail("VALGRIND is not set: run the tests through 'make check'")
+for name, path in (("RUNPATH $ORIGIN", core_a), ("RPATH inherited", core_b),
+                   ("a vendored library missing", os.path.join(f, "pkg", "_core.so"))):
+    q = run([valgrind, "-q", "--error-exitcode=3", "--leak-check=full",
+             "--errors-for-leak-kinds=definite,indirect",
+             "--suppressions=" + os.path.join(srcdir, "tests", "load", "ld-so.supp"),
+             loadset, "--gate", "strict", "--call", "core", path])
+    tap.ok(q.returncode in (0, 1) and "==" not in q.stderr,
+           "%s: the gate's load under valgrind: no memory error, no leak" % name, q.stderr[-2000:])
+
 # ------------------------------------------------------------ without /proc
 probe = run(["unshare", "-m", "sh", "-c", "umount -l /proc && test ! -e /proc/self"])
 if probe.returncode:

@@ -148,6 +148,7 @@ int main(int argc, char **argv)
     }
     if (!h) {
         printf("fds: %d %d\n", fds_before, count_fds());
+        abigate_gate_free(gate);
         return 1;
     }
     if (call) {

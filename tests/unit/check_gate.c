@@ -345,7 +345,7 @@ END_TEST
  * read_search, through the staged read the gate makes): the search path,
  * whether it or a DT_NEEDED name mentions ORIGIN as the dynamic loader
  * reads it, and the names kept only then, in every ELF class and byte
- * order.  The struct comes filled with garbage. */
+ * order.  The struct comes filled with garbage but for `names`. */
 struct search_row {
     const char *path; /* DT_RUNPATH / DT_RPATH, NULL: none */
     int rpath;
@@ -395,6 +395,7 @@ START_TEST(test_search_facts)
     ck_assert_int_eq(write(fd, img, len), (ssize_t)len);
     struct abigate__search *out = malloc(sizeof *out);
     memset(out, 0xa5, sizeof *out);
+    out->names = NULL; /* the one field the caller sets */
     struct abigate__stage stage = {no_symbols, NULL, out};
     abigate_file_info info;
     abigate_error err;
