@@ -39,3 +39,4 @@ X(ABIGATE_R_WHEEL_ABI3,           33, "the wheel is tagged abi3 (or abi3t), but 
 X(ABIGATE_R_WHEEL_THREADING,      34, "the wheel's free-threading tag disagrees with its member's build")
 X(ABIGATE_R_WHEEL_NONE_ABI,       35, "the wheel is tagged ABI none, but its member is a CPython extension")
 X(ABIGATE_R_WHEEL_PLATFORM,       36, "the wheel's platform tag disagrees with its member's machine or ELF class")
+X(ABIGATE_R_WHEEL_METADATA,       37, "the wheel's tags cannot all be read: WHEEL missing or malformed, or more tags than are read")

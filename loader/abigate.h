@@ -712,6 +712,20 @@ ABIGATE_API int abigate_wheel_tags_from_metadata(const char *text, size_t len,
 ABIGATE_API int abigate_wheel_read_metadata(const abigate_zip *zip, abigate_wheel_tags *out,
                                             abigate_error *err);
 
+/* What a wheel's tags say when they could not all be read: the WHEEL file
+ * missing (read_rc ABIGATE_E_WHEEL_NAME with zero tags from a wheel whose
+ * file name parsed, `problem` "no *.dist-info/WHEEL ..."), malformed
+ * (`problem`: the reader's message), or a tag list cut at
+ * ABIGATE_WHEEL_MAX_TAGS (tags->truncated).  `source` names the tag set
+ * ("file name", "WHEEL").  ABIGATE_R_WHEEL_METADATA, refused in strict and
+ * require (the wheel would escape its tags check), a warning in warn,
+ * nothing in off; ABIGATE_R_NONE when every tag was read (read_rc
+ * ABIGATE_OK, not truncated).  Pure.  Returns the verdict kind or
+ * ABIGATE_E_INVALID_ARG.  docs/POLICY.md, "Wheel tags against contents". */
+ABIGATE_API int abigate_wheel_tags_decide(const abigate_wheel_tags *tags, int read_rc,
+                                          const char *problem, const char *source,
+                                          const abigate_policy *policy, abigate_verdict *out);
+
 /* Does `member` (read with ABIGATE_READ_LEGACY) fit `tags`?  It does when
  * one of the tags accepts it; else the first tag's reason (ABIGATE_R_WHEEL_*)
  * and a message naming the tag (`source`: "file name", "WHEEL") and what the

@@ -330,3 +330,37 @@ int abigate_wheel_decide(const abigate_wheel_tags *tags, const char *source,
     }
     return out->kind = ABIGATE_REFUSE;
 }
+
+int abigate_wheel_tags_decide(const abigate_wheel_tags *tags, int read_rc, const char *problem,
+                              const char *source, const abigate_policy *policy,
+                              abigate_verdict *out)
+{
+    if (!tags || !policy || !out || policy->mode < ABIGATE_MODE_OFF ||
+        policy->mode > ABIGATE_MODE_REQUIRE)
+        return ABIGATE_E_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    out->evidence = ABIGATE_EVIDENCE_NONE;
+    const char *src = source ? source : "wheel";
+    if (policy->mode == ABIGATE_MODE_OFF) {
+        snprintf(out->message, sizeof out->message, "not checked (mode off)");
+        return out->kind = ABIGATE_ACCEPT;
+    }
+    if (read_rc == ABIGATE_OK && !tags->truncated) {
+        snprintf(out->message, sizeof out->message, "the %s tags were read (%u)", src, tags->count);
+        return out->kind = ABIGATE_ACCEPT;
+    }
+    out->reason = ABIGATE_R_WHEEL_METADATA;
+    if (read_rc != ABIGATE_OK)
+        snprintf(out->message, sizeof out->message,
+                 "the %s tags cannot be read (%s): its members escape the %s tags check", src,
+                 problem && problem[0] ? problem : abigate_strerror(read_rc), src);
+    else
+        snprintf(out->message, sizeof out->message,
+                 "the %s lists more than %u tags: the rest were not read, so its members are "
+                 "not checked against them", src, (unsigned)ABIGATE_WHEEL_MAX_TAGS);
+    if (policy->mode == ABIGATE_MODE_WARN) {
+        out->warning = 1;
+        return out->kind = ABIGATE_ACCEPT;
+    }
+    return out->kind = ABIGATE_REFUSE;
+}

@@ -41,6 +41,10 @@ struct input {
      * could be read) */
     const abigate_wheel_tags *name_tags, *wheel_tags;
     int via_link;             /* the file itself was reached through a link */
+    /* how reading the WHEEL file's tags went (ABIGATE_OK, or the code and
+     * the reader's message): abigate_wheel_tags_decide's inputs */
+    int wheel_tags_rc;
+    const char *wheel_tags_problem;
 };
 typedef int (*input_fn)(const struct input *it, void *ctx);
 

@@ -33,7 +33,7 @@ static int wheel(const char *path, input_fn fn, void *ctx)
         return 2;
     }
     abigate_wheel_tags *name_tags = &tags[0], *wheel_tags = &tags[1];
-    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, name_tags, wheel_tags, 0};
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, name_tags, wheel_tags, 0, ABIGATE_OK, NULL};
     abigate_error err;
     abigate_zip *z = NULL;
     int rc = abigate_zip_open_path(path, &z, &err);
@@ -49,6 +49,8 @@ static int wheel(const char *path, input_fn fn, void *ctx)
     int status = 0;
     it.zip = z;
     rc = abigate_wheel_read_metadata(z, wheel_tags, &err);
+    it.wheel_tags_rc = rc;
+    it.wheel_tags_problem = rc ? err.message : NULL; /* judged with each member */
     if (rc != ABIGATE_OK) {
         wheel_tags->count = 0;
         if (rc != ABIGATE_E_WHEEL_NAME) { /* a WHEEL file that cannot be read: said once */
@@ -140,7 +142,7 @@ static int report(struct walk *w, const char *path, int code, const char *fmt, c
 {
     abigate_error err = {code, -1, ""};
     snprintf(err.message, sizeof err.message, fmt, arg);
-    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0};
+    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0, ABIGATE_OK, NULL};
     return w->fn(&it, w->ctx);
 }
 
@@ -174,7 +176,7 @@ static int entry(struct walk *w, const char *path, const char *name, const struc
     /* a regular file, or something else under an extension's or a wheel's
      * name (a FIFO, a socket, a device, reached directly or by a link):
      * the reader opens it without blocking and says what it is */
-    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, linked};
+    struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, linked, ABIGATE_OK, NULL};
     return w->fn(&it, w->ctx);
 }
 
@@ -262,7 +264,7 @@ static int each(const char *arg, int open_wheels, unsigned flags, input_fn fn, v
     }
     if (open_wheels && input_is_wheel(arg))
         return wheel(arg, fn, ctx);
-    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
+    struct input it = {arg, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, 0, ABIGATE_OK, NULL};
     return fn(&it, ctx);
 }
 
@@ -332,10 +334,24 @@ unsigned input_judge_tags(const struct input *it, const abigate_policy *policy,
     unsigned judged = 0;
     if (!it->member || read_member_facts(it, &fi, &err) != ABIGATE_OK)
         return 0;
-    for (int k = 0; k < INPUT_TAG_SETS; k++)
-        if (sets[k] && sets[k]->count &&
+    for (int k = 0; k < INPUT_TAG_SETS; k++) {
+        if (!sets[k])
+            continue;
+        /* tags that could not all be read (the WHEEL file missing or
+         * malformed, a list cut short) are a finding of their own; the
+         * file name's own problems are the archive's (it opened as a zip) */
+        int rc = k == 1 ? it->wheel_tags_rc : ABIGATE_OK;
+        if ((rc != ABIGATE_OK || sets[k]->truncated) &&
+            abigate_wheel_tags_decide(sets[k], rc, k == 1 ? it->wheel_tags_problem : NULL,
+                                      input_tag_sources[k], policy, &v[k]) >= 0 &&
+            v[k].reason) {
+            judged |= 1u << k;
+            continue;
+        }
+        if (sets[k]->count &&
             abigate_wheel_decide(sets[k], input_tag_sources[k], &fi, policy, &v[k]) >= 0)
             judged |= 1u << k;
+    }
     return judged;
 }
 

@@ -243,7 +243,7 @@ static void scan_unread(struct scan *sc, const char *path)
     }
     err.code = code;
     err.offset = -1;
-    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0};
+    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0, ABIGATE_OK, NULL};
     collect(&it, sc);
     /* grouped under the distribution the RECORD belongs to */
     const char *info = strstr(path, ".dist-info/RECORD"), *start = info;
@@ -605,7 +605,8 @@ static void *worker(void *arg)
                 struct member_ctx mc = {sc, j};
                 for_each_member(j->path, judge_member, &mc);
             } else {
-                struct input it = {j->path, NULL, NULL, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
+                struct input it = {j->path, NULL, NULL, 0, ABIGATE_OK, NULL,
+                                   NULL, NULL, 0, ABIGATE_OK, NULL};
                 judge_into(sc, j, &it);
             }
         }
@@ -623,13 +624,13 @@ static int refused(const struct result *r)
 
 static void name_of(const struct job *j, const struct result *r, FILE *out)
 {
-    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
+    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0, ABIGATE_OK, NULL};
     input_print_name(&it, out);
 }
 
 static void json_result(const struct job *j, const struct result *r)
 {
-    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0};
+    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0, ABIGATE_OK, NULL};
     putchar('{');
     input_json_name(&it);
     fputs(", \"distribution\": ", stdout);

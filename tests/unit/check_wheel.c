@@ -140,14 +140,78 @@ START_TEST(test_rows)
 }
 END_TEST
 
+/* abigate_wheel_tags_decide: a tag set that could not all be read, in
+ * each mode (POLICY.md, ABIGATE_R_WHEEL_METADATA). */
+struct tags_case {
+    const char *what;
+    const char *wheel_text; /* parsed into the set; NULL: no WHEEL file */
+    int read_rc;            /* what reading WHEEL returned */
+    int mode;
+    int kind, reason, warning;
+    const char *words;      /* in the message */
+};
+
+#define M(m) ABIGATE_MODE_##m
+static const struct tags_case tags_cases[] = {
+    {"all read", "Tag: cp311-cp311-linux_x86_64\n", ABIGATE_OK, M(STRICT), ABIGATE_ACCEPT, R(NONE), 0,
+     "were read (1)"},
+    {"no WHEEL, strict", NULL, ABIGATE_E_WHEEL_NAME, M(STRICT), ABIGATE_REFUSE, R(WHEEL_METADATA), 0,
+     "no *.dist-info/WHEEL"},
+    {"no WHEEL, require", NULL, ABIGATE_E_WHEEL_NAME, M(REQUIRE), ABIGATE_REFUSE, R(WHEEL_METADATA), 0,
+     "escape the WHEEL tags check"},
+    {"no WHEEL, warn", NULL, ABIGATE_E_WHEEL_NAME, M(WARN), ABIGATE_ACCEPT, R(WHEEL_METADATA), 1,
+     "cannot be read"},
+    {"no WHEEL, off", NULL, ABIGATE_E_WHEEL_NAME, M(OFF), ABIGATE_ACCEPT, R(NONE), 0, "mode off"},
+    {"malformed Tag line", "Tag: x\n", ABIGATE_E_WHEEL_NAME, M(STRICT), ABIGATE_REFUSE,
+     R(WHEEL_METADATA), 0, "malformed Tag line"},
+    {"70 tags: cut at 64", "", ABIGATE_OK, M(STRICT), ABIGATE_REFUSE, R(WHEEL_METADATA), 0,
+     "more than 64 tags"},
+    {"70 tags, warn", "", ABIGATE_OK, M(WARN), ABIGATE_ACCEPT, R(WHEEL_METADATA), 1, "not read"},
+};
+
+START_TEST(test_tags_decide)
+{
+    const struct tags_case *c = &tags_cases[_i];
+    abigate_wheel_tags t;
+    abigate_error err;
+    char text[4096] = "";
+    memset(&t, 0, sizeof t);
+    const char *problem = NULL;
+    if (c->wheel_text && !c->wheel_text[0]) { /* 70 tags */
+        size_t n = 0;
+        for (int i = 0; i < 70; i++)
+            n += (size_t)snprintf(text + n, sizeof text - n, "Tag: cp3%d-cp3%d-linux_x86_64\n", i, i);
+        ck_assert_int_eq(abigate_wheel_tags_from_metadata(text, n, &t, &err), ABIGATE_OK);
+        ck_assert_uint_eq(t.truncated, 1);
+    } else if (c->wheel_text) {
+        int rc = abigate_wheel_tags_from_metadata(c->wheel_text, strlen(c->wheel_text), &t, &err);
+        ck_assert_int_eq(rc, c->read_rc);
+        problem = rc ? err.message : NULL;
+    } else {
+        problem = "no *.dist-info/WHEEL in the archive";
+    }
+    abigate_policy pol = {c->mode, 0};
+    abigate_verdict v;
+    ck_assert_int_eq(abigate_wheel_tags_decide(&t, c->read_rc, problem, "WHEEL", &pol, &v), c->kind);
+    ck_assert_int_eq(v.kind, c->kind);
+    ck_assert_int_eq(v.reason, c->reason);
+    ck_assert_int_eq(v.warning, c->warning);
+    ck_assert_msg(strstr(v.message, c->words), "%s: \"%s\" lacks \"%s\"", c->what, v.message, c->words);
+    ck_assert_int_eq(abigate_wheel_tags_decide(NULL, ABIGATE_OK, NULL, NULL, &pol, &v),
+                     ABIGATE_E_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(test_every_wheel_reason_covered)
 {
     static const int reasons[] = {R(WHEEL_VERSION), R(WHEEL_ABI3), R(WHEEL_THREADING),
-                                  R(WHEEL_NONE_ABI), R(WHEEL_PLATFORM)};
+                                  R(WHEEL_NONE_ABI), R(WHEEL_PLATFORM), R(WHEEL_METADATA)};
     for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++) {
         int seen = 0;
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
             seen |= rows[i].reason == reasons[k];
+        for (size_t i = 0; i < sizeof tags_cases / sizeof tags_cases[0]; i++)
+            seen |= tags_cases[i].reason == reasons[k];
         ck_assert_msg(seen, "no row exercises %s", abigate_reason_name(reasons[k]));
     }
 }
@@ -255,6 +319,7 @@ Suite *make_wheel_suite(void)
     TCase *tc = tcase_create("tags");
     tcase_add_loop_test(tc, test_rows, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(tc, test_every_wheel_reason_covered);
+    tcase_add_loop_test(tc, test_tags_decide, 0, (int)(sizeof tags_cases / sizeof tags_cases[0]));
     tcase_add_loop_test(tc, test_file_names, 0, (int)(sizeof names / sizeof names[0]));
     tcase_add_test(tc, test_metadata);
     tcase_add_test(tc, test_zip_open_kinds);

@@ -143,4 +143,35 @@ for title, member, tags, rename, want in CASES:
     else:
         tap.ok(all(t["verdict"] == "accept" and not t["warning"] for t in got.values()),
                "%s: the tags fit" % title, p.stdout[-1500:])
+
+# A WHEEL file that cannot give every tag (issue 26): missing, a malformed
+# Tag line, 70 tags (64 are read).  The wheel would escape the check against
+# its WHEEL tags: ABIGATE_R_WHEEL_METADATA, refused in strict, a warning in
+# warn.  The archives are the right cp311 wheel, rewritten by zipfile.
+import zipfile  # noqa: E402
+good = pack("3.11", "cp311-cp311-linux_x86_64")
+many = "".join("Tag: cp3%d-cp3%d-linux_x86_64\n" % (i, i) for i in (11,) + tuple(range(20, 89)))
+for title, wheel_text, words in (("no WHEEL file", None, "no *.dist-info/WHEEL"),
+                                 ("a malformed Tag line", "Wheel-Version: 1.0\nTag: x\n",
+                                  "malformed Tag line"),
+                                 ("70 tags", "Wheel-Version: 1.0\n" + many, "more than 64 tags")):
+    d = testlib.workdir("wheel-tags")
+    whl = os.path.join(d, os.path.basename(good))
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(whl, "w") as dst:
+        for info in src.infolist():
+            if info.filename.endswith(".dist-info/WHEEL"):
+                if wheel_text is not None:
+                    dst.writestr(info, wheel_text)
+            else:
+                dst.writestr(info, src.read(info))
+    p, got = check(whl)
+    t = got.get("WHEEL", {})
+    tap.ok(p.returncode == 1 and t.get("reason") == "ABIGATE_R_WHEEL_METADATA" and t.get("verdict") == "refuse"
+           and words in t.get("message", "") and got.get("file name", {}).get("reason") == "ABIGATE_R_NONE",
+           "%s: strict refuses the wheel with ABIGATE_R_WHEEL_METADATA, saying why" % title,
+           p.stdout[-1500:])
+    p, got = check(whl, mode="warn")
+    t = got.get("WHEEL", {})
+    tap.ok(p.returncode == 0 and t.get("reason") == "ABIGATE_R_WHEEL_METADATA" and t.get("warning"),
+           "%s: warn accepts it with a warning" % title, p.stdout[-1500:])
 tap.done()

@@ -68,7 +68,8 @@ def read(path):
 # 1. In place equals extracted.
 for method, mname in ((zipfile.ZIP_STORED, "STORED"), (zipfile.ZIP_DEFLATED, "DEFLATE")):
     whl = write_zip(os.path.join(work, "pkg-1.0-cp311-cp311-linux_x86_64-%s.whl" % mname),
-                    [(n, read(f)) for n, f in MEMBERS] + [("pkg-1.0.dist-info/WHEEL", b"Tag: x\n")])
+                    [(n, read(f)) for n, f in MEMBERS] +
+                    [("pkg-1.0.dist-info/WHEEL", b"Tag: cp311-cp311-linux_x86_64\n")])
     rc, doc = inspect(whl)
     got = {d.get("member"): d for d in doc or []}
     tap.ok(rc == 0 and sorted(got) == sorted(n for n, _ in MEMBERS),
