@@ -221,7 +221,7 @@ typedef struct abigate_file_info {
 
     /* legacy facts, valid when legacy_read is 1 (ABIGATE_READ_LEGACY) */
     int legacy_read;
-    unsigned n_pyinit, n_modexport;          /* defined PyInit_* / PyModExport_* */
+    unsigned n_pyinit, n_modexport;          /* defined PyInit_* (and PyInitU_*) / PyModExport_* */
     char pyinit[ABIGATE_NAME_MAX];           /* first PyInit_ name, "" if none */
     char modexport[ABIGATE_NAME_MAX];        /* first PyModExport_ name */
     unsigned n_needed;                       /* all DT_NEEDED entries */

@@ -640,6 +640,22 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_MODEXPORT_ONLY;
     }
 
+    /* 3b. No init hook at all, in a file named as a CPython extension:
+     * CPython finds nothing to call, whatever the module's name, after
+     * the file's constructors ran; its own words are quoted.  A file whose
+     * name claims nothing (a vendored library in pkg.libs/) is not judged
+     * by this rule. */
+    if (f->legacy_read && !f->n_pyinit && !f->n_modexport &&
+        (tag->kind == ABIGATE_TAG_CPYTHON || tag->kind == ABIGATE_TAG_ABI3 ||
+         tag->kind == ABIGATE_TAG_ABI3T)) {
+        put(t, "it exports no init hook (no PyInit_, PyInitU_ or PyModExport_ function), so no "
+               "module can be imported from it; CPython would say \"dynamic module does not define "
+               "module export function (PyInit_%s)\" after loading it; ",
+            tag->module[0] ? tag->module : "<name>");
+        put_tag(t, tag);
+        return ABIGATE_R_NO_INIT_HOOK;
+    }
+
     /* 4. DT_NEEDED libpython3.X */
     for (unsigned i = 0; i < f->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
         unsigned lm;

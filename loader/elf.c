@@ -1107,7 +1107,8 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
             if (keep_exports)
                 keep_symbol(syms, str, len, bind == 2, hash);
         }
-        if (starts_with(str, len, "PyInit_")) {
+        if (starts_with(str, len, "PyInit_") || starts_with(str, len, "PyInitU_")) {
+            /* PyInitU_: the hook of a module whose name is not ASCII */
             if (info->n_pyinit++ == 0)
                 abigate__copy_clamped(info->pyinit, sizeof info->pyinit, str, len);
         } else if (starts_with(str, len, "PyModExport_")) {

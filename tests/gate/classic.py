@@ -115,4 +115,15 @@ if tap.ok(len(yaml) == 1, "Debian's _yaml extension is unpacked"):
     judge("legacy _yaml (no record) needing _PyUnicode_Ready on 3.13", "3.13", d, "_yaml.so",
           "ABIGATE_R_MISSING_SYMBOLS", ["_PyUnicode_Ready", "does not export"], False)
 
+# 7. A file named as a 3.11 extension that exports no init hook at all (a
+# build that lost its module, a library renamed): CPython says so only after
+# dlopen() ran its constructors; the gate says it before.
+d = testlib.workdir("gate-classic")
+p = testlib.run([os.environ.get("CC") or "gcc", "-shared", "-fPIC", marker, "-o",
+                 os.path.join(d, "m.cpython-311-x86_64-linux-gnu.so")])
+if tap.ok(p.returncode == 0, "no init hook: build", p.stderr):
+    judge("a cpython-311 file with no init hook, on 3.11", "3.11", d, "m.cpython-311-x86_64-linux-gnu.so",
+          "ABIGATE_R_NO_INIT_HOOK", ["no init hook", "does not define module export function (PyInit_m)"],
+          False)
+
 tap.done()

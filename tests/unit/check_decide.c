@@ -36,7 +36,7 @@ struct row {
     const char *file_name; /* for the tag; NULL: none */
     const char *libpython; /* DT_NEEDED; NULL: none */
     const char *imports;   /* comma-separated; "~name" is weak; NULL: not read */
-    const char *modexport; /* PyModExport_ hook; NULL: none */
+    const char *modexport; /* PyModExport_ hook; NULL: PyInit_m; "": no hook at all */
     /* the interpreter */
     const char *spec;
     unsigned extra_flags;  /* ABIGATE_PROFILE_* added to the spec's */
@@ -322,6 +322,14 @@ static const struct row rows[] = {
      "exports PyModExport_m and no PyInit_ function"},
     {"hook: slots-only on 3.15", NOREC, 0, "m.so", NULL, "PyLong_FromLong", "PyModExport_m",
      "3.15", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    {"hook: none at all, named cpython-311", NOREC, 0, "m.cpython-311-x86_64-linux-gnu.so", NULL,
+     "PyLong_FromLong", "", "3.11", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_NO_INIT_HOOK, 0,
+     "does not define module export function (PyInit_m)"},
+    {"hook: none at all, named abi3, warn", NOREC, 0, "m.abi3.so", NULL, "PyLong_FromLong", "",
+     "3.13", 0, NULL, WARN, 0, ACCEPT, ABIGATE_R_NO_INIT_HOOK, 1, "exports no init hook"},
+    {"hook: none, a bare name claims nothing (a vendored library)", NOREC, 0,
+     "libfoo-1a2b3c4d.so", NULL, "", "", "3.11", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0,
+     "no evidence"},
     /* modes */
     {"off: nothing is checked", REC(GIL, V(3,12,1,F,0), V(3,12,1,F,0)), 0, NULL, NULL, NULL,
      NULL, "3.13", 0, NULL, OFF, 0, ACCEPT, ABIGATE_R_NONE, 0, "mode off"},
@@ -396,7 +404,10 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
         fi->n_needed = fi->n_libpython = 1;
         snprintf(fi->libpython[0], sizeof fi->libpython[0], "%s", r->libpython);
     }
-    if (r->modexport) {
+    if (!r->modexport) { /* a classic module: PyInit_m */
+        fi->n_pyinit = 1;
+        snprintf(fi->pyinit, sizeof fi->pyinit, "PyInit_m");
+    } else if (r->modexport[0]) {
         fi->n_modexport = 1;
         snprintf(fi->modexport, sizeof fi->modexport, "%s", r->modexport);
     }
