@@ -756,6 +756,16 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *gate, const char *path, int 
                                       const abigate_policy *policy, abigate_verdict *v,
                                       abigate_error *err);
 
+/* The verdict for an input that could not be read at all (`why`: the
+ * reader's or the archive's error), by the table of docs/POLICY.md, "Files
+ * that cannot be judged": refused in strict and require, a warning in
+ * warn, "not checked (mode off)" in off; reason ABIGATE_R_UNREADABLE,
+ * v->error = why->code.  What the gate gives such a file, for a caller that
+ * met the failure itself (a wheel or directory it could not open).  Pure.
+ * Returns the verdict kind or ABIGATE_E_INVALID_ARG. */
+ABIGATE_API int abigate_verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
+                                           abigate_verdict *v);
+
 /* Totals since the gate was made, for benchmarks and status displays: files
  * judged, symbol tables read, and the nanoseconds spent judging (reading
  * and deciding, CLOCK_MONOTONIC). */

@@ -253,6 +253,17 @@ static int open_file(const char *path, abigate_error *e)
 
 /* A file that could not be read: a verdict by the table of docs/POLICY.md,
  * "Files that cannot be judged". */
+static int unreadable(const abigate_policy *pol, const abigate_error *why, abigate_verdict *v);
+
+ABIGATE_API int abigate_verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
+                                           abigate_verdict *v)
+{
+    if (!policy || !why || !v || policy->mode < ABIGATE_MODE_OFF ||
+        policy->mode > ABIGATE_MODE_REQUIRE)
+        return ABIGATE_E_INVALID_ARG;
+    return unreadable(policy, why, v);
+}
+
 static int unreadable(const abigate_policy *pol, const abigate_error *why, abigate_verdict *v)
 {
     memset(v, 0, sizeof *v);

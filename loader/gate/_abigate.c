@@ -641,13 +641,9 @@ static int check_one(const struct input *it, void *ctx)
     abigate_verdict v;
     abigate_error err;
     int kind;
-    if (it->rc) { /* a wheel or directory that cannot be read: as an unreadable file */
-        memset(&v, 0, sizeof v);
-        v.reason = ABIGATE_R_UNREADABLE;
-        v.error = it->rc;
-        v.warning = w->policy.mode == ABIGATE_MODE_WARN;
-        kind = v.kind = w->policy.mode >= ABIGATE_MODE_STRICT ? ABIGATE_REFUSE : ABIGATE_ACCEPT;
-        snprintf(v.message, sizeof v.message, "cannot be judged: %s", it->err->message);
+    if (it->rc) { /* a wheel or directory that cannot be read: the gate's own table */
+        kind = abigate_verdict_unreadable(&w->policy, it->err, &v);
+        err = *it->err;
     } else {
         Py_BEGIN_ALLOW_THREADS
         kind = it->member ? abigate_gate_judge_zip_member(process_gate, it->zip, it->index,

@@ -154,10 +154,15 @@ for key, arg, mode in (("good", sys.argv[1], "strict"), ("mistagged", sys.argv[2
     out[key] = [list(v) for v in abigate.check(arg, mode)]
 out["inspect"] = abigate.inspect(sys.argv[1])
 out["file"] = abigate.inspect(sys.argv[4])
+for mode in ("off", "warn", "strict", "require"):  # a wheel that is not a zip archive
+    out["broken-" + mode] = [list(v) for v in abigate.check(sys.argv[5], mode)]
 print(json.dumps(out))
 """
+broken_whl = os.path.join(testlib.workdir("wheel-scan"), "broken-1.0-cp311-cp311-linux_x86_64.whl")
+with open(broken_whl, "w") as f:
+    f.write("not a zip archive\n")
 demo_so = os.path.join(site, "demo311", "demo" + py.ext_suffix)
-p = testlib.run([py.python, "-c", API, good, mistagged, site, demo_so], env=genv)
+p = testlib.run([py.python, "-c", API, good, mistagged, site, demo_so, broken_whl], env=genv)
 api = json.loads(p.stdout) if p.returncode == 0 else {}
 KIND, REASON, MSG, WARN, PATH = 0, 1, 2, 3, 6
 member = "/demo311/demo" + py.ext_suffix
@@ -174,6 +179,16 @@ tap.eq([(v[KIND], v[WARN]) for v in api.get("mistagged-warn", [])],
 tap.eq(sorted((os.path.basename(os.path.dirname(v[PATH])), v[KIND]) for v in api.get("site", [])),
        [("demo311", "accept"), ("demoft", "refuse"), ("yaml", "accept")],
        "abigate.check(directory): a Verdict per extension file")
+# a wheel that cannot be opened: the gate's own table (POLICY.md, "Files that
+# cannot be judged"), as for a file, the rule shown being the reader's code;
+# off checks nothing
+tap.eq([[(v[KIND], v[REASON], v[WARN], v[MSG].split(":")[0]) for v in api.get("broken-" + m, [])]
+        for m in ("off", "warn", "strict", "require")],
+       [[("accept", "ABIGATE_R_NONE", False, "not checked (mode off)")],
+        [("accept", "ABIGATE_E_ZIP_NO_END", True, "cannot be judged")],
+        [("refuse", "ABIGATE_E_ZIP_NO_END", False, "cannot be judged")],
+        [("refuse", "ABIGATE_E_ZIP_NO_END", False, "cannot be judged")]],
+       "abigate.check(a wheel that is not a zip), per mode: the gate's table for files that cannot be judged")
 ins = api.get("inspect", [])
 tap.ok(len(ins) == 1 and ins[0].get("member") == "demo311/demo" + py.ext_suffix
        and ins[0]["record_state"] == "present" and ins[0]["path"] == good + member,
