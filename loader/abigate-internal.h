@@ -108,7 +108,7 @@ struct abigate__stage {
  * ORIGIN: abigate__search_release frees them.  The caller sets `names` to
  * NULL before the read. */
 #define ABIGATE__SEARCH_POOL 16384
-#define ABIGATE__SEARCH_NEEDED 512
+#define ABIGATE__SEARCH_NEEDED 256 /* also the DT_NEEDED names the reader keeps */
 struct abigate__search_names {
     unsigned n_needed;
     uint32_t needed[ABIGATE__SEARCH_NEEDED]; /* offsets into pool */
@@ -128,6 +128,15 @@ struct abigate__search {
     struct abigate__search_names *names; /* state 1 and has_origin: owned */
 };
 void abigate__search_release(struct abigate__search *search);
+
+/* load.c: the length of the dynamic string token ORIGIN at p (`room`
+ * bytes there) as the dynamic loader reads it (glibc's is_dst): 9 for
+ * "${ORIGIN}", 7 for "$ORIGIN" not followed by a name character, else 0. */
+size_t abigate__origin_token(const char *p, size_t room);
+
+/* load.c: dlopen(path, dlflags) itself, dlerror() copied at once into err
+ * (ABIGATE_E_DLOPEN); the handle or NULL. */
+void *abigate__dlopen_path(const char *path, int dlflags, abigate_error *err);
 
 /* profile.c: the ELF e_machine libabigate was built for (0: unknown). */
 unsigned abigate__host_machine(void);

@@ -38,7 +38,7 @@
 #define WINDOW_SIZE 16384u
 #define TAIL_SPAN 16384u /* section headers and dynamic segment read together within this */
 #define STRING_MAX 1024u /* longest symbol or library name examined */
-#define MAX_NEEDED_SEEN 256u
+#define MAX_NEEDED_SEEN ABIGATE__SEARCH_NEEDED
 #define PH_CACHE 32u /* program headers kept decoded (the passes read them in order) */
 
 #define PT_LOAD_ 1u
@@ -1200,22 +1200,13 @@ out:
 
 /* ------------------------------------------------------------------ search facts */
 
-/* 1 when `str` names the dynamic string token ORIGIN as the dynamic
- * loader reads it: "$ORIGIN" not followed by a name character, or
- * "${ORIGIN}" (glibc's is_dst). */
+/* 1 when the `len` bytes at `str` hold the dynamic string token ORIGIN
+ * (abigate__origin_token). */
 static int mentions_origin(const char *str, size_t len)
 {
-    for (const char *p = memchr(str, '$', len); p; p = memchr(p + 1, '$', len - (size_t)(p + 1 - str))) {
-        size_t room = len - (size_t)(p - str);
-        if (room >= 9 && !memcmp(p, "${ORIGIN}", 9))
+    for (const char *p = memchr(str, '$', len); p; p = memchr(p + 1, '$', len - (size_t)(p + 1 - str)))
+        if (abigate__origin_token(p, len - (size_t)(p - str)))
             return 1;
-        if (room >= 7 && !memcmp(p, "$ORIGIN", 7)) {
-            char c = room > 7 ? p[7] : '\0';
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_'))
-                return 1;
-        }
-    }
     return 0;
 }
 
@@ -1304,8 +1295,8 @@ static void read_search(struct elf *e, struct abigate__search *out)
         strtab_open(s, L, stroff, d.strsz) || d.n_needed > d.n_needed_kept ||
         search_strings(s, L, &d, NULL, &origin, &needed_origin))
         goto out;
-    if (origin) {
-        if (d.n_needed > ABIGATE__SEARCH_NEEDED || !(out->names = calloc(1, sizeof *out->names)) ||
+    if (origin) { /* n_needed <= n_needed_kept <= ABIGATE__SEARCH_NEEDED */
+        if (!(out->names = calloc(1, sizeof *out->names)) ||
             search_strings(s, L, &d, out->names, &origin, &needed_origin)) {
             abigate__search_release(out);
             out->state = -1;

@@ -253,17 +253,6 @@ static int open_file(const char *path, abigate_error *e)
 
 /* A file that could not be read: a verdict by the table of docs/POLICY.md,
  * "Files that cannot be judged". */
-static int unreadable(const abigate_policy *pol, const abigate_error *why, abigate_verdict *v);
-
-ABIGATE_API int abigate_verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
-                                           abigate_verdict *v)
-{
-    if (!policy || !why || !v || policy->mode < ABIGATE_MODE_OFF ||
-        policy->mode > ABIGATE_MODE_REQUIRE)
-        return ABIGATE_E_INVALID_ARG;
-    return unreadable(policy, why, v);
-}
-
 static int unreadable(const abigate_policy *pol, const abigate_error *why, abigate_verdict *v)
 {
     memset(v, 0, sizeof *v);
@@ -280,6 +269,15 @@ static int unreadable(const abigate_policy *pol, const abigate_error *why, abiga
         return v->kind = ABIGATE_ACCEPT;
     }
     return v->kind = ABIGATE_REFUSE;
+}
+
+ABIGATE_API int abigate_verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
+                                           abigate_verdict *v)
+{
+    if (!policy || !why || !v || policy->mode < ABIGATE_MODE_OFF ||
+        policy->mode > ABIGATE_MODE_REQUIRE)
+        return ABIGATE_E_INVALID_ARG;
+    return unreadable(policy, why, v);
 }
 
 /* The reader's question after the record: read the symbols?  Yes when the
@@ -443,12 +441,9 @@ static void *load_without_proc(const abigate_policy *pol, int fd, const char *pa
                       "path no longer names the file that was judged");
         return NULL;
     }
-    void *handle = dlopen(path, dlflags);
-    if (!handle) {
-        const char *text = dlerror();
-        abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", text ? text : "unknown dlopen error");
+    void *handle = abigate__dlopen_path(path, dlflags, err);
+    if (!handle)
         return NULL;
-    }
     char was[sizeof v->message];
     memcpy(was, v->message, sizeof was);
     snprintf(v->message, sizeof v->message,
@@ -478,14 +473,7 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
         /* nothing judged: exactly the caller's own dlopen */
         snprintf(v->message, sizeof v->message, "not checked (mode off)");
         v->kind = ABIGATE_ACCEPT;
-        void *handle = dlopen(path, dlflags);
-        if (!handle) {
-            const char *text = dlerror();
-            abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", text ? text : "unknown dlopen error");
-        } else {
-            abigate__ok(err);
-        }
-        return handle;
+        return abigate__dlopen_path(path, dlflags, err);
     }
     abigate_error why;
     int fd = open_file(path, &why);
@@ -501,10 +489,7 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
             *err = why;
         return NULL;
     }
-    struct abigate__search search;
-    search.state = 0;
-    search.has_origin = 0;
-    search.names = NULL;
+    struct abigate__search search = {0}; /* not read until the reader fills it */
     struct input in = {fd, path, NULL, NULL, &search};
     int rc = judge(g, in, pol, v, err);
     void *handle = NULL;

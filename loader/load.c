@@ -62,6 +62,29 @@ static void load_error(abigate_error *err, const char *text, const char *from, c
     abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", out);
 }
 
+size_t abigate__origin_token(const char *p, size_t room)
+{
+    if (room >= 9 && !memcmp(p, "${ORIGIN}", 9))
+        return 9;
+    if (room >= 7 && !memcmp(p, "$ORIGIN", 7)) {
+        char c = room > 7 ? p[7] : '\0';
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return 7;
+    }
+    return 0;
+}
+
+void *abigate__dlopen_path(const char *path, int dlflags, abigate_error *err)
+{
+    void *handle = dlopen(path, dlflags);
+    if (!handle)
+        load_error(err, dlerror(), "", path);
+    else
+        abigate__ok(err);
+    return handle;
+}
+
 /* 1 when /proc/self/fd cannot serve names (procfs not mounted). */
 static int proc_missing(void)
 {
@@ -101,18 +124,11 @@ static int origin_of(const char *path, char *buf, size_t size)
 static int put_expanded(char *pool, size_t size, size_t *used, const char *str,
                         const char *origin, uint32_t *at)
 {
-    size_t n = *used, olen = strlen(origin);
+    size_t n = *used, olen = strlen(origin), left = strlen(str);
     *at = (uint32_t)n;
     while (*str) {
-        size_t skip = 0;
-        if (!strncmp(str, "${ORIGIN}", 9)) {
-            skip = 9;
-        } else if (!strncmp(str, "$ORIGIN", 7)) {
-            char c = str[7];
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_'))
-                skip = 7;
-        }
+        size_t skip = *str == '$' ? abigate__origin_token(str, left) : 0;
+        left -= skip ? skip : 1;
         if (skip) {
             if (size - n <= olen)
                 return -1;

@@ -138,10 +138,12 @@ struct walk {
     void *ctx;
 };
 
-static int report(struct walk *w, const char *path, int code, const char *fmt, const char *arg)
+/* An input that cannot be walked or read, with `what` happened to it
+ * (after `prefix`). */
+static int report(struct walk *w, const char *path, int code, const char *prefix, const char *what)
 {
     abigate_error err = {code, -1, ""};
-    snprintf(err.message, sizeof err.message, fmt, arg);
+    snprintf(err.message, sizeof err.message, "%s%s", prefix, what);
     struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0, ABIGATE_OK, NULL};
     return w->fn(&it, w->ctx);
 }
@@ -167,7 +169,7 @@ static int entry(struct walk *w, const char *path, const char *name, const struc
     if (S_ISREG(st->st_mode)) {
         int seen = id_seen(&w->files, st->st_dev, st->st_ino);
         if (seen < 0)
-            return report(w, path, ABIGATE_E_NOMEM, "%s", "out of memory");
+            return report(w, path, ABIGATE_E_NOMEM, "", "out of memory");
         if (seen && (linked || w->linked_depth))
             return 0; /* the same file, met again through a link: given once */
     }
@@ -183,19 +185,19 @@ static int entry(struct walk *w, const char *path, const char *name, const struc
 static int walk(struct walk *w, const char *dir, const struct stat *dst)
 {
     if (dst->st_dev != w->dev && !(w->flags & INPUT_CROSS_FILESYSTEMS))
-        return report(w, dir, ABIGATE_E_OPEN,
-                      "%s", "another file system: not walked (--cross-filesystems walks it)");
+        return report(w, dir, ABIGATE_E_OPEN, "another file system: ",
+                      "not walked (--cross-filesystems walks it)");
     for (int i = 0; i < w->depth; i++)
         if (w->stack[i].dev == dst->st_dev && w->stack[i].ino == dst->st_ino)
-            return report(w, dir, ABIGATE_E_OPEN, "%s",
-                          "a loop of links: this directory is one being walked");
+            return report(w, dir, ABIGATE_E_OPEN, "a loop of links: ",
+                          "this directory is one being walked");
     int seen = id_seen(&w->dirs, dst->st_dev, dst->st_ino);
     if (seen)
-        return seen < 0 ? report(w, dir, ABIGATE_E_NOMEM, "%s", "out of memory") : 0;
+        return seen < 0 ? report(w, dir, ABIGATE_E_NOMEM, "", "out of memory") : 0;
     struct dirent **names;
     int n = w->depth > MAX_DEPTH ? 0 : scandir(dir, &names, NULL, alphasort), status = 0;
     if (n < 0 || w->depth > MAX_DEPTH)
-        return report(w, dir, ABIGATE_E_OPEN, "%s",
+        return report(w, dir, ABIGATE_E_OPEN, "",
                       n < 0 ? strerror(errno) : "directories nested too deep");
     w->stack[w->depth].dev = dst->st_dev;
     w->stack[w->depth].ino = dst->st_ino;
@@ -208,7 +210,7 @@ static int walk(struct walk *w, const char *dir, const struct stat *dst)
             struct stat st;
             int s = 0;
             if (!path) {
-                s = report(w, dir, ABIGATE_E_NOMEM, "%s", "out of memory");
+                s = report(w, dir, ABIGATE_E_NOMEM, "", "out of memory");
             } else {
                 snprintf(path, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", name);
                 unsigned char type = names[i]->d_type;
@@ -224,12 +226,12 @@ static int walk(struct walk *w, const char *dir, const struct stat *dst)
                     st.st_ino = names[i]->d_ino;
                     s = entry(w, path, name, &st, 0);
                 } else if (lstat(path, &st) != 0) {
-                    s = report(w, path, ABIGATE_E_OPEN, "%s", strerror(errno));
+                    s = report(w, path, ABIGATE_E_OPEN, "", strerror(errno));
                 } else if (S_ISLNK(st.st_mode)) {
                     if (stat(path, &st) == 0)
                         s = entry(w, path, name, &st, 1);
                     else if (interesting)
-                        s = report(w, path, ABIGATE_E_OPEN, "a link to nothing: %s",
+                        s = report(w, path, ABIGATE_E_OPEN, "a link to nothing: ",
                                    strerror(errno));
                 } else {
                     s = entry(w, path, name, &st, 0);
