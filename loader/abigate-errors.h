@@ -57,7 +57,7 @@ X(ABIGATE_E_ZIP_END_AMBIGUOUS, -52, "more than one zip end-of-central-directory 
 X(ABIGATE_E_ZIP_ZIP64,        -53, "ZIP64 end records missing, malformed or disagreeing")
 X(ABIGATE_E_ZIP_MULTIDISK,    -54, "multi-disk zip archives are not supported")
 X(ABIGATE_E_ZIP_CENTRAL,      -55, "zip central directory malformed or outside the file")
-X(ABIGATE_E_ZIP_TOO_BIG,      -56, "zip archive exceeds the reader's caps (entries, directory, name length)")
+X(ABIGATE_E_ZIP_TOO_BIG,      -56, "zip archive exceeds the reader's caps (entries, directory, name length, inflate work)")
 X(ABIGATE_E_ZIP_BAD_NAME,     -57, "zip member name is empty, absolute, or has '..', a backslash or a NUL")
 X(ABIGATE_E_ZIP_DUPLICATE,    -58, "zip member name appears twice")
 X(ABIGATE_E_ZIP_LOCAL,        -59, "zip local header disagrees with the central directory")

@@ -95,6 +95,8 @@ struct abigate__stage {
     abigate_symbols *(*need)(const abigate_file_info *info, void *ctx);
     void *ctx;
     struct abigate__search *search; /* also read these (elf.c), or NULL */
+    int legacy; /* a reader that can (zip.c): read the legacy facts of a file
+                 * without a record even when `need` gives no symbol table */
 };
 
 /* What the dynamic loader's search for a file's dependencies depends on
@@ -156,12 +158,20 @@ int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stag
 
 /* gate.c: judge what `reader` reads, as the gate judges a file (the
  * profile, the policy, the record-first staging through `stage`, the
- * unreadable-file table, the counters).  `name` names it in messages. */
+ * unreadable-file table, the counters).  `name` names it in messages.
+ * `facts` (or NULL) receives what was read, legacy facts included when
+ * there is no record (stage->legacy); zeroed when nothing could be. */
 typedef int (*abigate__stage_reader)(void *ctx, const struct abigate__stage *stage,
                                      abigate_file_info *info, abigate_error *err);
 int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage_reader reader,
                                void *ctx, const abigate_policy *policy, abigate_verdict *v,
-                               abigate_error *err);
+                               abigate_file_info *facts, abigate_error *err);
+
+/* zip.c: the inflated bytes all reads of an archive of `size` bytes may
+ * produce (abigate.h, ABIGATE_ZIP_INFLATE_RATIO). */
+uint64_t abigate__zip_budget(uint64_t size);
+/* The inflated bytes the reads of `z` have produced so far. */
+uint64_t abigate__zip_spent(const abigate_zip *z);
 
 /* decide.c: 1 when the verdict for `f` (read with ABIGATE_READ_RECORD)
  * needs its symbol table (the record-first rule), else 0.  Pure. */

@@ -349,13 +349,22 @@ ABIGATE_API char *abigate_format_version(uint32_t hex, char *buf, size_t len);
  *    "overlapping entry" zip bombs.
  * Memory: the central directory (at most ABIGATE_ZIP_MAX_CENTRAL bytes) while
  * open; about 120 KiB per member read, whatever its size or compression
- * ratio.  Work per member read is capped at ABIGATE_ZIP_MAX_INFLATE inflated
- * bytes.  An abigate_zip may be read from several threads at once (reads
- * are preads; each member read has its own state). */
+ * ratio.  Work: each member read inflates at most ABIGATE_ZIP_MAX_INFLATE
+ * bytes, and all the reads of one open archive together (every member,
+ * every thread) at most its budget: ABIGATE_ZIP_INFLATE_RATIO times the
+ * archive's size, at least ABIGATE_ZIP_INFLATE_FLOOR and at most
+ * ABIGATE_ZIP_MAX_INFLATE_ARCHIVE bytes.  A read past either fails with
+ * ABIGATE_E_ZIP_TOO_BIG; what the archive's budget has refused stays
+ * refused until it is opened again.  An abigate_zip may be read from
+ * several threads at once (reads are preads; each member read has its own
+ * state). */
 #define ABIGATE_ZIP_MAX_ENTRIES 200000u
 #define ABIGATE_ZIP_MAX_CENTRAL (64u << 20)
 #define ABIGATE_ZIP_NAME_MAX 4096u
 #define ABIGATE_ZIP_MAX_INFLATE ((uint64_t)8 << 30)
+#define ABIGATE_ZIP_INFLATE_RATIO 64u
+#define ABIGATE_ZIP_INFLATE_FLOOR ((uint64_t)1 << 30)
+#define ABIGATE_ZIP_MAX_INFLATE_ARCHIVE ((uint64_t)16 << 30)
 
 typedef struct abigate_zip abigate_zip;
 
@@ -685,6 +694,15 @@ ABIGATE_API int abigate_gate_judge_fd(abigate_gate *gate, int fd, const char *na
 ABIGATE_API int abigate_gate_judge_zip_member(abigate_gate *gate, const abigate_zip *zip,
                                               size_t i, const abigate_policy *policy,
                                               abigate_verdict *v, abigate_error *err);
+/* The same judgement, and `facts` receives what the member was judged from:
+ * its record, or, without one, its legacy facts (read in any mode but off,
+ * even when the verdict needs no symbols), all through one inflation of
+ * the member; what abigate_wheel_decide needs, without reading the member
+ * again.  Zeroed when the member could not be read, and in mode off. */
+ABIGATE_API int abigate_gate_judge_zip_member_facts(abigate_gate *gate, const abigate_zip *zip,
+                                                    size_t i, const abigate_policy *policy,
+                                                    abigate_verdict *v, abigate_file_info *facts,
+                                                    abigate_error *err);
 
 /* ---------------------------------------------------------------- wheel tags against contents
  *

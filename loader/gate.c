@@ -310,6 +310,7 @@ struct input {
     abigate__stage_reader reader;
     void *reader_ctx;
     struct abigate__search *search; /* also read these facts (a file), or NULL */
+    abigate_file_info *facts;       /* receives what the verdict was decided from, or NULL */
 };
 
 /* Judge one input (struct input). */
@@ -319,6 +320,8 @@ static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
     int fd = in.fd;
     const char *name = in.name;
     const abigate_policy *pol = policy ? policy : &g->policy;
+    if (in.facts)
+        memset(in.facts, 0, sizeof *in.facts); /* nothing read (yet) */
     if (pol->mode < ABIGATE_MODE_OFF || pol->mode > ABIGATE_MODE_REQUIRE)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid policy mode %d", pol->mode);
     if (pol->mode == ABIGATE_MODE_OFF) {
@@ -335,7 +338,7 @@ static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
     abigate_error *e = err ? err : &local;
     abigate_file_info info;
     struct staging st = {g, pol, NULL, 0};
-    struct abigate__stage stage = {need_symbols, &st, in.search};
+    struct abigate__stage stage = {need_symbols, &st, in.search, in.facts != NULL};
     int opened = -1;
     if (fd < 0 && !in.reader) {
         if ((opened = fd = open_file(name, e)) < 0) {
@@ -358,6 +361,8 @@ static int judge(abigate_gate *g, struct input in, const abigate_policy *policy,
         rc = unreadable(pol, e, v);
     } else {
         rc = abigate_decide(&info, syms, &g->profile, pol, v);
+        if (in.facts)
+            *in.facts = info;
         v->error = 0;
         v->symbols_read = syms != NULL;
         memset(v->reserved_, 0, sizeof v->reserved_);
@@ -378,7 +383,7 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abig
     if (!g || !path || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v); /* defined even when the gate itself fails */
-    struct input in = {-1, path, NULL, NULL, NULL};
+    struct input in = {-1, path, NULL, NULL, NULL, NULL};
     return judge(g, in, policy, v, err);
 }
 
@@ -389,16 +394,16 @@ ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
     if (!g || fd < 0 || !v)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
     memset(v, 0, sizeof *v);
-    struct input in = {fd, name, NULL, NULL, NULL};
+    struct input in = {fd, name, NULL, NULL, NULL, NULL};
     return judge(g, in, policy, v, err);
 }
 
 int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage_reader reader,
                                void *ctx, const abigate_policy *policy, abigate_verdict *v,
-                               abigate_error *err)
+                               abigate_file_info *facts, abigate_error *err)
 {
     memset(v, 0, sizeof *v);
-    struct input in = {-1, name, reader, ctx, NULL};
+    struct input in = {-1, name, reader, ctx, NULL, facts};
     return judge(g, in, policy, v, err);
 }
 
@@ -490,7 +495,7 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
         return NULL;
     }
     struct abigate__search search = {0}; /* not read until the reader fills it */
-    struct input in = {fd, path, NULL, NULL, &search};
+    struct input in = {fd, path, NULL, NULL, &search, NULL};
     int rc = judge(g, in, pol, v, err);
     void *handle = NULL;
     if (rc < 0 || v->kind == ABIGATE_REFUSE) {

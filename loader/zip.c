@@ -58,6 +58,8 @@ struct abigate_zip {
     size_t count;
     struct entry *e;
     char *names;          /* NUL-terminated names, back to back */
+    uint64_t budget;      /* inflated bytes all reads of this archive may produce */
+    uint64_t spent;       /* and have produced (atomic: reads run on several threads) */
 };
 
 /* ------------------------------------------------------------------ input */
@@ -438,6 +440,19 @@ static int cross_check(abigate_zip *z, uint64_t cd_off, abigate_error *err)
 
 /* ------------------------------------------------------------------ open / close */
 
+uint64_t abigate__zip_spent(const abigate_zip *z)
+{
+    return __atomic_load_n(&z->spent, __ATOMIC_RELAXED);
+}
+
+uint64_t abigate__zip_budget(uint64_t size)
+{
+    uint64_t b = size > ABIGATE_ZIP_MAX_INFLATE_ARCHIVE / ABIGATE_ZIP_INFLATE_RATIO
+                     ? ABIGATE_ZIP_MAX_INFLATE_ARCHIVE
+                     : size * ABIGATE_ZIP_INFLATE_RATIO;
+    return b < ABIGATE_ZIP_INFLATE_FLOOR ? ABIGATE_ZIP_INFLATE_FLOOR : b;
+}
+
 static int zip_open(abigate_zip *z, abigate_error *err)
 {
     struct stat st;
@@ -448,6 +463,7 @@ static int zip_open(abigate_zip *z, abigate_error *err)
     if (!S_ISREG(st.st_mode))
         return abigate__fail(err, ABIGATE_E_NOT_REGULAR, -1, NULL);
     z->size = (uint64_t)st.st_size;
+    z->budget = abigate__zip_budget(z->size);
     struct end end = {0, 0, 0, 0};
     int rc = read_end(z, &end, err);
     if (rc == ABIGATE_OK)
@@ -616,6 +632,9 @@ static long member_inflate(struct member *m, unsigned char *dst, size_t len)
     if (m->work > ABIGATE_ZIP_MAX_INFLATE)
         return member_fail(m, ABIGATE_E_ZIP_TOO_BIG, "reading it would inflate more than the "
                            "reader's cap");
+    if (__atomic_load_n(&m->z->spent, __ATOMIC_RELAXED) >= m->z->budget)
+        return member_fail(m, ABIGATE_E_ZIP_TOO_BIG, "the archive's inflate budget is spent "
+                           "(docs/WHEELS.md)");
     m->zs.next_out = dst;
     m->zs.avail_out = (uInt)(len > 1u << 30 ? 1u << 30 : len);
     while (m->zs.avail_out > 0) {
@@ -634,6 +653,8 @@ static long member_inflate(struct member *m, unsigned char *dst, size_t len)
         return member_fail(m, ABIGATE_E_ZIP_INFLATE, "its data ends before its declared size");
     m->out_pos += got;
     m->work += got;
+    /* the archive's budget: `z` is const to readers, its counter is not */
+    __atomic_add_fetch(&((abigate_zip *)m->z)->spent, got, __ATOMIC_RELAXED);
     ring_put(m, dst, got);
     return (long)got;
 }
@@ -722,6 +743,21 @@ static int member_ends_here(struct member *m)
     return m->zs.avail_out == 1;
 }
 
+/* Read member m as abigate_read_io reads a file.  A member read again
+ * through the same `m` (the staged read below) goes on from where its
+ * inflation stands: the head it read first is still in the ring. */
+static int member_read_io(struct member *m, unsigned flags, abigate_file_info *info,
+                          abigate_symbols *syms, abigate_error *err)
+{
+    abigate_io io = {member_read, m, m->en->usize};
+    const char *name = m->z->names + m->en->name;
+    int rc = abigate_read_io(&io, name, flags, info, syms, err);
+    if (rc && m->code)
+        rc = abigate__fail(err, m->code, m->code_at, "%s: %s (at inflated offset %lld)", name,
+                           m->why, (long long)m->code_at);
+    return rc;
+}
+
 int abigate_zip_read_member(const abigate_zip *z, size_t i, unsigned flags, abigate_file_info *info,
                             abigate_symbols *syms, abigate_error *err)
 {
@@ -730,12 +766,7 @@ int abigate_zip_read_member(const abigate_zip *z, size_t i, unsigned flags, abig
     struct member *m = member_new(z, i);
     if (!m)
         return abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
-    abigate_io io = {member_read, m, m->en->usize};
-    const char *name = z->names + m->en->name;
-    int rc = abigate_read_io(&io, name, flags, info, syms, err);
-    if (rc && m->code)
-        rc = abigate__fail(err, m->code, m->code_at, "%s: %s (at inflated offset %lld)", name,
-                           m->why, (long long)m->code_at);
+    int rc = member_read_io(m, flags, info, syms, err);
     member_free(m);
     return rc;
 }
@@ -797,21 +828,38 @@ int abigate_zip_member_is_elf(const abigate_zip *z, size_t i)
 /* ------------------------------------------------------------------ the gate */
 
 struct staged_member {
-    const abigate_zip *z;
-    size_t i;
+    struct member *m;
 };
 
-/* A member, record first, as abigate__read_fd_staged reads a file: the
- * symbols only when stage->need asks for them (a second read, which
- * inflates the member from its start again). */
+/* A member, record first, as abigate__read_fd_staged reads a file: then,
+ * when there is no record, the legacy facts if stage->legacy asks for
+ * them, with the symbols if stage->need gives a table.  Both reads go
+ * through one inflation of the member. */
 static int read_member_staged(void *ctx, const struct abigate__stage *stage,
                               abigate_file_info *info, abigate_error *err)
 {
-    const struct staged_member *sm = ctx;
-    int rc = abigate_zip_read_member(sm->z, sm->i, ABIGATE_READ_RECORD, info, NULL, err);
+    struct member *m = ((const struct staged_member *)ctx)->m;
+    int rc = member_read_io(m, ABIGATE_READ_RECORD, info, NULL, err);
     abigate_symbols *syms = rc ? NULL : stage->need(info, stage->ctx);
-    if (syms)
-        rc = abigate_zip_read_member(sm->z, sm->i, ABIGATE_READ_LEGACY, info, syms, err);
+    if (syms || (rc == ABIGATE_OK && stage->legacy && info->record_state != ABIGATE_RECORD_PRESENT))
+        rc = member_read_io(m, ABIGATE_READ_LEGACY, info, syms, err);
+    return rc;
+}
+
+int abigate_gate_judge_zip_member_facts(abigate_gate *g, const abigate_zip *z, size_t i,
+                                        const abigate_policy *policy, abigate_verdict *v,
+                                        abigate_file_info *facts, abigate_error *err)
+{
+    if (!g || !z || i >= z->count || !v)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    struct staged_member sm = {member_new(z, i)};
+    if (!sm.m) {
+        memset(v, 0, sizeof *v);
+        return abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
+    }
+    int rc = abigate__gate_judge_reader(g, z->names + z->e[i].name, read_member_staged, &sm,
+                                        policy, v, facts, err);
+    member_free(sm.m);
     return rc;
 }
 
@@ -819,9 +867,5 @@ int abigate_gate_judge_zip_member(abigate_gate *g, const abigate_zip *z, size_t 
                                   const abigate_policy *policy, abigate_verdict *v,
                                   abigate_error *err)
 {
-    if (!g || !z || i >= z->count || !v)
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    struct staged_member sm = {z, i};
-    return abigate__gate_judge_reader(g, z->names + z->e[i].name, read_member_staged, &sm, policy,
-                                      v, err);
+    return abigate_gate_judge_zip_member_facts(g, z, i, policy, v, NULL, err);
 }

@@ -227,10 +227,10 @@ struct check_state {
 
 /* A wheel member against the wheel's tags (file name, then WHEEL): one
  * line for each set of tags that does not fit it; in JSON, "tags". */
-static void check_tags(struct check_state *st, const struct input *it)
+static void check_tags(struct check_state *st, const struct input *it, const abigate_file_info *fi)
 {
     abigate_verdict tv[INPUT_TAG_SETS];
-    unsigned judged = input_judge_tags(it, &st->policy, tv);
+    unsigned judged = input_judge_tags(it, fi, &st->policy, tv);
     if (st->json)
         fputs(", \"tags\": [", stdout);
     for (int k = 0, n = 0; k < INPUT_TAG_SETS; k++) {
@@ -261,8 +261,9 @@ static int check_one(const struct input *it, void *ctx)
 {
     struct check_state *st = ctx;
     abigate_verdict v;
+    abigate_file_info fi;
     abigate_error err;
-    int rc = input_judge(st->gate, it, &v, &err);
+    int rc = input_judge(st->gate, it, &v, &fi, &err);
     if (st->json) {
         printf("%s\n  {", st->n++ ? "," : "");
         input_json_name(it);
@@ -277,7 +278,7 @@ static int check_one(const struct input *it, void *ctx)
                    v.warning ? "true" : "false", evidence_word(v.evidence));
             json_string(v.message);
             if (it->member)
-                check_tags(st, it);
+                check_tags(st, it, &fi);
             printf("}");
         }
     } else if (rc != ABIGATE_OK) {
@@ -290,7 +291,7 @@ static int check_one(const struct input *it, void *ctx)
             printf(" [%s]", abigate_reason_name(v.reason));
         printf("\n");
         if (it->member)
-            check_tags(st, it);
+            check_tags(st, it, &fi);
     }
     if (rc != ABIGATE_OK)
         st->failed = 1;

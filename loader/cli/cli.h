@@ -65,15 +65,19 @@ void input_json_name(const struct input *it);
 /* Judge an input with the gate: the file, or the wheel member in place.
  * ABIGATE_OK with *v; else the code that stopped it, with *err: the input
  * could not be opened, the gate failed, or the file is not a readable ELF
- * object (for the CLI an error, as for inspect, not a verdict). */
-int input_judge(abigate_gate *gate, const struct input *it, abigate_verdict *v, abigate_error *err);
-/* A wheel member against the wheel's tag sets (its file name's, its
- * WHEEL's; input_tag_sources names them): v[k] is set for each bit k of the
- * result; 0 when the member cannot be read or the wheel has no tags. */
+ * object (for the CLI an error, as for inspect, not a verdict).  For a
+ * member, *facts receives what it was judged from (one read: see
+ * abigate_gate_judge_zip_member_facts); NULL for a file. */
+int input_judge(abigate_gate *gate, const struct input *it, abigate_verdict *v,
+                abigate_file_info *facts, abigate_error *err);
+/* A wheel member, judged by input_judge into `facts`, against the wheel's
+ * tag sets (its file name's, its WHEEL's; input_tag_sources names them):
+ * v[k] is set for each bit k of the result; 0 when the member could not be
+ * read or the wheel has no tags. */
 #define INPUT_TAG_SETS 2
 extern const char *const input_tag_sources[INPUT_TAG_SETS];
-unsigned input_judge_tags(const struct input *it, const abigate_policy *policy,
-                          abigate_verdict v[INPUT_TAG_SETS]);
+unsigned input_judge_tags(const struct input *it, const abigate_file_info *facts,
+                          const abigate_policy *policy, abigate_verdict v[INPUT_TAG_SETS]);
 /* "abigate: NAME: message (at offset N)" on stderr, after flushing stdout. */
 void input_report_error(const struct input *it, const abigate_error *err);
 

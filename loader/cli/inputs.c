@@ -315,27 +315,15 @@ void input_report_error(const struct input *it, const abigate_error *err)
         fprintf(stderr, ": %s\n", err->message);
 }
 
-/* What abigate_wheel_decide needs of a wheel member: its record, or,
- * without one, its legacy facts (the member inflated as far as they lie). */
-static int read_member_facts(const struct input *it, abigate_file_info *fi, abigate_error *err)
-{
-    int rc = abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_RECORD, fi, NULL, err);
-    if (rc == ABIGATE_OK && fi->record_state != ABIGATE_RECORD_PRESENT)
-        rc = abigate_zip_read_member(it->zip, it->index, ABIGATE_READ_LEGACY, fi, NULL, err);
-    return rc;
-}
-
 const char *const input_tag_sources[INPUT_TAG_SETS] = {"file name", "WHEEL"};
 
-unsigned input_judge_tags(const struct input *it, const abigate_policy *policy,
-                          abigate_verdict v[INPUT_TAG_SETS])
+unsigned input_judge_tags(const struct input *it, const abigate_file_info *fi,
+                          const abigate_policy *policy, abigate_verdict v[INPUT_TAG_SETS])
 {
     const abigate_wheel_tags *sets[INPUT_TAG_SETS] = {it->name_tags, it->wheel_tags};
-    abigate_file_info fi;
-    abigate_error err;
     unsigned judged = 0;
-    if (!it->member || read_member_facts(it, &fi, &err) != ABIGATE_OK)
-        return 0;
+    if (!it->member || (fi->elf_class == 0 && policy->mode != ABIGATE_MODE_OFF))
+        return 0; /* the member could not be read */
     for (int k = 0; k < INPUT_TAG_SETS; k++) {
         if (!sets[k])
             continue;
@@ -351,19 +339,21 @@ unsigned input_judge_tags(const struct input *it, const abigate_policy *policy,
             continue;
         }
         if (sets[k]->count &&
-            abigate_wheel_decide(sets[k], input_tag_sources[k], &fi, policy, &v[k]) >= 0)
+            abigate_wheel_decide(sets[k], input_tag_sources[k], fi, policy, &v[k]) >= 0)
             judged |= 1u << k;
     }
     return judged;
 }
 
-int input_judge(abigate_gate *gate, const struct input *it, abigate_verdict *v, abigate_error *err)
+int input_judge(abigate_gate *gate, const struct input *it, abigate_verdict *v,
+                abigate_file_info *facts, abigate_error *err)
 {
     if (it->rc) {
         *err = *it->err;
         return it->rc;
     }
-    int rc = it->member ? abigate_gate_judge_zip_member(gate, it->zip, it->index, NULL, v, err)
+    int rc = it->member ? abigate_gate_judge_zip_member_facts(gate, it->zip, it->index, NULL, v,
+                                                              facts, err)
                         : abigate_gate_judge(gate, it->path, NULL, v, err);
     if (rc >= 0 && v->reason == ABIGATE_R_UNREADABLE)
         return v->error; /* not a readable ELF object: an error here, as for inspect */

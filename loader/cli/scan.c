@@ -570,13 +570,14 @@ static void judge_into(struct scan *sc, struct job *job, const struct input *it)
     struct result *r = new_result(job);
     abigate_error err;
     r->member = it->member && !it->rc ? xstrdup(it->member) : NULL;
-    r->rc = input_judge(sc->gate, it, &r->v, &err);
+    abigate_file_info fi;
+    r->rc = input_judge(sc->gate, it, &r->v, &fi, &err);
     if (r->rc) {
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
     }
     abigate_verdict tv[INPUT_TAG_SETS];
-    unsigned judged = input_judge_tags(it, &sc->policy, tv);
+    unsigned judged = input_judge_tags(it, &fi, &sc->policy, tv);
     for (int k = 0; k < INPUT_TAG_SETS && !r->tag_reason; k++)
         if ((judged & 1u << k) && tv[k].reason) {
             r->tag_reason = tv[k].reason;

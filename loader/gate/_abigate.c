@@ -639,15 +639,17 @@ static int check_one(const struct input *it, void *ctx)
 {
     struct walk *w = ctx;
     abigate_verdict v;
+    abigate_file_info facts;
     abigate_error err;
     int kind;
+    memset(&facts, 0, sizeof facts);
     if (it->rc) { /* a wheel or directory that cannot be read: the gate's own table */
         kind = abigate_verdict_unreadable(&w->policy, it->err, &v);
         err = *it->err;
     } else {
         Py_BEGIN_ALLOW_THREADS
-        kind = it->member ? abigate_gate_judge_zip_member(process_gate, it->zip, it->index,
-                                                          &w->policy, &v, &err)
+        kind = it->member ? abigate_gate_judge_zip_member_facts(process_gate, it->zip, it->index,
+                                                                &w->policy, &v, &facts, &err)
                           : abigate_gate_judge(process_gate, it->path, &w->policy, &v, &err);
         Py_END_ALLOW_THREADS
     }
@@ -657,7 +659,7 @@ static int check_one(const struct input *it, void *ctx)
         return 1;
     }
     abigate_verdict tags[INPUT_TAG_SETS];
-    unsigned judged = it->member && !it->rc ? input_judge_tags(it, &w->policy, tags) : 0;
+    unsigned judged = it->member && !it->rc ? input_judge_tags(it, &facts, &w->policy, tags) : 0;
     PyObject *name = input_name(it);
     if (!name) {
         w->failed = 1;

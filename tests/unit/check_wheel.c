@@ -5,7 +5,10 @@
  */
 #include "suites.h"
 
-#include <abigate.h>
+#include "abigate-internal.h"
+#include "elfimage.h"
+
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +316,128 @@ START_TEST(test_zip_open_kinds)
 }
 END_TEST
 
+/* An archive of one DEFLATE member holding `data`, written to `path`. */
+static void write_deflated(const char *path, const char *name, const unsigned char *data,
+                           size_t len)
+{
+    uLong cap = compressBound((uLong)len) + 64;
+    unsigned char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    uint32_t csize = (uint32_t)zs.total_out, crc = (uint32_t)crc32(0, data, (uInt)len);
+    deflateEnd(&zs);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    uint16_t nlen = (uint16_t)strlen(name);
+    unsigned char h[46];
+#define P16(at, v) (h[at] = (unsigned char)(v), h[(at) + 1] = (unsigned char)((v) >> 8))
+#define P32(at, v) (P16(at, (v) & 0xffff), P16((at) + 2, (uint32_t)(v) >> 16))
+    memset(h, 0, sizeof h); /* local header */
+    P32(0, 0x04034b50u), P16(4, 20), P16(8, 8), P32(14, crc), P32(18, csize);
+    P32(22, (uint32_t)len), P16(26, nlen);
+    fwrite(h, 1, 30, f), fwrite(name, 1, nlen, f), fwrite(out, 1, csize, f);
+    uint32_t cd = (uint32_t)(30 + nlen + csize);
+    memset(h, 0, sizeof h); /* central header */
+    P32(0, 0x02014b50u), P16(4, 20), P16(6, 20), P16(10, 8), P32(16, crc), P32(20, csize);
+    P32(24, (uint32_t)len), P16(28, nlen);
+    fwrite(h, 1, 46, f), fwrite(name, 1, nlen, f);
+    memset(h, 0, sizeof h); /* end record */
+    P32(0, 0x06054b50u), P16(8, 1), P16(10, 1), P32(12, 46u + nlen), P32(16, cd);
+    fwrite(h, 1, 22, f);
+#undef P16
+#undef P32
+    ck_assert_int_eq(fclose(f), 0);
+    free(out);
+}
+
+/* A record-less member judged by the gate with its facts given
+ * (abigate_gate_judge_zip_member_facts) is inflated through one member
+ * read: less work than the gate's read and the tag check's own read did
+ * (each inflating from the start), and the same legacy facts.  The
+ * dynamic part and the section headers lie far apart, as in a real file,
+ * so the reader goes back further than the ring keeps. */
+START_TEST(test_member_judged_in_one_read)
+{
+    struct elfimage_spec spec = {1, 0, 62, 0, 0, 1, 1, NULL, 0, NULL, 0, 1u << 20, NULL,
+                                 256u << 10, 512u << 10, NULL, 0};
+    struct elfimage_layout lay;
+    size_t cap = 4u << 20;
+    unsigned char *img = calloc(1, cap);
+    ck_assert_ptr_nonnull(img);
+    size_t n = elfimage_build(&spec, img, cap, &lay);
+    ck_assert_uint_ge(n, 1u << 20);
+    char dir[] = "/tmp/abigate-zip-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.whl", dir);
+    write_deflated(path, "m.cpython-311-x86_64-linux-gnu.so", img, n);
+    abigate_profile p;
+    ck_assert_int_eq(abigate_profile_parse(&p, "3.11", NULL), ABIGATE_OK);
+    abigate_gate_config cfg;
+    abigate_gate_config_init(&cfg);
+    abigate_error err;
+    abigate_gate *g = abigate_gate_new_for(&p, NULL, &cfg, &err);
+    ck_assert_ptr_nonnull(g);
+
+    abigate_zip *z;
+    ck_assert_int_eq(abigate_zip_open_path(path, &z, &err), ABIGATE_OK);
+    abigate_verdict v;
+    abigate_file_info facts, legacy;
+    ck_assert_int_ge(abigate_gate_judge_zip_member_facts(g, z, 0, NULL, &v, &facts, &err), 0);
+    uint64_t one = abigate__zip_spent(z);
+    abigate_zip_close(z);
+
+    /* what the tag check read before: its own record read, then legacy read */
+    ck_assert_int_eq(abigate_zip_open_path(path, &z, &err), ABIGATE_OK);
+    ck_assert_int_ge(abigate_gate_judge_zip_member(g, z, 0, NULL, &v, &err), 0);
+    ck_assert_int_eq(abigate_zip_read_member(z, 0, ABIGATE_READ_RECORD, &legacy, NULL, &err),
+                     ABIGATE_OK);
+    ck_assert_int_eq(abigate_zip_read_member(z, 0, ABIGATE_READ_LEGACY, &legacy, NULL, &err),
+                     ABIGATE_OK);
+    uint64_t two = abigate__zip_spent(z);
+    abigate_zip_close(z);
+
+    ck_assert_int_eq(facts.legacy_read, 1);
+    ck_assert_uint_eq(facts.n_pysyms, legacy.n_pysyms);
+    ck_assert_uint_eq(facts.n_needed, legacy.n_needed);
+    ck_assert_uint_eq(facts.n_libpython, legacy.n_libpython);
+    ck_assert_uint_eq(facts.n_pyinit, legacy.n_pyinit);
+    ck_assert_msg(one < two && one <= 3 * (uint64_t)n,
+                  "one read inflated %llu bytes, the two reads %llu (member %zu)",
+                  (unsigned long long)one, (unsigned long long)two, n);
+    /* mode off reads nothing, and says so by zeroed facts */
+    abigate_policy off = {ABIGATE_MODE_OFF, 0};
+    ck_assert_int_eq(abigate_zip_open_path(path, &z, &err), ABIGATE_OK);
+    memset(&facts, 0xff, sizeof facts);
+    ck_assert_int_eq(abigate_gate_judge_zip_member_facts(g, z, 0, &off, &v, &facts, &err),
+                     ABIGATE_ACCEPT);
+    ck_assert_uint_eq(facts.elf_class, 0);
+    ck_assert_uint_eq(abigate__zip_spent(z), 0);
+    abigate_zip_close(z);
+    abigate_gate_free(g);
+    free(img);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* The archive's budget: 64 times its size, between 1 GiB and 16 GiB. */
+START_TEST(test_zip_budget)
+{
+    ck_assert_uint_eq(abigate__zip_budget(0), ABIGATE_ZIP_INFLATE_FLOOR);
+    ck_assert_uint_eq(abigate__zip_budget(16u << 20), ABIGATE_ZIP_INFLATE_FLOOR);
+    ck_assert_uint_eq(abigate__zip_budget(100u << 20), (uint64_t)6400 << 20);
+    ck_assert_uint_eq(abigate__zip_budget((uint64_t)1 << 30), ABIGATE_ZIP_MAX_INFLATE_ARCHIVE);
+    ck_assert_uint_eq(abigate__zip_budget(UINT64_MAX), ABIGATE_ZIP_MAX_INFLATE_ARCHIVE);
+}
+END_TEST
+
 Suite *make_wheel_suite(void)
 {
     Suite *s = suite_create("wheel");
@@ -323,6 +448,8 @@ Suite *make_wheel_suite(void)
     tcase_add_loop_test(tc, test_file_names, 0, (int)(sizeof names / sizeof names[0]));
     tcase_add_test(tc, test_metadata);
     tcase_add_test(tc, test_zip_open_kinds);
+    tcase_add_test(tc, test_member_judged_in_one_read);
+    tcase_add_test(tc, test_zip_budget);
     suite_add_tcase(s, tc);
     return s;
 }

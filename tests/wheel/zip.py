@@ -14,16 +14,23 @@ needs a malformed one.  Asserted:
    absolute, "..", backslash, NUL), duplicates, a local header that
    disagrees, overlapping members, an unsupported method, encryption;
    corrupt DEFLATE data is an error of that member only;
-3. memory stays bounded: a member that inflates to 256 MiB, whose section
-   headers sit at its very end, is judged with a peak RSS far below its size.
+3. deflate bombs, written by hand from a deflate block repeated: a member
+   that inflates to 768 MiB, whose section headers sit at its very end, is
+   read with a peak RSS far below its size; one of 2.5 GiB in an archive of
+   2.5 MiB is refused by the archive's inflate budget; a wheel of 16 members
+   of 8 GiB each (the per-member cap) costs no more than the archive's
+   budget, for check and for scan -j 2, in bounded memory and time.
 4. directories: `abigate inspect DIR` finds the *.so files and the wheels in it.
 """
+import ctypes
+import ctypes.util
 import io
 import json
 import os
 import struct
 import sys
 import zipfile
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import testlib  # noqa: E402
@@ -294,36 +301,143 @@ ne = len(wrapped) - 22
 struct.pack_into("<HH", wrapped, ne + 8, 65601 % 65536, 65601 % 65536)
 expect("an entry count wrapped at 16 bits (no ZIP64 record)", wrapped, "ABIGATE_E_ZIP_CENTRAL")
 
-# 3. A deflate bomb: a member that inflates to 2.5 GiB of zeros between the
-# code and the section headers, which move to its very end, so that reading
-# its symbols inflates all of it.  Judged under `ulimit -v` (256 MiB of
-# address space) within a time bound; the archive is a few MiB.
-elf = bytearray(DEMO)
-shoff, = struct.unpack_from("<Q", elf, 0x28)
-shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
-table = bytes(elf[shoff:shoff + shentsize * shnum])
-pad = 5 << 29
-struct.pack_into("<Q", elf, 0x28, len(elf) + pad)
-bomb = os.path.join(work, "bomb-1.0-cp311-cp311-linux_x86_64.whl")
-with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
-    with z.open("bomb.cpython-311-x86_64-linux-gnu.so", "w", force_zip64=True) as f:
-        f.write(elf)
-        zeros = b"\0" * (1 << 24)
-        for _ in range(pad >> 24):
-            f.write(zeros)
-        f.write(table)
-probe = ("ulimit -v 262144 && exec /usr/bin/time -f '%M %e' \"$@\"")
-import time  # noqa: E402
-t0 = time.monotonic()
-p = testlib.run(["sh", "-c", probe, "sh", cli, "inspect", "--json", bomb])
-wall = time.monotonic() - t0
-stats = p.stderr.strip().splitlines()[-1].split() if p.stderr.strip() else ["0", "0"]
+# 3. Deflate bombs.  A member of DEMO's code, then zeros, then its section
+# headers, moved to its very end, so that reading its symbols inflates all
+# of it; judged under `ulimit -v` (256 MiB of address space), with its peak
+# RSS and time measured.
+CHUNK = 1 << 24
+libz = ctypes.CDLL(ctypes.util.find_library("z"))
+libz.crc32_combine64.restype = ctypes.c_ulong
+libz.crc32_combine64.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int64)
+
+
+def bomb_member(pad, elf=DEMO):
+    """(data, crc, compressed) of a member: `elf`, then `pad` zeros (a
+    multiple of CHUNK), then its section headers, moved there: the zeros
+    deflated once, their compressed block repeated (a full flush makes
+    each block independent), the CRC-32 combined (zlib's crc32_combine64)."""
+    head = bytearray(elf)
+    shoff, = struct.unpack_from("<Q", head, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", head, 0x3A)
+    TABLE = bytes(head[shoff:shoff + shentsize * shnum])
+    struct.pack_into("<Q", head, 0x28, len(head) + pad)
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(bytes(head)) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(bytes(CHUNK)) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(bytes(CHUNK)) + c.flush(zlib.Z_FULL_FLUSH)
+    assert block == again, "a full flush leaves no history"
+    last = c.compress(TABLE) + c.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(bytes(head))
+    zeros, n = zlib.crc32(bytes(CHUNK)), CHUNK
+    count = pad // CHUNK
+    while count:  # crc of count * CHUNK zeros, by doubling
+        if count & 1:
+            crc = libz.crc32_combine64(crc, zeros, n)
+        zeros, n, count = libz.crc32_combine64(zeros, zeros, n), 2 * n, count >> 1
+    crc = zlib.crc32(TABLE, crc)
+    size = len(head) + pad + len(TABLE)
+    return (first, block, pad // CHUNK, last), crc, size
+
+
+def write_bomb(path, names, member):
+    """A ZIP64 archive of `names`, each holding `member` (bomb_member), its
+    compressed data written once per name: no byte shared, as open checks."""
+    (first, block, repeat, last), crc, usize = member
+    csize = len(first) + len(block) * repeat + len(last)
+    central = b""
+    with open(path, "wb") as f:
+        for name in names:
+            off = f.tell()
+            raw = name.encode()
+            extra = struct.pack("<HHQQ", 1, 16, usize, csize)
+            f.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, 8, 0, 0x21, crc,
+                                0xFFFFFFFF, 0xFFFFFFFF, len(raw), len(extra)) + raw + extra)
+            f.write(first)
+            for _ in range(repeat):
+                f.write(block)
+            f.write(last)
+            cextra = struct.pack("<HHQQQ", 1, 24, usize, csize, off)
+            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 45, 45, 0, 8, 0, 0x21, crc,
+                                   0xFFFFFFFF, 0xFFFFFFFF, len(raw), len(cextra), 0, 0, 0, 0,
+                                   0xFFFFFFFF) + raw + cextra
+        cd_off = f.tell()
+        f.write(central)
+        e64 = f.tell()
+        n = len(names)
+        f.write(struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, 45, 45, 0, 0, n, n, len(central), cd_off))
+        f.write(struct.pack("<IIQI", 0x07064b50, 0, e64, 1))
+        f.write(struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+    return path
+
+
+def measured(args):
+    """Run the CLI under ulimit -v 256 MiB: (process, peak RSS KiB, seconds)."""
+    probe = "ulimit -v 262144 && exec /usr/bin/time -f '%M %e' \"$@\""
+    p = testlib.run(["sh", "-c", probe, "sh", cli] + args)
+    stats = p.stderr.strip().splitlines()[-1].split() if p.stderr.strip() else ["0", "0"]
+    try:
+        return p, int(stats[0]), float(stats[1])
+    except ValueError:
+        return p, 0, 0.0
+
+
+# a. 768 MiB in one member: within the archive's budget (its floor, 1 GiB), read in place
+NAME = "bomb.cpython-311-x86_64-linux-gnu.so"
+bomb = write_bomb(os.path.join(work, "bomb-1.0-cp311-cp311-linux_x86_64.whl"), [NAME],
+                  bomb_member(768 << 20))
+p, rss, secs = measured(["inspect", "--json", bomb])
 doc = json.loads(p.stdout)["files"] if p.stdout.strip().startswith("{") else None
-tap.ok(doc and doc[0]["ok"] and doc[0]["legacy"]["py_symbols_count"] > 0 and doc[0]["elf"]["size"] > pad,
-       "a member inflating to 2.5 GiB (section headers at its end) is read in place under ulimit -v "
+tap.ok(doc and doc[0]["ok"] and doc[0]["legacy"]["py_symbols_count"] > 0 and doc[0]["elf"]["size"] > 768 << 20,
+       "a member inflating to 768 MiB (section headers at its end) is read in place under ulimit -v "
        "256 MiB (archive %d KiB)" % (os.path.getsize(bomb) // 1024), p.stdout[:500] + p.stderr)
-tap.ok(int(stats[0]) < 32 * 1024, "its peak RSS stays bounded: %s KiB (the member is 2,621,440 KiB)" % stats[0])
-tap.ok(wall < 60, "within the time bound: %.1f s (bound 60 s)" % wall)
+tap.ok(0 < rss < 32 * 1024, "its peak RSS stays bounded: %d KiB (the member is 786,432 KiB); %.1f s"
+       % (rss, secs))
+p = testlib.run(["unzip", "-tq", bomb])
+tap.ok(p.returncode == 0, "the crafted archive is a valid zip (unzip -t: CRCs and sizes)",
+       p.stdout + p.stderr)
+
+with open(MEMBERS[1][1], "rb") as f:
+    MT = f.read()
+
+# b. 2.5 GiB in an archive of 2.5 MiB: past the archive's budget, refused
+bomb = write_bomb(bomb, [NAME], bomb_member(5 << 29))
+p, rss, secs = measured(["inspect", "--json", bomb])
+doc = json.loads(p.stdout)["files"] if p.stdout.strip().startswith("{") else None
+err = doc[0].get("error", {}) if doc else {}
+tap.ok(p.returncode == 1 and err.get("code") == "ABIGATE_E_ZIP_TOO_BIG" and "budget" in err.get("message", ""),
+       "a member inflating to 2.5 GiB in an archive of %d KiB: ABIGATE_E_ZIP_TOO_BIG, the archive's "
+       "budget (1 GiB) spent" % (os.path.getsize(bomb) // 1024), p.stdout[:800] + p.stderr)
+tap.ok(0 < rss < 32 * 1024 and secs < 30, "refused in bounded memory and time: %d KiB, %.1f s "
+       "(bounds 32 MiB, 30 s)" % (rss, secs))
+
+# c. Many members, each inflating to just under the per-member cap (8 GiB):
+# together they may inflate no more than the archive's budget (64 times the
+# archive's size), whatever check or scan reads and on however many threads.
+# Record-less (numpy's _mt19937), so that judging each needs its symbols.
+names = ["pkg/m%02d.cpython-311-x86_64-linux-gnu.so" % i for i in range(16)]
+bomb = write_bomb(bomb, names, bomb_member((8 << 30) - CHUNK, MT))
+size = os.path.getsize(bomb)
+budget = min(16 << 30, max(1 << 30, 64 * size))
+for args in (["check", "--json", "--target", "3.11"], ["scan", "--json", "-j", "2", "--target", "3.11"]):
+    p, rss, secs = measured(args + [bomb])
+    rows = []
+    for line in p.stdout.splitlines() if args[0] == "scan" else []:
+        d = json.loads(line)
+        if "member" in d:
+            rows.append(d)
+    if args[0] == "check" and p.stdout.strip().startswith("{"):
+        rows = json.loads(p.stdout)["files"]
+    spent = [r for r in rows if "budget" in r.get("error", {}).get("message", "")]
+    judged = [r for r in rows if "verdict" in r]
+    tap.ok(len(rows) == len(names) and len(spent) >= len(names) - budget // (8 << 30) - 1
+           and all(r.get("error", {}).get("code") == "ABIGATE_E_ZIP_TOO_BIG" for r in rows if r not in judged),
+           "%s: a wheel of %d members of 8 GiB each (archive %d MiB, budget %.1f GiB): %d judged, %d "
+           "refused once the budget was spent" % (" ".join(args[:1] + args[2:3]), len(names),
+                                                  size >> 20, budget / (1 << 30), len(judged), len(spent)),
+           p.stdout[:1500] + p.stderr[-500:])
+    tap.ok(p.returncode == 2 and 0 < rss < 64 * 1024 and secs < 60,
+           "%s: exit 2 (members that cannot be judged), peak RSS %d KiB, %.1f s (bounds 64 MiB, 60 s)"
+           % (args[0], rss, secs), "exit %d" % p.returncode)
 os.unlink(bomb)
 
 # 4. Directories: the *.so files and the wheels in them.
