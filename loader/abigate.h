@@ -389,7 +389,11 @@ ABIGATE_API size_t abigate_zip_count(const abigate_zip *z);
 ABIGATE_API int abigate_zip_entry_get(const abigate_zip *z, size_t i, abigate_zip_entry *out);
 
 /* 1 when member `i` is an extension candidate: its name ends in ".so", or
- * its first four bytes are the ELF magic; else 0. */
+ * its first four bytes are the ELF magic; else 0.  A member a wheel
+ * installs outside the import path ("<dist>.data/scripts/", "headers/",
+ * "data/": a native tool's program, say) is not one.  A negative code
+ * (ABIGATE_E_NOMEM, ABIGATE_E_IO) when its first bytes could not be read:
+ * a caller should judge it then, and the read says why. */
 ABIGATE_API int abigate_zip_member_is_elf(const abigate_zip *z, size_t i);
 
 /* Read member `i` as abigate_read_io reads a file (flags, info, syms as

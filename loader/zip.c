@@ -805,6 +805,21 @@ int abigate_zip_read_small(const abigate_zip *z, size_t i, void *buf, size_t cap
     return rc;
 }
 
+/* 1 when a wheel installs member `name` outside the import path: under
+ * "<dist>.data/" into scripts/, headers/ or data/ (PEP 427: the
+ * environment's bin, include and prefix), where no module is imported from. */
+static int outside_import_path(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash || slash - name < 6 || memcmp(slash - 5, ".data", 5))
+        return 0;
+    static const char *const dirs[] = {"scripts/", "headers/", "data/"};
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++)
+        if (!strncmp(slash + 1, dirs[k], strlen(dirs[k])))
+            return 1;
+    return 0;
+}
+
 int abigate_zip_member_is_elf(const abigate_zip *z, size_t i)
 {
     if (!z || i >= z->count)
@@ -812,17 +827,22 @@ int abigate_zip_member_is_elf(const abigate_zip *z, size_t i)
     const struct entry *en = &z->e[i];
     const char *name = z->names + en->name;
     size_t n = en->name_len;
+    if (outside_import_path(name))
+        return 0;
     if (n >= 3 && memcmp(name + n - 3, ".so", 3) == 0)
         return 1;
     if (en->usize < 4 || name[n - 1] == '/')
         return 0;
     struct member *m = member_new(z, i);
     if (!m)
-        return 0;
+        return ABIGATE_E_NOMEM;
     unsigned char magic[4];
     size_t got = member_read_all(m, magic, sizeof magic);
+    int code = m->code;
     member_free(m);
-    return got == 4 && memcmp(magic, "\177ELF", 4) == 0;
+    if (got < 4)
+        return code == ABIGATE_E_NOMEM || code == ABIGATE_E_IO ? code : 0;
+    return memcmp(magic, "\177ELF", 4) == 0;
 }
 
 /* ------------------------------------------------------------------ the gate */

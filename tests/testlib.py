@@ -127,6 +127,17 @@ def workdir(name):
     return tempfile.mkdtemp(dir=base)
 
 
+def write_tree(root, files):
+    """Write `files` ({relative path: str or bytes}) under `root`, making
+    the directories; returns root."""
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+    return root
+
+
 # ------------------------------------------------------------ the demo extension
 # What a test does with an imported examples/demo.c module: a Box holds one
 # reference and releases it, get() returns it, add() adds.  Runs on every

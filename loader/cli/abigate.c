@@ -32,7 +32,8 @@ const char usage_text[] =
     "             wheels) work on the interpreter, and why not; -j N threads;\n"
     "             --json: one JSON object per line (files, distributions, summary)\n"
     "  --python PATH  the interpreter to check against (run once to ask it;\n"
-    "                 default: python3 on PATH)\n"
+    "                 default: the python3 next to this program, else python3\n"
+    "                 on PATH; python -m abigate: that interpreter)\n"
     "  --target SPEC  an interpreter described by a spec: 3.13, 3.13t, 3.15d,\n"
     "                 3.11.2, 3.15.0b1 (no symbol evidence)\n"
     "  --mode MODE    warn, strict (default) or require; off checks nothing\n"
@@ -380,7 +381,7 @@ int cmd_inspect(int argc, char **argv)
     return status;
 }
 
-int cli_main(int argc, char **argv)
+int cli_main(int argc, char **argv, const char *default_python)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -397,11 +398,11 @@ int cli_main(int argc, char **argv)
     if (strcmp(argv[1], "inspect") == 0)
         return cmd_inspect(argc - 2, argv + 2);
     if (strcmp(argv[1], "check") == 0)
-        return cmd_check(argc - 2, argv + 2);
+        return cmd_check(argc - 2, argv + 2, default_python);
     if (strcmp(argv[1], "scan") == 0)
-        return cmd_scan(argc - 2, argv + 2);
+        return cmd_scan(argc - 2, argv + 2, default_python);
     if (strcmp(argv[1], "profile") == 0)
-        return cmd_profile(argc - 2, argv + 2);
+        return cmd_profile(argc - 2, argv + 2, default_python);
     fprintf(stderr, "abigate: unknown command '%s'\n%s", argv[1], usage_text);
     return EXIT_USAGE;
 }

@@ -7,7 +7,9 @@
  *   abigate profile [--python PATH | --target SPEC] [--json]
  *     What abigate knows about the interpreter.  Exit 0, 1 when it cannot be
  *     profiled, 2 on a usage error.
- * Without --python or --target the interpreter is `python3` from PATH.
+ * Without --python or --target the interpreter is the caller's default
+ * (cli_main): for the abigate program, the python3 in its own directory,
+ * else python3 from PATH; for python -m abigate, that interpreter.
  */
 #include "cli.h"
 
@@ -16,8 +18,10 @@
 #include <string.h>
 
 
-/* Parse options up to the first non-option; 0 or EXIT_USAGE. */
-int parse_options(const char *cmd, int argc, char **argv, int allow_mode, struct options *o)
+/* Parse options up to the first non-option; 0 or EXIT_USAGE.  o->python is
+ * `default_python` (NULL: "python3") unless --python or --target is given. */
+int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
+                  const char *default_python, struct options *o)
 {
     int i;
     memset(o, 0, sizeof *o);
@@ -78,6 +82,8 @@ int parse_options(const char *cmd, int argc, char **argv, int allow_mode, struct
         fprintf(stderr, "abigate %s: give --python or --target, not both\n", cmd);
         return EXIT_USAGE;
     }
+    if (!o->python && !o->target)
+        o->python = default_python ? default_python : "python3";
     o->files = argv + i;
     o->nfiles = argc - i;
     return 0;
@@ -98,7 +104,7 @@ abigate_gate *make_gate(const char *cmd, const struct options *o, const abigate_
             *rc = EXIT_USAGE;
             return NULL;
         }
-    } else if (probe_python(o->python ? o->python : "python3", &p, &err) != ABIGATE_OK) {
+    } else if (probe_python(o->python, &p, &err) != ABIGATE_OK) {
         fprintf(stderr, "abigate %s: %s\n", cmd, err.message);
         *rc = 1;
         return NULL;
@@ -192,10 +198,10 @@ static void print_profile(const abigate_profile *p)
         printf("exports:      unknown (a spec has no symbols: no symbol evidence)\n");
 }
 
-int cmd_profile(int argc, char **argv)
+int cmd_profile(int argc, char **argv, const char *default_python)
 {
     struct options o;
-    int rc = parse_options("profile", argc, argv, 0, &o);
+    int rc = parse_options("profile", argc, argv, 0, default_python, &o);
     if (rc)
         return rc;
     if (o.nfiles) {
@@ -300,12 +306,12 @@ static int check_one(const struct input *it, void *ctx)
     return 0;
 }
 
-int cmd_check(int argc, char **argv)
+int cmd_check(int argc, char **argv, const char *default_python)
 {
     struct options o;
     abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
     abigate_error err;
-    int rc = parse_options("check", argc, argv, OPT_MODE, &o);
+    int rc = parse_options("check", argc, argv, OPT_MODE, default_python, &o);
     if (rc)
         return rc;
     if (o.mode && abigate_policy_parse(o.mode, &policy, &err) != ABIGATE_OK) {

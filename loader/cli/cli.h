@@ -13,8 +13,10 @@
 extern const char usage_text[];
 
 /* The abigate command, argv[0] its name (abigate.c): main.c's main, and
- * the import gate's `python -m abigate` (_abigate.cli). */
-int cli_main(int argc, char **argv);
+ * the import gate's `python -m abigate` (_abigate.cli).  check, profile
+ * and scan judge for `default_python` (NULL: python3 from PATH) unless
+ * --python or --target says otherwise. */
+int cli_main(int argc, char **argv, const char *default_python);
 
 /* JSON on stdout (json.c). */
 void json_string(const char *s);
@@ -92,15 +94,16 @@ struct options {
 };
 #define OPT_MODE 1
 #define OPT_JOBS 2
-int parse_options(const char *cmd, int argc, char **argv, int allow, struct options *o);
+int parse_options(const char *cmd, int argc, char **argv, int allow,
+                  const char *default_python, struct options *o);
 /* The gate the options ask for; NULL with *rc set (1: cannot profile, or EXIT_USAGE). */
 abigate_gate *make_gate(const char *cmd, const struct options *o, const abigate_policy *policy,
                         int *rc);
 const char *evidence_word(int evidence);
 
 int cmd_inspect(int argc, char **argv);
-int cmd_check(int argc, char **argv);   /* check.c */
-int cmd_profile(int argc, char **argv); /* check.c */
-int cmd_scan(int argc, char **argv);    /* scan.c */
+int cmd_check(int argc, char **argv, const char *default_python);   /* check.c */
+int cmd_profile(int argc, char **argv, const char *default_python); /* check.c */
+int cmd_scan(int argc, char **argv, const char *default_python);    /* scan.c */
 
 #endif

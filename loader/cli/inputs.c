@@ -29,8 +29,9 @@ static int wheel(const char *path, input_fn fn, void *ctx)
 {
     abigate_wheel_tags *tags = malloc(2 * sizeof *tags); /* 2 x 11 KiB: not on a thread's stack */
     if (!tags) {
-        fprintf(stderr, "abigate: out of memory\n");
-        return 2;
+        abigate_error err = {ABIGATE_E_NOMEM, -1, "out of memory"};
+        struct input it = {path, NULL, NULL, 0, ABIGATE_E_NOMEM, &err, NULL, NULL, 0, ABIGATE_OK, NULL};
+        return fn(&it, ctx);
     }
     abigate_wheel_tags *name_tags = &tags[0], *wheel_tags = &tags[1];
     struct input it = {path, NULL, NULL, 0, ABIGATE_OK, NULL, name_tags, wheel_tags, 0, ABIGATE_OK, NULL};
@@ -63,7 +64,9 @@ static int wheel(const char *path, input_fn fn, void *ctx)
     }
     for (size_t i = 0; i < abigate_zip_count(z); i++) {
         abigate_zip_entry e;
-        if (abigate_zip_entry_get(z, i, &e) != ABIGATE_OK || !abigate_zip_member_is_elf(z, i))
+        /* a member whose first bytes could not be read (memory, I/O) is
+         * judged: its read then says why */
+        if (abigate_zip_entry_get(z, i, &e) != ABIGATE_OK || abigate_zip_member_is_elf(z, i) == 0)
             continue;
         it.member = e.name;
         it.index = i;

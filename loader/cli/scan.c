@@ -71,26 +71,42 @@ struct scan {
     size_t nunread;
     char real_dir_of[PATH_MAX];  /* real_path's cache: the last directory resolved */
     char real_dir[PATH_MAX];     /* and its realpath */
+    int oom;                  /* an allocation failed (atomic: workers too) */
 };
 
-static void *xrealloc(void *p, size_t n)
+/* Memory.  Nothing here exits on a failed allocation (this code also runs
+ * in a user's Python process: python -m abigate): the scan notes it in
+ * sc->oom, adds no more work, and ends with "out of memory", exit 2. */
+static void *scan_alloc(struct scan *sc, void *p, size_t n, size_t size)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fprintf(stderr, "abigate: out of memory\n");
-        exit(EXIT_USAGE);
-    }
+    void *q = n <= SIZE_MAX / size ? realloc(p, n ? n * size : 1) : NULL;
+    if (!q)
+        __atomic_store_n(&sc->oom, 1, __ATOMIC_RELAXED);
     return q;
 }
 
-static char *xstrdup(const char *s)
+static char *scan_strdup(struct scan *sc, const char *s)
 {
     char *d = strdup(s);
-    if (!d) {
-        fprintf(stderr, "abigate: out of memory\n");
-        exit(EXIT_USAGE);
-    }
+    if (!d)
+        __atomic_store_n(&sc->oom, 1, __ATOMIC_RELAXED);
     return d;
+}
+
+/* Room in *arr (n elements of `size` used of *cap) for one more, growing
+ * it to twice its capacity plus `more`: 0, or -1 (sc->oom set, *arr kept). */
+static int room(struct scan *sc, void *arr, size_t n, size_t *cap, size_t size, size_t more)
+{
+    void **p = arr;
+    if (n < *cap)
+        return 0;
+    size_t c = *cap * 2 + more;
+    void *q = scan_alloc(sc, *p, c, size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
 }
 
 static size_t name_hash(const char *s)
@@ -102,7 +118,8 @@ static size_t name_hash(const char *s)
 }
 
 /* The one copy of distribution name `name` (a hash index over sc->dists:
- * a site-packages of thousands of files interns one name per file). */
+ * a site-packages of thousands of files interns one name per file); NULL
+ * without memory. */
 static const char *intern_dist(struct scan *sc, const char *name)
 {
     if (sc->ndists && !strcmp(sc->dists[sc->ndists - 1], name))
@@ -112,18 +129,25 @@ static const char *intern_dist(struct scan *sc, const char *name)
          i = (i + 1) & sc->dist_mask)
         if (!strcmp(sc->dists[sc->dist_slots[i] - 1], name))
             return sc->dists[sc->dist_slots[i] - 1];
-    if (sc->ndists == sc->dists_cap)
-        sc->dists = xrealloc(sc->dists, (sc->dists_cap = sc->dists_cap * 2 + 16) * sizeof *sc->dists);
-    sc->dists[sc->ndists++] = xstrdup(name);
-    size_t first = sc->ndists - 1; /* the names still to index */
-    if (2 * sc->ndists > (sc->dist_slots ? sc->dist_mask + 1 : 0)) { /* grow: index all again */
+    char *copy;
+    if (room(sc, &sc->dists, sc->ndists, &sc->dists_cap, sizeof *sc->dists, 16) ||
+        !(copy = scan_strdup(sc, name)))
+        return NULL;
+    size_t first = sc->ndists; /* the names still to index */
+    if (2 * (sc->ndists + 1) > (sc->dist_slots ? sc->dist_mask + 1 : 0)) { /* grow: index all again */
         size_t slots = sc->dist_slots ? 2 * (sc->dist_mask + 1) : 64;
+        size_t *index = scan_alloc(sc, NULL, slots, sizeof *index);
+        if (!index) {
+            free(copy);
+            return NULL;
+        }
+        memset(index, 0, slots * sizeof *index);
         free(sc->dist_slots);
-        sc->dist_slots = xrealloc(NULL, slots * sizeof *sc->dist_slots);
-        memset(sc->dist_slots, 0, slots * sizeof *sc->dist_slots);
+        sc->dist_slots = index;
         sc->dist_mask = slots - 1;
         first = 0;
     }
+    sc->dists[sc->ndists++] = copy;
     for (size_t k = first; k < sc->ndists; k++) {
         size_t i = name_hash(sc->dists[k]) & sc->dist_mask;
         while (sc->dist_slots[i])
@@ -175,19 +199,22 @@ static int walked_real_path(struct scan *sc, const char *path, char *real)
 static void add_owner(struct scan *sc, const char *path, const char *dist, const char *source)
 {
     char real[PATH_MAX];
-    if (!realpath(path, real))
+    if (!dist || !realpath(path, real) ||
+        room(sc, &sc->owners, sc->nowners, &sc->owners_cap, sizeof *sc->owners, 64) ||
+        !(sc->owners[sc->nowners].path = scan_strdup(sc, real)))
         return;
-    if (sc->nowners == sc->owners_cap)
-        sc->owners = xrealloc(sc->owners, (sc->owners_cap = sc->owners_cap * 2 + 64) * sizeof *sc->owners);
-    sc->owners[sc->nowners].path = xstrdup(real);
     sc->owners[sc->nowners].source = source;
     sc->owners[sc->nowners++].dist = dist;
 }
 
 static void note_unread(struct scan *sc, const char *path)
 {
-    sc->unread = xrealloc(sc->unread, (sc->nunread + 1) * sizeof *sc->unread);
-    sc->unread[sc->nunread++] = xstrdup(path);
+    char **more = scan_alloc(sc, sc->unread, sc->nunread + 1, sizeof *sc->unread);
+    if (!more)
+        return;
+    sc->unread = more;
+    if ((sc->unread[sc->nunread] = scan_strdup(sc, path)))
+        sc->nunread++;
 }
 
 /* `p` spelled once: repeated slashes made one, "." components dropped,
@@ -224,27 +251,31 @@ static void normalize_path(char *p)
 
 static int collect(const struct input *it, void *ctx);
 
-/* A RECORD that exists but could not be read (not a regular file, too
- * large, unopenable): a job of its own whose one result is the error. */
+/* A RECORD, or a file of an *.egg-info, that exists but could not be read
+ * (not a regular file, too large, unopenable): a job of its own whose one
+ * result is the error. */
 static void scan_unread(struct scan *sc, const char *path)
 {
     abigate_error err;
     struct stat st;
     int code = ABIGATE_E_OPEN;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         code = S_ISDIR(st.st_mode) ? ABIGATE_E_IS_DIRECTORY : ABIGATE_E_NOT_REGULAR;
         snprintf(err.message, sizeof err.message,
-                 "RECORD not read: not a regular file (a FIFO, socket, device or directory)");
+                 "%s not read: not a regular file (a FIFO, socket, device or directory)", base);
     } else if (stat(path, &st) == 0 && st.st_size > (off_t)RECORD_MAX) {
-        snprintf(err.message, sizeof err.message, "RECORD not read: larger than %u bytes",
+        snprintf(err.message, sizeof err.message, "%s not read: larger than %u bytes", base,
                  (unsigned)RECORD_MAX);
     } else {
-        snprintf(err.message, sizeof err.message, "RECORD not read: cannot open it");
+        snprintf(err.message, sizeof err.message, "%s not read: cannot open it", base);
     }
     err.code = code;
     err.offset = -1;
     struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0, ABIGATE_OK, NULL};
-    collect(&it, sc);
+    if (collect(&it, sc))
+        return; /* out of memory */
     /* grouped under the distribution the RECORD belongs to */
     const char *info = strstr(path, ".dist-info/RECORD"), *start = info;
     while (start && start > path && start[-1] != '/')
@@ -257,18 +288,31 @@ static void scan_unread(struct scan *sc, const char *path)
     }
 }
 
-/* Open `path` for reading when it is a regular file: never blocks (a
- * FIFO), never a terminal; NULL otherwise. */
-static FILE *open_regular(const char *path)
+/* Open the metadata file `path` for reading when it is a regular file:
+ * never blocks (a FIFO named RECORD), never a terminal.  NULL otherwise:
+ * silently when there is no such file, with sc->oom set without memory,
+ * else, with `report`, noted as unread (reported with the results). */
+static FILE *open_regular(struct scan *sc, const char *path, int report)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     FILE *f = NULL;
-    if (fd < 0)
+    if (fd < 0) {
+        if (errno == ENOMEM)
+            __atomic_store_n(&sc->oom, 1, __ATOMIC_RELAXED);
+        else if (report && errno != ENOENT && errno != ENOTDIR)
+            note_unread(sc, path);
         return NULL;
+    }
     if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)RECORD_MAX ||
-        !(f = fdopen(fd, "r")))
+        !(f = fdopen(fd, "r"))) {
+        int e = errno;
         close(fd);
+        if (e == ENOMEM && S_ISREG(st.st_mode))
+            __atomic_store_n(&sc->oom, 1, __ATOMIC_RELAXED);
+        else if (report)
+            note_unread(sc, path);
+    }
     return f;
 }
 
@@ -290,7 +334,7 @@ static void read_egg_info(struct scan *sc, const char *dir, const char *egg)
 {
     char path[PATH_MAX], line[PATH_MAX], name[128] = "", version[64] = "", dist[256];
     snprintf(path, sizeof path, "%s/%s/PKG-INFO", dir, egg);
-    FILE *f = open_regular(path);
+    FILE *f = open_regular(sc, path, 1);
     if (!f)
         return;
     while (read_line(f, line, sizeof line) && line[0] && !(name[0] && version[0])) {
@@ -304,8 +348,10 @@ static void read_egg_info(struct scan *sc, const char *dir, const char *egg)
         return;
     snprintf(dist, sizeof dist, "%s%s%s", name, version[0] ? " " : "", version);
     const char *d = intern_dist(sc, dist);
+    if (!d)
+        return;
     snprintf(path, sizeof path, "%s/%s/installed-files.txt", dir, egg);
-    if ((f = open_regular(path))) {
+    if ((f = open_regular(sc, path, 1))) {
         while (read_line(f, line, sizeof line)) {
             size_t k = strlen(line);
             if (k > 3 && !strcmp(line + k - 3, ".so")) {
@@ -317,13 +363,13 @@ static void read_egg_info(struct scan *sc, const char *dir, const char *egg)
         fclose(f);
     }
     snprintf(path, sizeof path, "%s/%s/top_level.txt", dir, egg);
-    if ((f = open_regular(path))) {
+    if ((f = open_regular(sc, path, 1))) {
         while (read_line(f, line, sizeof line)) {
             if (!line[0] || strchr(line, '/'))
                 continue;
-            if (sc->ntops == sc->tops_cap)
-                sc->tops = xrealloc(sc->tops, (sc->tops_cap = sc->tops_cap * 2 + 16) * sizeof *sc->tops);
-            sc->tops[sc->ntops].name = xstrdup(line);
+            if (room(sc, &sc->tops, sc->ntops, &sc->tops_cap, sizeof *sc->tops, 16) ||
+                !(sc->tops[sc->ntops].name = scan_strdup(sc, line)))
+                break;
             sc->tops[sc->ntops++].dist = d;
         }
         fclose(f);
@@ -342,8 +388,11 @@ static void load_dpkg(struct scan *sc)
     sc->dpkg_loaded = 1;
     DIR *d = opendir(info);
     struct dirent *de;
-    if (!d)
+    if (!d) {
+        if (errno == ENOMEM)
+            __atomic_store_n(&sc->oom, 1, __ATOMIC_RELAXED);
         return;
+    }
     while ((de = readdir(d))) {
         size_t n = strlen(de->d_name);
         if (n < 6 || strcmp(de->d_name + n - 5, ".list"))
@@ -351,24 +400,25 @@ static void load_dpkg(struct scan *sc)
         char path[PATH_MAX], line[PATH_MAX], real[PATH_MAX], pkg[256];
         snprintf(path, sizeof path, "%s/%s", info, de->d_name);
         snprintf(pkg, sizeof pkg, "%.*s", (int)strcspn(de->d_name, ":."), de->d_name);
-        FILE *f = open_regular(path);
+        FILE *f = open_regular(sc, path, 0);
         if (!f)
             continue;
         while (read_line(f, line, sizeof line)) {
             size_t k = strlen(line);
             if (k < 4 || strcmp(line + k - 3, ".so") || !strstr(line, "/python") || !realpath(line, real))
                 continue;
-            if (sc->ndpkg == sc->dpkg_cap)
-                sc->dpkg = xrealloc(sc->dpkg, (sc->dpkg_cap = sc->dpkg_cap * 2 + 64) * sizeof *sc->dpkg);
-            sc->dpkg[sc->ndpkg].path = xstrdup(real);
+            const char *dist = intern_dist(sc, pkg); /* the version is added below */
+            if (!dist || room(sc, &sc->dpkg, sc->ndpkg, &sc->dpkg_cap, sizeof *sc->dpkg, 64) ||
+                !(sc->dpkg[sc->ndpkg].path = scan_strdup(sc, real)))
+                break;
             sc->dpkg[sc->ndpkg].source = "dpkg";
-            sc->dpkg[sc->ndpkg++].dist = intern_dist(sc, pkg); /* the version is added below */
+            sc->dpkg[sc->ndpkg++].dist = dist;
         }
         fclose(f);
     }
     closedir(d);
     /* the versions of the packages met, from the status file */
-    FILE *f = open_regular("/var/lib/dpkg/status");
+    FILE *f = open_regular(sc, "/var/lib/dpkg/status", 0);
     char line[1024], pkg[256] = "";
     while (f && read_line(f, line, sizeof line)) {
         if (!strncmp(line, "Package: ", 9)) {
@@ -379,7 +429,7 @@ static void load_dpkg(struct scan *sc)
                     char full[300];
                     snprintf(full, sizeof full, "%.*s %.40s", 250, pkg, line + 9);
                     const char *named = intern_dist(sc, full);
-                    for (size_t k = i; k < sc->ndpkg; k++)
+                    for (size_t k = i; named && k < sc->ndpkg; k++)
                         if (!strcmp(sc->dpkg[k].dist, pkg))
                             sc->dpkg[k].dist = named;
                     break;
@@ -398,8 +448,11 @@ static void read_records(struct scan *sc, const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
-    if (!d)
+    if (!d) { /* the walk reports a directory it cannot read */
+        if (errno == ENOMEM)
+            __atomic_store_n(&sc->oom, 1, __ATOMIC_RELAXED);
         return;
+    }
     while ((de = readdir(d))) {
         size_t n = strlen(de->d_name);
         if (n > 9 && !strcmp(de->d_name + n - 9, ".egg-info")) {
@@ -410,23 +463,11 @@ static void read_records(struct scan *sc, const char *dir)
             continue;
         char path[PATH_MAX], name[256];
         snprintf(path, sizeof path, "%s/%s/RECORD", dir, de->d_name);
-        /* never blocks (a FIFO named RECORD), never a controlling tty, and
-         * read only when it is a regular file; one that exists but cannot
-         * be read is reported (scan_unread), the walk goes on */
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        struct stat st;
-        FILE *f = NULL;
-        if (fd < 0) {
-            if (errno != ENOENT && errno != ENOTDIR)
-                note_unread(sc, path);
+        /* one that exists but cannot be read is reported (scan_unread),
+         * the walk goes on */
+        FILE *f = open_regular(sc, path, 1);
+        if (!f)
             continue;
-        }
-        if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)RECORD_MAX ||
-            !(f = fdopen(fd, "r"))) {
-            close(fd);
-            note_unread(sc, path);
-            continue;
-        }
         dist_name(de->d_name, n - 10, name, sizeof name);
         const char *dist = intern_dist(sc, name);
         char line[PATH_MAX + 256];
@@ -519,14 +560,17 @@ static const char *owner_of(struct scan *sc, const char *root, const char *path,
 static int collect(const struct input *it, void *ctx)
 {
     struct scan *sc = ctx;
-    if (sc->njobs == sc->cap)
-        sc->jobs = xrealloc(sc->jobs, (sc->cap = sc->cap * 2 + 64) * sizeof *sc->jobs);
-    struct job *j = &sc->jobs[sc->njobs++];
+    if (sc->oom || room(sc, &sc->jobs, sc->njobs, &sc->cap, sizeof *sc->jobs, 64))
+        return EXIT_USAGE; /* no more work: the scan ends with "out of memory" */
+    struct job *j = &sc->jobs[sc->njobs];
     memset(j, 0, sizeof *j);
-    j->path = xstrdup(it->path);
+    if (!(j->path = scan_strdup(sc, it->path)))
+        return EXIT_USAGE;
+    sc->njobs++;
     j->is_wheel = it->rc == ABIGATE_OK && input_is_wheel(it->path);
     if (it->rc) { /* a directory that cannot be read: an error of its own */
-        j->results = xrealloc(NULL, sizeof *j->results);
+        if (!(j->results = scan_alloc(sc, NULL, 1, sizeof *j->results)))
+            return EXIT_USAGE;
         memset(j->results, 0, sizeof *j->results);
         j->n = 1;
         j->results[0].rc = it->rc;
@@ -548,11 +592,10 @@ static int collect(const struct input *it, void *ctx)
 
 /* ------------------------------------------------------------------ judging */
 
-static struct result *new_result(struct job *j)
+static struct result *new_result(struct scan *sc, struct job *j)
 {
-    if (j->n == j->cap)
-        j->results = xrealloc(j->results, (j->cap = j->cap ? j->cap * 2 : j->is_wheel ? 8 : 1) *
-                                              sizeof *j->results);
+    if (room(sc, &j->results, j->n, &j->cap, sizeof *j->results, j->is_wheel ? 8 : 1))
+        return NULL;
     struct result *r = &j->results[j->n++];
     memset(r, 0, sizeof *r);
     return r;
@@ -567,9 +610,11 @@ struct member_ctx {
  * wheel member the first of the wheel's tag sets that does not fit it. */
 static void judge_into(struct scan *sc, struct job *job, const struct input *it)
 {
-    struct result *r = new_result(job);
+    struct result *r = new_result(sc, job);
     abigate_error err;
-    r->member = it->member && !it->rc ? xstrdup(it->member) : NULL;
+    if (!r)
+        return;
+    r->member = it->member && !it->rc ? scan_strdup(sc, it->member) : NULL;
     abigate_file_info fi;
     r->rc = input_judge(sc->gate, it, &r->v, &fi, &err);
     if (r->rc) {
@@ -719,11 +764,16 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
     char target[64], v[24];
     snprintf(target, sizeof target, "%s%s", abigate_format_version(p->hexversion, v, sizeof v),
              p->flags & ABIGATE_PROFILE_FREETHREADED ? " free-threaded" : "");
-    struct job **order = xrealloc(NULL, sc->njobs * sizeof *order);
+    struct job **order = scan_alloc(sc, NULL, sc->njobs, sizeof *order);
+    const char **broken = scan_alloc(sc, NULL, sc->ndists, sizeof *broken);
+    if (!order || !broken) {
+        free(order);
+        free(broken);
+        return EXIT_USAGE; /* cmd_scan says "out of memory" */
+    }
     for (size_t i = 0; i < sc->njobs; i++)
         order[i] = &sc->jobs[i];
     qsort(order, sc->njobs, sizeof *order, by_dist_then_walk);
-    const char **broken = xrealloc(NULL, sc->ndists * sizeof *broken);
     size_t nbroken = 0, ndists = 0;
     struct tally all = {0, 0, 0, 0, 0};
     for (size_t d = 0, end; d < sc->njobs; d = end) {
@@ -782,10 +832,10 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
 
 /* ------------------------------------------------------------------ the command */
 
-int cmd_scan(int argc, char **argv)
+int cmd_scan(int argc, char **argv, const char *default_python)
 {
     struct options o;
-    int rc = parse_options("scan", argc, argv, OPT_MODE | OPT_JOBS, &o);
+    int rc = parse_options("scan", argc, argv, OPT_MODE | OPT_JOBS, default_python, &o);
     if (rc)
         return rc;
     struct scan sc;
@@ -806,28 +856,30 @@ int cmd_scan(int argc, char **argv)
     const abigate_profile *profile = abigate_gate_profile(sc.gate, &err);
     /* each PATH spelled one way, so that "site", "site/", "site//" and
      * "./site/." group alike */
-    char **roots = xrealloc(NULL, (size_t)o.nfiles * sizeof *roots);
-    for (int i = 0; i < o.nfiles; i++)
-        normalize_path(roots[i] = xstrdup(o.files[i]));
-    for (int i = 0; i < o.nfiles; i++) {
+    char **roots = scan_alloc(&sc, NULL, (size_t)o.nfiles, sizeof *roots);
+    for (int i = 0; roots && i < o.nfiles; i++)
+        if ((roots[i] = scan_strdup(&sc, o.files[i])))
+            normalize_path(roots[i]);
+    for (int i = 0; !sc.oom && i < o.nfiles; i++) {
         struct stat st;
         if (stat(roots[i], &st) == 0 && S_ISDIR(st.st_mode))
             read_records(&sc, roots[i]);
     }
     qsort(sc.owners, sc.nowners, sizeof *sc.owners, by_path);
-    for (int i = 0; i < o.nfiles; i++) {
+    for (int i = 0; !sc.oom && i < o.nfiles; i++) {
         sc.root = roots[i];
         for_each_path(roots[i], o.walk_flags, collect, &sc);
     }
-    for (size_t i = 0; i < sc.nunread; i++)
+    for (size_t i = 0; !sc.oom && i < sc.nunread; i++)
         scan_unread(&sc, sc.unread[i]);
     /* N workers; this thread shows progress on a terminal meanwhile */
-    int jobs = o.jobs ? o.jobs : 1, started = 0, tty = isatty(STDERR_FILENO);
+    int jobs = sc.oom ? 0 : o.jobs ? o.jobs : 1, started = 0;
+    int tty = !sc.oom && isatty(STDERR_FILENO);
     pthread_t threads[256];
     for (; started < jobs; started++)
         if (pthread_create(&threads[started], NULL, worker, &sc))
             break;
-    if (started == 0)
+    if (started == 0 && !sc.oom) /* nothing is judged when the walk could not see everything */
         worker(&sc);
     /* at least once, however fast the workers are, then every 100 ms */
     for (size_t done; tty; nanosleep(&(struct timespec){0, 100000000}, NULL)) {
@@ -840,7 +892,11 @@ int cmd_scan(int argc, char **argv)
         pthread_join(threads[t], NULL);
     if (tty)
         fprintf(stderr, "\r%60s\r", "");
-    rc = report(&sc, o.json, profile);
+    rc = sc.oom ? EXIT_USAGE : report(&sc, o.json, profile);
+    if (sc.oom) {
+        fflush(stdout);
+        fprintf(stderr, "abigate scan: out of memory\n");
+    }
     for (size_t i = 0; i < sc.njobs; i++) {
         for (size_t k = 0; k < sc.jobs[i].n; k++)
             free(sc.jobs[i].results[k].member);
@@ -859,7 +915,7 @@ int cmd_scan(int argc, char **argv)
         free(sc.tops[i].name);
     free(sc.dpkg);
     free(sc.tops);
-    for (int i = 0; i < o.nfiles; i++)
+    for (int i = 0; roots && i < o.nfiles; i++)
         free(roots[i]);
     free(roots);
     free(sc.unread);

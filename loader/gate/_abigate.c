@@ -714,15 +714,22 @@ static PyObject *gate_check_all(PyObject *self, PyObject *args)
 
 /* ---------------------------------------------------------------- the CLI */
 
-/* cli(["abigate", "scan", ...]) -> exit status: the abigate command in
- * this process (python -m abigate scan), its output on the process's
- * stdout and stderr (flushed before returning), without the GIL. */
-static PyObject *gate_cli(PyObject *self, PyObject *arg)
+/* cli(argv, python=None) -> exit status: the abigate command (argv[0] its
+ * name) in this process: python -m abigate.  check, profile and scan judge
+ * for `python` (a path) unless --python or --target says otherwise.  Its
+ * output goes to the process's stdout and stderr (flushed before
+ * returning); the GIL is released meanwhile. */
+static PyObject *gate_cli(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *seq = PySequence_Fast(arg, "cli() takes a list of str");
-    if (!seq)
+    PyObject *list, *python = NULL;
+    if (!PyArg_ParseTuple(args, "O|O&:cli", &list, PyUnicode_FSConverter, &python))
         return NULL;
+    PyObject *seq = PySequence_Fast(list, "cli() takes a list of str");
+    if (!seq) {
+        Py_XDECREF(python);
+        return NULL;
+    }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
     PyObject **bytes = PyMem_Calloc((size_t)n + 1, sizeof *bytes);
@@ -737,8 +744,9 @@ static PyObject *gate_cli(PyObject *self, PyObject *arg)
             goto out;
         argv[i] = PyBytes_AS_STRING(bytes[i]);
     }
+    const char *default_python = python ? PyBytes_AS_STRING(python) : NULL;
     Py_BEGIN_ALLOW_THREADS
-    status = cli_main((int)n, argv);
+    status = cli_main((int)n, argv, default_python);
     fflush(stdout);
     fflush(stderr);
     Py_END_ALLOW_THREADS
@@ -748,6 +756,7 @@ out:
     PyMem_Free(bytes);
     PyMem_Free(argv);
     Py_DECREF(seq);
+    Py_XDECREF(python);
     return status < 0 ? NULL : PyLong_FromLong(status);
 }
 
@@ -774,8 +783,9 @@ static PyMethodDef gate_methods[] = {
      "inspect_all(path) -> [dict]: inspect() of each file a wheel or directory stands for."},
     {"check_all", gate_check_all, METH_VARARGS,
      "check_all(path, mode, flags) -> [Verdict]: each file's verdict, and tag misfits."},
-    {"cli", gate_cli, METH_O,
-     "cli(argv) -> int: the abigate command (argv[0] its name) in this process."},
+    {"cli", gate_cli, METH_VARARGS,
+     "cli(argv, python=None) -> int: the abigate command (argv[0] its name) in this process,\n"
+     "judging for `python` unless --python or --target is given."},
     {"backport_create", gate_backport_create, METH_VARARGS,
      "backport_create(spec, path, dlopenflags) -> module: the abi3t backport."},
     {NULL, NULL, 0, NULL}

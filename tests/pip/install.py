@@ -9,7 +9,11 @@ installed (_abigate, the package, abigate.pth, the headers, the `abigate`
 command); abigate.pth switches the gate on exactly as CPython's
 conventions say (PYTHONABIGATE, -X abigate, -E); a wrong build named
 demo.so is refused with an ImportError and the right one loads; the
-console command judges files; on 3.13t the GIL stays disabled; `pip wheel`
+`abigate` command is the C program (an ELF executable, not a Python
+script), judges files for the venv's interpreter, and gives byte for byte
+the output and exit status of `python -m abigate` and of this build's
+program on the same arguments (files, a wheel, a directory, JSON, errors,
+usage); on 3.13t the GIL stays disabled; `pip wheel`
 gives a wheel with the interpreter's tags whose _abigate carries the
 abigate record and passes `abigate check` for its interpreter; `pip
 uninstall` leaves the venv's file list exactly as it was before the install.
@@ -57,6 +61,42 @@ def tags(base):
     return "cp" + "".join(c for c in abi if c.isdigit()), "cp" + abi
 
 
+def same_program(t, v, e, demos, wheels, d):
+    """pip's `abigate`, `python -m abigate` and this build's program, on the
+    same arguments: the same stdout, stderr and exit status, byte for byte."""
+    py = os.path.join(v.path, "bin", "python3")
+    tree = os.path.join(d, "tree")
+    os.makedirs(os.path.join(tree, "pkg"), exist_ok=True)
+    for i, path in enumerate(demos):
+        dst = os.path.join(tree, "pkg", "m%d.cpython-311-x86_64-linux-gnu.so" % i)
+        if not os.path.exists(dst):
+            os.symlink(path, dst)
+    fifo = os.path.join(d, "fifo.so")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    cases = [["check", "--python", py] + demos, ["check", "--json", "--python", py] + demos,
+             ["check", "--mode", "warn", "--python", py] + demos,
+             ["inspect", "--json", "--symbols"] + demos, ["inspect"] + demos + wheels,
+             ["check", "--python", py] + wheels, ["check", "--json", "--target", "3.13t"] + wheels,
+             ["scan", "--python", py, tree] + wheels, ["scan", "--json", "-j", "2", "--target", "3.13", tree],
+             ["profile", "--json", "--python", py], ["profile", "--target", "3.15d"],
+             ["check", "--python", py, os.path.join(d, "missing.so"), fifo],
+             ["scan", "--target", "3.11", fifo, os.path.join(d, "missing")],
+             ["check", "--bogus"], ["check", "--target", "4.x", demos[0]], ["scan"], [],
+             ["--version"], ["--help"], ["frobnicate"]]
+    differ = []
+    for args in cases:
+        runs = [testlib.run(how + args, env=e) for how in
+                ([os.path.join(v.path, "bin", "abigate")], [v.python, "-m", "abigate"], [cli])]
+        outs = [(r.returncode, r.stdout, r.stderr) for r in runs]
+        if outs[1:] != outs[:-1]:
+            differ.append((args, outs))
+    tap.ok(not differ and len(demos) == 2 and wheels,
+           "%s: pip's abigate, python -m abigate and this build's abigate: the same output and exit "
+           "status, byte for byte, in %d cases (files, wheels, a directory, JSON, errors, usage)"
+           % (t, len(cases)), "\n".join("%r:\n  %r" % (a, o) for a, o in differ[:3]))
+
+
 def check_one(base):
     t = base.id
     d = testlib.workdir("pip-install")
@@ -87,6 +127,10 @@ def check_one(base):
 
     # A wrong build named demo.so is refused; the right one loads.
     other = by_id["3.13" if base.hexversion < 0x030c0000 else "3.11"]
+    demos = []
+    command = os.path.join(v.path, "bin", "abigate")
+    with open(command, "rb") as f:
+        tap.ok(f.read(4) == b"\x7fELF", "%s: bin/abigate is the C program (ELF), not a Python script" % t)
     for headers, good in ((other, False), (base, True)):
         dd = testlib.workdir("pip-install")
         path = os.path.join(dd, "demo.so")
@@ -94,6 +138,7 @@ def check_one(base):
         if not tap.ok(p.returncode == 0, "%s: build demo.so with the %s headers" % (t, headers.id),
                       " ".join(cmd) + "\n" + p.stderr):
             continue
+        demos.append(path)
         p, doc = testlib.gate_import(v, "demo", dd, testlib.with_mode(e, "strict"), use=testlib.DEMO_USE)
         if good:
             tap.ok(doc is not None and doc["loaded"] and doc["use"] == "42",
@@ -103,12 +148,14 @@ def check_one(base):
             tap.ok(doc["type"] == "ImportError" and doc["name"] == "demo" and doc["path"] == path
                    and (doc["reason"] or "").startswith("ABIGATE_R_"),
                    "%s: ImportError with name, path and the rule" % t, repr(doc))
-        # The console command judges the same file for this interpreter.
-        p = testlib.run([os.path.join(v.path, "bin", "abigate"), "check", path], env=e)
-        tap.ok(p.returncode == (0 if good else 1) and ("accept" if good else "refuse") in p.stdout,
-               "%s: the abigate command %s the %s demo.so" % (t, "accepts" if good else "refuses",
-                                                              headers.id),
-               "exit %d: %s%s" % (p.returncode, p.stdout, p.stderr))
+        # The command judges the same file for this venv's interpreter (the
+        # python3 next to it), as does python -m abigate (sys.executable).
+        for how in ([command], [v.python, "-m", "abigate"]):
+            p = testlib.run(how + ["check", path], env=e)
+            tap.ok(p.returncode == (0 if good else 1) and ("accept" if good else "refuse") in p.stdout,
+                   "%s: %s check %s the %s demo.so, without --python" % (
+                       t, os.path.basename(how[-1]), "accepts" if good else "refuses", headers.id),
+                   "exit %d: %s%s" % (p.returncode, p.stdout, p.stderr))
 
     if "ft" in base.flags:
         p = testlib.run([v.python, "-c", "import sys; print(sys._is_gil_enabled())"],
@@ -143,6 +190,8 @@ def check_one(base):
         tap.ok(p.returncode == 0 and p.stdout.count(": accept: ") == 1 and "WHEEL_" not in p.stdout,
                "%s: abigate check on the wheel itself is clean (member and tags)" % t,
                p.stdout + p.stderr)
+
+    same_program(t, v, e, demos, [os.path.join(wd, w) for w in wheels], d)
 
     # pip uninstall leaves nothing behind.
     p = v.pip(e, "uninstall", "-y", "abigate")

@@ -378,16 +378,13 @@ tap.ok(p.returncode == 2 and "==" not in p.stderr,
 # Grouping in the trees people have: *.egg-info (Debian's and distutils'
 # installs: no RECORD), and dpkg's file lists; --json says which named each.
 eggs = os.path.join(testlib.workdir("wheel-scan"), "eggs")
-for d in ("Foo-2.1.egg-info", "Bar-1.0.egg-info", "foo", "bar"):
+for d in ("foo", "bar"):
     os.makedirs(os.path.join(eggs, d))
-with open(os.path.join(eggs, "Foo-2.1.egg-info", "PKG-INFO"), "w") as f:
-    f.write("Metadata-Version: 2.1\nName: Foo\nVersion: 2.1\n")
-with open(os.path.join(eggs, "Foo-2.1.egg-info", "top_level.txt"), "w") as f:
-    f.write("foo\n_foomod\n")
-with open(os.path.join(eggs, "Bar-1.0.egg-info", "PKG-INFO"), "w") as f:
-    f.write("Metadata-Version: 1.1\nName: Bar\nVersion: 1.0\n")
-with open(os.path.join(eggs, "Bar-1.0.egg-info", "installed-files.txt"), "w") as f:
-    f.write("../bar/x.cpython-311-x86_64-linux-gnu.so\nPKG-INFO\n")
+testlib.write_tree(eggs, {
+    "Foo-2.1.egg-info/PKG-INFO": "Metadata-Version: 2.1\nName: Foo\nVersion: 2.1\n",
+    "Foo-2.1.egg-info/top_level.txt": "foo\n_foomod\n",
+    "Bar-1.0.egg-info/PKG-INFO": "Metadata-Version: 1.1\nName: Bar\nVersion: 1.0\n",
+    "Bar-1.0.egg-info/installed-files.txt": "../bar/x.cpython-311-x86_64-linux-gnu.so\nPKG-INFO\n"})
 for rel in ("foo/a.cpython-311-x86_64-linux-gnu.so", "_foomod.cpython-311-x86_64-linux-gnu.so",
             "bar/x.cpython-311-x86_64-linux-gnu.so", "lone.cpython-311-x86_64-linux-gnu.so"):
     shutil.copy(json_ext, os.path.join(eggs, rel))

@@ -21,6 +21,8 @@ needs a malformed one.  Asserted:
    of 8 GiB each (the per-member cap) costs no more than the archive's
    budget, for check and for scan -j 2, in bounded memory and time.
 4. directories: `abigate inspect DIR` finds the *.so files and the wheels in it.
+5. members a wheel installs outside the import path (<dist>.data/scripts,
+   headers, data) are not extension members.
 """
 import ctypes
 import ctypes.util
@@ -452,4 +454,16 @@ rc, doc = inspect(d)
 names = [(os.path.relpath(x["path"], d), x.get("member")) for x in doc or []]
 tap.eq(names, [("plain.so", None), ("sub/w-1.0-py3-none-any.whl", "m/x.so")],
        "inspect DIR: its *.so files and wheel members, in name order")
+
+# 5. What a wheel installs outside the import path (PEP 427's <dist>.data/
+# scripts, headers and data: a native tool's program) is not an extension
+# member; what it installs into platlib or purelib is.
+tool = write_zip(os.path.join(d, "tool-1.0-py3-none-linux_x86_64.whl"), [
+    ("tool-1.0.data/scripts/tool", read(demo)), ("tool-1.0.data/headers/x.so", read(demo)),
+    ("tool-1.0.data/data/lib/libx.so", read(demo)), ("tool-1.0.data/platlib/m.so", read(demo)),
+    ("tool/bin/helper", read(demo)), ("tool-1.0.data/scriptsx/y.so", read(demo))])
+rc, doc = inspect(tool)
+tap.eq(sorted(x.get("member") for x in doc or []),
+       ["tool-1.0.data/platlib/m.so", "tool-1.0.data/scriptsx/y.so", "tool/bin/helper"],
+       "a wheel's scripts, headers and data members are not extension members; platlib's are")
 tap.done()
