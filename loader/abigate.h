@@ -124,6 +124,13 @@ typedef struct abigate_record {
     uint8_t pointer_size;   /* sizeof(void *) of the build, in bytes */
 } abigate_record;
 
+/* The words for a file's record (abigate_file_info): its state, "absent",
+ * "present", "unsupported" or "conflict"; and where it was found, "none",
+ * "PT_NOTE", "section" or "PyABIInfo" (the native record).  Static, never
+ * NULL ("unknown" outside the enums). */
+ABIGATE_API const char *abigate_record_state_name(int state);
+ABIGATE_API const char *abigate_record_via_name(int via);
+
 /* Decode a record descriptor (`desc`, `len` bytes, multi-byte fields in the
  * given byte order: big_endian 0 or 1).  Returns ABIGATE_OK, or
  * ABIGATE_E_RECORD_TRUNCATED / _TOO_BIG / _MAGIC / _MAJOR / _SIZE /
@@ -187,12 +194,27 @@ typedef struct abigate_io {
                                    * interpreter (libpython or executable) exports */
 
 enum abigate_record_state {
-    ABIGATE_RECORD_ABSENT = 0,   /* no abigate note */
+    ABIGATE_RECORD_ABSENT = 0,   /* no record */
     ABIGATE_RECORD_PRESENT,      /* decoded into `record` */
-    ABIGATE_RECORD_UNSUPPORTED   /* major version unknown; only record.major/minor/size valid */
+    ABIGATE_RECORD_UNSUPPORTED,  /* major version unknown; only record.major/minor/size valid */
+    ABIGATE_RECORD_CONFLICT      /* records that disagree (docs/FORMAT.md, "The native
+                                  * record"): `record` is abigate's own when the file has
+                                  * one, else its first PyABIInfo */
 };
 
-enum abigate_found_via { ABIGATE_VIA_NONE = 0, ABIGATE_VIA_PT_NOTE, ABIGATE_VIA_SECTION };
+/* Where the record was found: abigate's note (through PT_NOTE or its
+ * section), or CPython's own PyABIInfo, the value of a module's Py_mod_abi
+ * slot (3.15+ headers; docs/FORMAT.md, "The native record"): then `record`
+ * holds that PyABIInfo, with the build flags it implies (STABLE: LIMITED_API
+ * and limited_api; free-threaded: GIL_DISABLED; agnostic stable:
+ * OPAQUE_PYOBJECT; INTERNAL: BUILD_CORE) and the file's pointer size; it
+ * cannot say Py_DEBUG or Py_TRACE_REFS. */
+enum abigate_found_via {
+    ABIGATE_VIA_NONE = 0,
+    ABIGATE_VIA_PT_NOTE,
+    ABIGATE_VIA_SECTION,
+    ABIGATE_VIA_PYABIINFO
+};
 
 #define ABIGATE_NAME_MAX 128     /* stored hook / library names, NUL included */
 #define ABIGATE_MAX_LIBPYTHON 4  /* DT_NEEDED libpython entries kept */

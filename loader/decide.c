@@ -408,11 +408,19 @@ static int backport_candidate(const abigate_file_info *f, const abigate_profile 
 /* A record 1.1 "universal" module (<abigate/universal.h>) below 3.15,
  * whose imports can be checked: its PyInit_ serves 3.12 to 3.14; below
  * 3.12 the imports it lacks are named. */
+/* 1 for an abi3t PyABIInfo that only CPython's own record gives, next to
+ * a classic PyInit_ (read with the legacy facts): the module's author gave
+ * the versions below 3.15 a hook of their own, as <abigate/universal.h> does. */
+static int native_universal(const abigate_file_info *f)
+{
+    return f->record_via == ABIGATE_VIA_PYABIINFO && f->legacy_read && f->n_pyinit > 0;
+}
+
 static int universal_candidate(const abigate_file_info *f, const abigate_profile *p)
 {
     const abigate_record *r = &f->record;
-    return (r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1 && p->hexversion < VERSION_3_15 &&
-           p->exports;
+    return (((r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1) || native_universal(f)) &&
+           p->hexversion < VERSION_3_15 && p->exports;
 }
 
 static int decide_record(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
@@ -439,8 +447,11 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
                 return missing;
             if (syms && f->legacy_read && !syms->truncated && p->hexversion >= VERSION_3_12) {
                 rewind_to(t, mark);
-                put_s(t, ": a universal module (<abigate/universal.h>): its PyInit_ serves "
-                         "3.12 to 3.14, and every imported symbol is exported");
+                put_s(t, native_universal(f)
+                             ? ": its classic PyInit_ serves the versions before 3.15, and every "
+                               "imported symbol is exported"
+                             : ": a universal module (<abigate/universal.h>): its PyInit_ serves "
+                               "3.12 to 3.14, and every imported symbol is exported");
                 if (f->tag.kind == ABIGATE_TAG_ABI3T)
                     put(t, "; but this interpreter does not look for files named %s.%s.so: "
                            "name it %s.so, which every version loads (docs/UNIVERSAL.md)",
@@ -502,8 +513,9 @@ static int decide_record(struct text *t, const abigate_file_info *f, const abiga
 int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
                            const abigate_policy *pol)
 {
-    if (pol->mode == ABIGATE_MODE_OFF || f->record_state == ABIGATE_RECORD_UNSUPPORTED)
-        return 0;
+    if (pol->mode == ABIGATE_MODE_OFF || f->record_state == ABIGATE_RECORD_UNSUPPORTED ||
+        f->record_state == ABIGATE_RECORD_CONFLICT)
+        return 0; /* refused by the records alone */
     if (f->record_state == ABIGATE_RECORD_ABSENT)
         return pol->mode != ABIGATE_MODE_REQUIRE;
     const abigate_record *r = &f->record;
@@ -513,12 +525,18 @@ int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
     if ((r->flags & ABIGATE_REC_UNIVERSAL) && r->minor >= 1 && p->hexversion < VERSION_3_15 &&
         p->exports)
         return 1; /* so does a universal module's own PyInit_ */
+    if (f->record_via == ABIGATE_VIA_PYABIINFO && p->hexversion < VERSION_3_15 && p->exports &&
+        (r->abiinfo.flags & (ABIGATE_ABIINFO_STABLE | ABIGATE_ABIINFO_AGNOSTIC)) ==
+            (ABIGATE_ABIINFO_STABLE | ABIGATE_ABIINFO_AGNOSTIC))
+        return 1; /* an abi3t PyABIInfo: a classic PyInit_ of its own may serve (native_universal) */
     if (abigate_decide_abiinfo(&r->abiinfo, p) != ABIGATE_R_NONE)
         return 0; /* refused by the record alone */
     if (!(p->flags & ABIGATE_PROFILE_DEBUG) && (r->flags & ABIGATE_REC_PY_DEBUG))
         return 1; /* a debug build on a release runtime: debug-only imports */
     if (!p->exports)
         return 0; /* no exports: no other symbol rule can apply */
+    if (f->record_via == ABIGATE_VIA_PYABIINFO && !(p->flags & ABIGATE_PROFILE_DEBUG))
+        return 1; /* CPython's PyABIInfo cannot say Py_DEBUG: the symbols tell */
     return r->abiinfo.build_version > p->hexversion ||
            (r->abiinfo.flags & ABIGATE_ABIINFO_INTERNAL);
 }
@@ -789,7 +807,17 @@ static void judge(const abigate_file_info *f, const abigate_symbols *syms,
         put(t, "its abigate record has version %u.%u, which this abigate (record %d.x) "
                 "cannot read", f->record.major, f->record.minor, ABIGATE_RECORD_MAJOR);
         reason = ABIGATE_R_RECORD_UNSUPPORTED;
+    } else if (f->record_state == ABIGATE_RECORD_CONFLICT) {
+        put_s(t, f->record_via == ABIGATE_VIA_PYABIINFO
+                     ? "its modules' PyABIInfo (Py_mod_abi) disagree; one says it was "
+                     : "its abigate record and its PyABIInfo (Py_mod_abi) disagree; the record "
+                       "says it was ");
+        put_build(t, &f->record);
+        put_s(t, ": a file that says two things is refused");
+        reason = ABIGATE_R_RECORD_CONFLICT;
     } else if (f->record_state == ABIGATE_RECORD_PRESENT) {
+        if (f->record_via == ABIGATE_VIA_PYABIINFO)
+            put_s(t, "its PyABIInfo (Py_mod_abi): ");
         reason = decide_record(t, f, syms, p, pol, &adapt);
     } else if (pol->mode == ABIGATE_MODE_REQUIRE) {
         put(t, "has no abigate record, and mode require refuses such files (");

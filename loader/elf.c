@@ -57,6 +57,15 @@
 #define DT_RPATH_ 15
 #define DT_RUNPATH_ 29
 #define DT_FLAGS_1_ 0x6ffffffb
+#define DT_RELA_ 7
+#define DT_RELASZ_ 8
+#define DT_RELAENT_ 9
+#define DT_REL_ 17
+#define DT_RELSZ_ 18
+#define DT_RELENT_ 19
+#define DT_RELRSZ_ 35
+#define DT_RELR_ 36
+#define DT_RELRENT_ 37
 
 /* ------------------------------------------------------------------ input */
 
@@ -288,7 +297,7 @@ static int window_string(struct src *s, struct window *w, uint64_t stroff, const
 /* ------------------------------------------------------------------ ELF header */
 
 struct phdr {
-    uint32_t type;
+    uint32_t type, flags;
     uint64_t offset, vaddr, filesz, align;
 };
 
@@ -439,6 +448,7 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
     }
     int be = e->be;
     p->type = abigate__get32(b, be);
+    p->flags = abigate__get32(b + (e->is64 ? 4 : 24), be);
     if (e->is64) {
         p->offset = abigate__get64(b + 8, be);
         p->vaddr = abigate__get64(b + 16, be);
@@ -746,6 +756,7 @@ static int find_record(struct elf *e, struct record_state *st)
 struct dyninfo {
     int have_dynamic, have_rpath, have_runpath;
     uint64_t strtab, strsz, symtab, syment, hash, gnu_hash, rpath, runpath, flags_1;
+    uint64_t rela, relasz, relaent, rel, relsz, relent, relr, relrsz, relrent; /* the native record */
     unsigned n_needed, n_needed_kept;
     uint64_t needed[MAX_NEEDED_SEEN];
 };
@@ -830,6 +841,15 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d, int 
             case DT_RPATH_: d->rpath = val, d->have_rpath = 1; break;
             case DT_RUNPATH_: d->runpath = val, d->have_runpath = 1; break;
             case DT_FLAGS_1_: d->flags_1 = val; break;
+            case DT_RELA_: d->rela = val; break;
+            case DT_RELASZ_: d->relasz = val; break;
+            case DT_RELAENT_: d->relaent = val; break;
+            case DT_REL_: d->rel = val; break;
+            case DT_RELSZ_: d->relsz = val; break;
+            case DT_RELENT_: d->relent = val; break;
+            case DT_RELR_: d->relr = val; break;
+            case DT_RELRSZ_: d->relrsz = val; break;
+            case DT_RELRENT_: d->relrent = val; break;
             default: break;
             }
         }
@@ -1198,6 +1218,410 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------ the native record
+ *
+ * CPython's own PyABIInfo (3.15's Py_mod_abi slot, docs/FORMAT.md, "The
+ * native record"), found without running anything: a module slot array
+ * ({int slot; void *value}, PyModuleDef_Slot, or 3.15's 16-byte PySlot a
+ * PyModExport_ function returns) lies in a writable PT_LOAD segment, and its
+ * pointers are filled by the dynamic loader from the file's relocations.
+ *  1. The writable segments (at most NATIVE_MAX_DATA bytes each) are
+ *     searched for an aligned Py_mod_abi entry (slot 109) in either form.
+ *  2. From each, the array is walked forward to its {0, NULL} terminator
+ *     (at most NATIVE_MAX_SLOTS entries), every slot an ID of PEP 820's
+ *     numbering for modules; the places of its pointers are noted.
+ *  3. The relocation tables (DT_RELA, DT_REL, DT_RELR; at most
+ *     NATIVE_MAX_RELOCS entries in all) are read once: each noted place
+ *     gets the value the loader would write there (RELATIVE: the addend;
+ *     a word-sized absolute or GLOB_DAT relocation: a symbol defined in
+ *     this file plus the addend).
+ *  4. An array is well formed when every pointer slot was relocated to an
+ *     address inside the file, the integer slots hold small values and the
+ *     terminator is not relocated.  Its Py_mod_abi value is then read as a
+ *     12-byte PyABIInfo; only major version 1 is taken.
+ * Every module of the file is read; they must agree (native->conflict). */
+
+#define SLOT_MOD_ABI 109u
+#define NATIVE_MAX_DATA (16u << 20)   /* bytes of one writable segment searched */
+#define NATIVE_MAX_RELOCS (8u << 20)  /* relocation entries read, all tables */
+#define NATIVE_MAX_ARRAYS 16u         /* Py_mod_abi entries followed */
+#define NATIVE_MAX_SLOTS 64u          /* entries of one array */
+#define NATIVE_CHUNK 65536u
+#define PF_W_ 2u
+
+/* PEP 820's module slot IDs (3.15 headers): 0 none, 1 a pointer the loader
+ * relocates, 2 an integer (Py_mod_multiple_interpreters, Py_mod_gil,
+ * Py_mod_state_size). */
+static int mod_slot_kind(unsigned id)
+{
+    switch (id) {
+    case 84: case 85: case 94: case 100: case 101: case 103: case 104: case 105: case 106:
+    case 109: case 110:
+        return 1;
+    case 86: case 87: case 102:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+/* The relocation types a slot's pointer may be filled by, per machine:
+ * RELATIVE (base + addend), and a word-sized absolute or GLOB_DAT one
+ * against a symbol. */
+struct reloc_types { unsigned machine, relative, absolute, glob_dat; };
+static const struct reloc_types reloc_table[] = {
+    {62, 8, 1, 6},          /* x86-64: R_X86_64_RELATIVE, _64, _GLOB_DAT */
+    {3, 8, 1, 6},           /* i386: R_386_RELATIVE, _32, _GLOB_DAT */
+    {183, 1027, 257, 1025}, /* AArch64: RELATIVE, ABS64, GLOB_DAT */
+    {40, 23, 2, 21},        /* ARM: RELATIVE, ABS32, GLOB_DAT */
+    {21, 22, 38, 20},       /* PowerPC64: RELATIVE, ADDR64, GLOB_DAT */
+    {20, 22, 1, 20},        /* PowerPC: RELATIVE, ADDR32, GLOB_DAT */
+    {22, 12, 22, 10},       /* s390x: RELATIVE, 64, GLOB_DAT */
+    {243, 3, 2, 0},         /* RISC-V (64-bit): RELATIVE, 64 */
+    {258, 3, 2, 0},         /* LoongArch: RELATIVE, 64 */
+    {43, 22, 54, 20},       /* SPARC V9: RELATIVE, 64, GLOB_DAT */
+};
+
+struct place {
+    uint64_t addr;        /* where a pointer is written */
+    uint64_t value;       /* what the loader writes there */
+    int relocated;
+};
+
+struct native_array {
+    size_t abi;           /* its Py_mod_abi pointer: places[abi] */
+    size_t first, count;  /* its places: places[first .. first + count), the
+                           * terminator's last */
+};
+
+struct native {
+    int be, is64;
+    unsigned word;        /* pointer size */
+    struct place places[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)];
+    size_t nplaces;
+    uint16_t order[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)]; /* places by address */
+    struct native_array arrays[NATIVE_MAX_ARRAYS];
+    size_t narrays;
+    uint64_t rela, relasz, relaent, rel, relsz, relent, relr, relrsz, relrent, symtab, syment;
+};
+
+static uint64_t get_word(const unsigned char *p, const struct native *n)
+{
+    return n->is64 ? abigate__get64(p, n->be) : abigate__get32(p, n->be);
+}
+
+/* The slot ID of the entry at b (`form` 0: PyModuleDef_Slot, {int, void *};
+ * 1: PySlot, {uint16 id, uint16 flags, uint32 0, 8-byte value}), or -1
+ * when it is not one. */
+static long entry_id(const unsigned char *b, int form, const struct native *n)
+{
+    if (form == 0) {
+        uint32_t id = abigate__get32(b, n->be);
+        if (n->is64 && abigate__get32(b + 4, n->be) != 0)
+            return -1; /* padding */
+        return id <= 0xffff ? (long)id : -1;
+    }
+    uint16_t flags = abigate__get16(b + 2, n->be);
+    if (abigate__get32(b + 4, n->be) != 0 || (flags & ~7u))
+        return -1;
+    return abigate__get16(b, n->be);
+}
+
+static unsigned entry_size(int form, const struct native *n)
+{
+    return form == 0 ? 2 * n->word : 16;
+}
+
+/* Note the array whose Py_mod_abi entry is at `at` (vaddr), if its IDs
+ * are well formed up to the terminator, in the segment bytes seg[0..len)
+ * that start at vaddr `base`. */
+static void note_array(struct native *n, const unsigned char *seg, uint64_t len, uint64_t base,
+                       uint64_t at, int form)
+{
+    unsigned size = entry_size(form, n), voff = form == 0 ? n->word : 8;
+    if (n->narrays == NATIVE_MAX_ARRAYS)
+        return;
+    for (size_t a = 0; a < n->narrays; a++)
+        if (n->places[n->arrays[a].abi].addr == at + voff)
+            return; /* the same entries read in the other form (64-bit little-endian) */
+    size_t first = n->nplaces;
+    for (unsigned k = 0; k < NATIVE_MAX_SLOTS; k++) {
+        uint64_t e = at - base + (uint64_t)k * size;
+        if (e + size > len) /* runs past the segment: not an array */
+            break;
+        long id = entry_id(seg + e, form, n);
+        uint64_t value = get_word(seg + e + voff, n);
+        if (id == 0) { /* the terminator: its value must be NULL and stay so */
+            if (value != 0)
+                break;
+            n->places[n->nplaces++] = (struct place){base + e + voff, 0, 0};
+            struct native_array *a = &n->arrays[n->narrays++];
+            a->abi = first; /* the array's first entry is its Py_mod_abi */
+            a->first = first;
+            a->count = n->nplaces - first;
+            return;
+        }
+        int kind = id > 0 ? mod_slot_kind((unsigned)id) : 0;
+        if (kind == 0 || (kind == 2 && id != 102 && value > 2))
+            break;
+        if (kind == 1)
+            n->places[n->nplaces++] = (struct place){base + e + voff, value, 0};
+    }
+    n->nplaces = first; /* not well formed */
+}
+
+/* Sort n->order by address (insertion sort: at most a few hundred places). */
+static void sort_places(struct native *n)
+{
+    for (size_t i = 0; i < n->nplaces; i++) {
+        size_t j = i;
+        for (; j > 0 && n->places[n->order[j - 1]].addr > n->places[i].addr; j--)
+            n->order[j] = n->order[j - 1];
+        n->order[j] = (uint16_t)i;
+    }
+}
+
+/* Step 1 and 2: the Py_mod_abi entries of the writable segments. */
+static void find_slot_arrays(struct elf *e, struct native *n)
+{
+    struct src *s = e->src;
+    for (unsigned i = 0; i < e->phnum && i < PH_CACHE; i++) {
+        struct phdr p;
+        if (read_phdr(e, i, &p) || p.type != PT_LOAD_ || !(p.flags & PF_W_) || p.filesz == 0 ||
+            p.filesz > NATIVE_MAX_DATA || past_end(s, p.offset, p.filesz))
+            continue;
+        unsigned char *seg = malloc((size_t)p.filesz);
+        if (!seg)
+            return;
+        if (src_read(s, p.offset, seg, (size_t)p.filesz, ABIGATE_E_IO) == ABIGATE_OK) {
+            uint64_t base = p.vaddr - (p.vaddr % n->word);
+            uint64_t skip = p.vaddr - base; /* align the search on the vaddr */
+            for (uint64_t o = (n->word - skip) % n->word; o + 16 <= p.filesz; o += n->word) {
+                const unsigned char *b = seg + o;
+                for (int form = 0; form < 2; form++)
+                    if (entry_id(b, form, n) == SLOT_MOD_ABI)
+                        note_array(n, seg, p.filesz, p.vaddr, p.vaddr + o, form);
+            }
+        }
+        free(seg);
+        abigate__ok(s->err);
+    }
+}
+
+/* The word at vaddr `addr` (an implicit addend), or 0 when unmapped. */
+static uint64_t word_at(struct elf *e, const struct native *n, uint64_t addr)
+{
+    uint64_t off;
+    unsigned char b[8];
+    if (map_addr(e, addr, &off) || past_end(e->src, off, n->word) ||
+        src_read(e->src, off, b, n->word, ABIGATE_E_IO))
+        return 0;
+    return get_word(b, n);
+}
+
+/* A symbol defined in this file: its value; else 0 with *ok 0. */
+static uint64_t symbol_value(struct elf *e, const struct native *n, uint64_t sym, int *ok)
+{
+    uint64_t off, ent = n->syment ? n->syment : (n->is64 ? 24 : 16);
+    unsigned char b[24];
+    *ok = 0;
+    if (!n->symtab || sym == 0 || sym > ABIGATE_MAX_SYMS ||
+        map_addr(e, n->symtab + sym * ent, &off) || past_end(e->src, off, n->is64 ? 24 : 16) ||
+        src_read(e->src, off, b, n->is64 ? 24 : 16, ABIGATE_E_IO))
+        return 0;
+    uint16_t shndx = abigate__get16(b + (n->is64 ? 6 : 14), n->be);
+    *ok = shndx != 0;
+    return n->is64 ? abigate__get64(b + 8, n->be) : abigate__get32(b + 4, n->be);
+}
+
+/* The first of the noted places at `addr` in n->order (two arrays may
+ * share places), or n->nplaces when there is none: a binary search. */
+static size_t place_at(const struct native *n, uint64_t addr)
+{
+    size_t lo = 0, hi = n->nplaces;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (n->places[n->order[mid]].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n->nplaces && n->places[n->order[lo]].addr == addr ? lo : n->nplaces;
+}
+
+/* One relocation: the value it writes at `where`, when that is a noted place. */
+static void relocate(struct elf *e, struct native *n, const struct reloc_types *t, uint64_t where,
+                     uint64_t info, int has_addend, uint64_t addend)
+{
+    size_t first = place_at(n, where);
+    if (first == n->nplaces)
+        return;
+    uint64_t type = n->is64 ? (info & 0xffffffffu) : (info & 0xffu);
+    uint64_t sym = n->is64 ? info >> 32 : info >> 8;
+    if (!has_addend)
+        addend = word_at(e, n, where);
+    uint64_t value = addend;
+    int relocated = 1;
+    if (type == t->relative) {
+    } else if (type == t->absolute || (t->glob_dat && type == t->glob_dat)) {
+        int ok;
+        value += symbol_value(e, n, sym, &ok);
+        relocated = ok ? 1 : -1; /* a symbol of another file: not the module's data */
+    } else {
+        relocated = -1; /* relocated, but not to a value read here */
+    }
+    for (size_t i = first; i < n->nplaces && n->places[n->order[i]].addr == where; i++) {
+        n->places[n->order[i]].value = value;
+        n->places[n->order[i]].relocated = relocated;
+    }
+}
+
+/* Step 3: the relocation tables, once, in chunks. */
+static void apply_relocations(struct elf *e, struct native *n)
+{
+    const struct reloc_types *t = NULL;
+    for (size_t i = 0; i < sizeof reloc_table / sizeof reloc_table[0]; i++)
+        if (reloc_table[i].machine == e->machine)
+            t = &reloc_table[i];
+    if (!t || (e->machine == 243 && !n->is64))
+        return; /* a machine whose relocations this reader does not know */
+    unsigned char *buf = malloc(NATIVE_CHUNK);
+    if (!buf)
+        return;
+    uint64_t budget = NATIVE_MAX_RELOCS;
+    struct { uint64_t at, size, ent; int kind; } tabs[3] = {
+        {n->rela, n->relasz, n->relaent ? n->relaent : (n->is64 ? 24u : 12u), 0},
+        {n->rel, n->relsz, n->relent ? n->relent : (n->is64 ? 16u : 8u), 1},
+        {n->relr, n->relrsz, n->relrent ? n->relrent : n->word, 2}};
+    for (int k = 0; k < 3; k++) {
+        uint64_t off, ent = tabs[k].ent, count = ent ? tabs[k].size / ent : 0;
+        unsigned need = tabs[k].kind == 0 ? 3 * n->word : tabs[k].kind == 1 ? 2 * n->word : n->word;
+        if (!tabs[k].at || !count || ent < need || ent > 64 || count > budget ||
+            map_addr(e, tabs[k].at, &off) || past_end(e->src, off, count * ent))
+            continue;
+        budget -= count;
+        uint64_t next = 0; /* RELR: the address the next bitmap starts at */
+        for (uint64_t i = 0; i < count;) {
+            uint64_t m = (NATIVE_CHUNK / ent < count - i) ? NATIVE_CHUNK / ent : count - i;
+            if (src_read(e->src, off + i * ent, buf, (size_t)(m * ent), ABIGATE_E_IO))
+                break;
+            for (uint64_t j = 0; j < m; j++) {
+                const unsigned char *r = buf + j * ent;
+                uint64_t w = get_word(r, n);
+                if (tabs[k].kind < 2) {
+                    relocate(e, n, t, w, get_word(r + n->word, n), tabs[k].kind == 0,
+                             tabs[k].kind == 0 ? get_word(r + 2 * n->word, n) : 0);
+                } else if (!(w & 1)) { /* RELR: an address */
+                    relocate(e, n, t, w, t->relative, 0, 0);
+                    next = w + n->word;
+                } else { /* RELR: a bitmap of the next 8*word - 1 words */
+                    for (unsigned b = 1; b < 8 * n->word; b++)
+                        if (w >> b & 1)
+                            relocate(e, n, t, next + (uint64_t)(b - 1) * n->word, t->relative, 0,
+                                     0);
+                    next += (uint64_t)(8 * n->word - 1) * n->word;
+                }
+            }
+            i += m;
+        }
+    }
+    free(buf);
+    abigate__ok(e->src->err);
+}
+
+/* A native PyABIInfo as a record (abigate.h, ABIGATE_VIA_PYABIINFO). */
+static void native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->major = 1;
+    r->size = 12;
+    r->abiinfo = *a;
+    r->pointer_size = (uint8_t)pointer_size;
+    unsigned gil = a->flags & ABIGATE_ABIINFO_AGNOSTIC;
+    if (a->flags & ABIGATE_ABIINFO_STABLE) {
+        r->flags |= ABIGATE_REC_LIMITED_API;
+        r->limited_api = a->abi_version;
+        if (gil == ABIGATE_ABIINFO_AGNOSTIC)
+            r->flags |= ABIGATE_REC_OPAQUE_PYOBJECT;
+    }
+    if (gil == ABIGATE_ABIINFO_FREETHREADED)
+        r->flags |= ABIGATE_REC_GIL_DISABLED;
+    if (a->flags & ABIGATE_ABIINFO_INTERNAL)
+        r->flags |= ABIGATE_REC_BUILD_CORE;
+}
+
+/* 1 when vaddr `addr` holds `len` bytes of the file (a PT_LOAD's file part). */
+static int in_file(struct elf *e, uint64_t addr, uint64_t len, uint64_t *off)
+{
+    return map_addr(e, addr, off) == ABIGATE_OK && map_addr(e, addr + len - 1, &(uint64_t){0}) ==
+           ABIGATE_OK && !past_end(e->src, *off, len);
+}
+
+/* The dynamic entries the relocations need (read_dynamic's). */
+static void read_reloc_dynamic(struct elf *e, struct native *n)
+{
+    struct legacy L;
+    struct dyninfo d;
+    memset(&L, 0, sizeof L);
+    if (read_dynamic(e, &L, &d, 0) == ABIGATE_OK) {
+        n->rela = d.rela, n->relasz = d.relasz, n->relaent = d.relaent;
+        n->rel = d.rel, n->relsz = d.relsz, n->relent = d.relent;
+        n->relr = d.relr, n->relrsz = d.relrsz, n->relrent = d.relrent;
+        n->symtab = d.symtab, n->syment = d.syment;
+    }
+    window_free(&L.win);
+}
+
+/* The native record(s) of the file: *found 0 none, 1 one (or several that
+ * agree: *out), -1 several that disagree (*out the first, *other one that
+ * differs). */
+static void find_native(struct elf *e, abigate_abiinfo *out, abigate_abiinfo *other,
+                        uint64_t *offset, int *found)
+{
+    struct src *s = e->src;
+    struct native *n = calloc(1, sizeof *n);
+    *found = 0;
+    if (!n)
+        return;
+    n->be = e->be;
+    n->is64 = e->is64;
+    n->word = e->is64 ? 8 : 4;
+    find_slot_arrays(e, n);
+    if (n->narrays) {
+        sort_places(n);
+        read_reloc_dynamic(e, n);
+        apply_relocations(e, n);
+    }
+    for (size_t a = 0; a < n->narrays; a++) {
+        /* step 4: every pointer relocated into the file, the terminator not */
+        const struct native_array *arr = &n->arrays[a];
+        uint64_t off;
+        int good = 1;
+        for (size_t k = 0; good && k < arr->count; k++) {
+            const struct place *pl = &n->places[arr->first + k];
+            good = k + 1 == arr->count ? pl->relocated == 0
+                                       : pl->relocated == 1 && in_file(e, pl->value, 1, &off);
+        }
+        unsigned char b[12];
+        const struct place *abi = &n->places[arr->abi];
+        if (!good || !in_file(e, abi->value, sizeof b, &off) ||
+            src_read(s, off, b, sizeof b, ABIGATE_E_IO) || b[0] != 1)
+            continue; /* only PyABIInfo version 1 */
+        abigate_abiinfo info = {b[0], b[1], abigate__get16(b + 2, e->be),
+                                abigate__get32(b + 4, e->be), abigate__get32(b + 8, e->be)};
+        if (*found == 0) {
+            *out = info;
+            *offset = off;
+            *found = 1;
+        } else if (*found == 1 && memcmp(&info, out, sizeof info)) {
+            *other = info;
+            *found = -1;
+        }
+    }
+    free(n);
+    abigate__ok(s->err);
+}
+
 /* ------------------------------------------------------------------ search facts */
 
 /* 1 when the `len` bytes at `str` hold the dynamic string token ORIGIN
@@ -1373,6 +1797,26 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         out.record_via = st.via;
         out.record_offset = st.offset;
         out.record = st.rec;
+    }
+    /* CPython's own PyABIInfo: where there is no abigate record, and, to
+     * check they agree, where abigate's record says 3.15+ headers (none
+     * older carry one); not in an interpreter read for its exports */
+    if (!e.keep_exports &&
+        (!st.found || (st.found == ABIGATE_RECORD_PRESENT &&
+                       st.rec.abiinfo.build_version >= 0x030f0000u))) {
+        abigate_abiinfo native, other;
+        uint64_t at = 0;
+        int native_found;
+        find_native(&e, &native, &other, &at, &native_found);
+        if (native_found && !st.found) {
+            out.record_state = native_found > 0 ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_CONFLICT;
+            out.record_via = ABIGATE_VIA_PYABIINFO;
+            out.record_offset = at;
+            native_record(&native, e.is64 ? 8 : 4, &out.record);
+        } else if (native_found &&
+                   (native_found < 0 || memcmp(&native, &st.rec.abiinfo, sizeof native))) {
+            out.record_state = ABIGATE_RECORD_CONFLICT; /* abigate's own record is kept */
+        }
     }
 
     if (stage && (flags & ABIGATE_READ_LEGACY)) {

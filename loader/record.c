@@ -111,3 +111,15 @@ ABIGATE_API int abigate_record_encode(const abigate_record *rec, int big_endian,
     p[32] = rec->pointer_size;
     return ABIGATE_RECORD_SIZE_1_0;
 }
+
+ABIGATE_API const char *abigate_record_state_name(int state)
+{
+    static const char *const names[] = {"absent", "present", "unsupported", "conflict"};
+    return state >= 0 && state < 4 ? names[state] : "unknown";
+}
+
+ABIGATE_API const char *abigate_record_via_name(int via)
+{
+    static const char *const names[] = {"none", "PT_NOTE", "section", "PyABIInfo"};
+    return via >= 0 && via < 4 ? names[via] : "unknown";
+}

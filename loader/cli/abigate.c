@@ -83,7 +83,9 @@ static const char *tag_kind_word(int kind)
     }
 }
 
-static void describe_record(const abigate_record *r, FILE *out)
+/* What a record says; `native`: CPython's PyABIInfo, which cannot say
+ * whether the build was a debug one. */
+static void describe_record(const abigate_record *r, int native, FILE *out)
 {
     char ver[32], floor[16];
     unsigned f = r->abiinfo.flags;
@@ -110,7 +112,7 @@ static void describe_record(const abigate_record *r, FILE *out)
               out);
     else if (r->flags & ABIGATE_REC_TRACE_REFS)
         fputs(", trace-refs build (Py_TRACE_REFS)", out);
-    else
+    else if (!native)
         fputs(", release build", out);
     if (r->flags & ABIGATE_REC_UNIVERSAL)
         fputs(", universal (PyInit_ serves 3.12 to 3.14)", out);
@@ -125,8 +127,14 @@ static void print_human(const struct input *it, const abigate_file_info *fi,
 {
     input_print_name(it, stdout);
     fputs(": ", stdout);
-    if (fi->record_state == ABIGATE_RECORD_PRESENT) {
-        describe_record(&fi->record, stdout);
+    if (fi->record_state == ABIGATE_RECORD_PRESENT || fi->record_state == ABIGATE_RECORD_CONFLICT) {
+        if (fi->record_via == ABIGATE_VIA_PYABIINFO)
+            fputs("PyABIInfo (Py_mod_abi): ", stdout);
+        describe_record(&fi->record, fi->record_via == ABIGATE_VIA_PYABIINFO, stdout);
+        if (fi->record_state == ABIGATE_RECORD_CONFLICT)
+            fputs(fi->record_via == ABIGATE_VIA_PYABIINFO
+                      ? "; its modules' PyABIInfo disagree"
+                      : "; its PyABIInfo (Py_mod_abi) disagrees with this record", stdout);
     } else if (fi->record_state == ABIGATE_RECORD_UNSUPPORTED) {
         printf("abigate record of unsupported version %u.%u", fi->record.major, fi->record.minor);
     } else {
@@ -178,10 +186,9 @@ static void json_record(const abigate_file_info *fi)
     char ver[32];
     printf("{\"state\": \"%s\", \"via\": \"%s\", \"offset\": %llu, \"version\": \"%u.%u\", "
            "\"size\": %u",
-           fi->record_state == ABIGATE_RECORD_PRESENT ? "present" : "unsupported",
-           fi->record_via == ABIGATE_VIA_PT_NOTE ? "PT_NOTE" : "section",
+           abigate_record_state_name(fi->record_state), abigate_record_via_name(fi->record_via),
            (unsigned long long)fi->record_offset, r->major, r->minor, r->size);
-    if (fi->record_state != ABIGATE_RECORD_PRESENT) {
+    if (fi->record_state != ABIGATE_RECORD_PRESENT && fi->record_state != ABIGATE_RECORD_CONFLICT) {
         putchar('}');
         return;
     }

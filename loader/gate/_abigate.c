@@ -254,14 +254,15 @@ static PyObject *info_dict(const abigate_file_info *fi)
         Py_DECREF(s);
     }
     const char *machine = abigate_machine_name(info.machine);
-    PyObject *record = info.record_state == ABIGATE_RECORD_PRESENT ? record_dict(&info.record)
-                                                                  : (Py_INCREF(Py_None), Py_None);
+    PyObject *record = info.record_state == ABIGATE_RECORD_PRESENT ||
+                               info.record_state == ABIGATE_RECORD_CONFLICT
+                           ? record_dict(&info.record)
+                           : (Py_INCREF(Py_None), Py_None);
     if (set_item(d, "elf_class", PyLong_FromUnsignedLong(info.elf_class)) ||
         set_item(d, "machine", PyUnicode_FromString(machine ? machine : "unknown")) ||
         set_item(d, "record", record) ||
-        set_item(d, "record_state", PyUnicode_FromString(
-                     info.record_state == ABIGATE_RECORD_PRESENT ? "present"
-                     : info.record_state == ABIGATE_RECORD_UNSUPPORTED ? "unsupported" : "absent")) ||
+        set_item(d, "record_state", PyUnicode_FromString(abigate_record_state_name(info.record_state))) ||
+        set_item(d, "record_via", PyUnicode_FromString(abigate_record_via_name(info.record_via))) ||
         set_item(d, "tag", PyUnicode_FromString(info.tag.tag)) ||
         set_item(d, "pyinit", PyUnicode_FromString(info.pyinit)) ||
         set_item(d, "modexport", PyUnicode_FromString(info.modexport)) ||

@@ -241,9 +241,6 @@ for i in INTERPS:
 # fails the test, and so does a class that no pair falls in any more (its
 # evidence was found: remove it here and from the docs).
 NO_EVIDENCE = {
-    "3.15 build on an older interpreter":
-        "its 3.15 slot numbers (PEP 820) and its Py_mod_abi slot live in the module's data; "
-        "every function it imports exists in the older interpreter",
     "3.6 or 3.7 build on a free-threaded interpreter":
         "before 3.8 the inline Py_DECREF calls tp_dealloc through the type, so no entry point "
         "shows the GIL object layout",
@@ -257,8 +254,6 @@ def no_evidence_class(b, i):
     """Why a record-less build `b` can be accepted on `i` although it fails
     there: the name of its NO_EVIDENCE class, or None."""
     iv, bv = i.hexversion >> 16, b.interp.hexversion >> 16
-    if bv >= 0x030f and iv < 0x030f and b.kind in ("vs", "abi3"):
-        return "3.15 build on an older interpreter"
     if b.kind == "vs" and bv < 0x0308 and i.free_threaded:
         return "3.6 or 3.7 build on a free-threaded interpreter"
     if b.kind == "abi3" and 0x030c0000 <= b.floor < 0x030f0000 and i.free_threaded:

@@ -22,7 +22,9 @@
 #define INTERNAL ABIGATE_ABIINFO_INTERNAL
 
 enum { ABSENT = ABIGATE_RECORD_ABSENT, PRESENT = ABIGATE_RECORD_PRESENT,
-       UNSUPPORTED = ABIGATE_RECORD_UNSUPPORTED };
+       UNSUPPORTED = ABIGATE_RECORD_UNSUPPORTED, CONFLICT = ABIGATE_RECORD_CONFLICT,
+       NATIVE = 100, /* PRESENT through CPython's PyABIInfo (ABIGATE_VIA_PYABIINFO) */
+       NATIVE_CONFLICT = 101 /* modules whose PyABIInfo disagree */ };
 enum { OFF = ABIGATE_MODE_OFF, WARN = ABIGATE_MODE_WARN, STRICT = ABIGATE_MODE_STRICT,
        REQUIRE = ABIGATE_MODE_REQUIRE };
 enum { ACCEPT = ABIGATE_ACCEPT, ADAPT = ABIGATE_ADAPT, REFUSE = ABIGATE_REFUSE };
@@ -52,6 +54,7 @@ struct row {
 };
 
 #define REC(fl, b, a) PRESENT, (fl), (b), (a)
+#define NATIVE_REC(fl, b, a) NATIVE, (fl), (b), (a)
 #define NOREC ABSENT, 0, 0, 0
 
 static const struct row rows[] = {
@@ -216,6 +219,27 @@ static const struct row rows[] = {
     {"4-byte pointers in the record", REC(GIL, V(3,13,1,F,0), V(3,13,1,F,0)), 0, NULL, NULL,
      NULL, NULL, "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_POINTER_SIZE, 0, "4-byte", 0, 0,
      0, 4},
+    /* the native record: CPython's own PyABIInfo, judged as a record */
+    {"native, same version", NATIVE_REC(GIL, V(3,15,2,F,0), V(3,15,2,F,0)), 0, NULL, NULL, "",
+     NULL, "3.15", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0,
+     "its PyABIInfo (Py_mod_abi): built for 3.15 (GIL); compatible"},
+    {"native GIL on 3.13t", NATIVE_REC(GIL, V(3,15,2,F,0), V(3,15,2,F,0)), 0, NULL, NULL, "",
+     NULL, "3.13t", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_VERSION, 0, "its PyABIInfo"},
+    {"native GIL on 3.15t", NATIVE_REC(GIL, V(3,15,2,F,0), V(3,15,2,F,0)), 0, NULL, NULL, "",
+     NULL, "3.15t", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_GIL_ON_FREETHREADED, 0, "its PyABIInfo"},
+    {"native debug-only imports on release", NATIVE_REC(GIL, V(3,15,2,F,0), V(3,15,2,F,0)), 0,
+     NULL, NULL, "_Py_NegativeRefcount", NULL, "3.15", 0, NULL, STRICT, 0, REFUSE,
+     ABIGATE_R_DEBUG_SYMBOLS, 0, "_Py_NegativeRefcount"},
+    /* records that disagree */
+    {"abigate record and PyABIInfo disagree, strict", CONFLICT, GIL, V(3,15,2,F,0),
+     V(3,15,2,F,0), 0, NULL, NULL, NULL, NULL, "3.15", 0, NULL, STRICT, 0, REFUSE,
+     ABIGATE_R_RECORD_CONFLICT, 0, "its abigate record and its PyABIInfo (Py_mod_abi) disagree"},
+    {"abigate record and PyABIInfo disagree, warn", CONFLICT, GIL, V(3,15,2,F,0),
+     V(3,15,2,F,0), 0, NULL, NULL, NULL, NULL, "3.15", 0, NULL, WARN, 0, ACCEPT,
+     ABIGATE_R_RECORD_CONFLICT, 1, "disagree"},
+    {"modules' PyABIInfo disagree", NATIVE_CONFLICT, GIL, V(3,15,2,F,0), V(3,15,2,F,0), 0, NULL,
+     NULL, NULL, NULL, "3.15", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_RECORD_CONFLICT, 0,
+     "its modules' PyABIInfo (Py_mod_abi) disagree; one says it was built for 3.15 (GIL)"},
     /* record of an unknown major version */
     {"unsupported record, strict", UNSUPPORTED, 0, 0, 0, 0, NULL, NULL, NULL, NULL, "3.13", 0,
      NULL, STRICT, 0, REFUSE, ABIGATE_R_RECORD_UNSUPPORTED, 0, "cannot read"},
@@ -383,12 +407,15 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
     fi->machine = r->machine ? r->machine : p->machine;
     fi->big_endian = r->big_endian;
     fi->elf_type = 3;
-    fi->record_state = r->state;
+    int native = r->state == NATIVE || r->state == NATIVE_CONFLICT;
+    fi->record_state = r->state == NATIVE ? PRESENT : r->state == NATIVE_CONFLICT ? CONFLICT
+                                                                                : r->state;
+    fi->record_via = native ? ABIGATE_VIA_PYABIINFO : ABIGATE_VIA_PT_NOTE;
     if (r->state != ABSENT) {
-        fi->record.major = r->state == PRESENT ? 1 : 2;
-        fi->record.size = 40;
+        fi->record.major = r->state == UNSUPPORTED ? 2 : 1;
+        fi->record.size = native ? 12 : 40;
     }
-    if (r->state == PRESENT) {
+    if (r->state != ABSENT && r->state != UNSUPPORTED) {
         fi->record.abiinfo.major = 1;
         fi->record.abiinfo.flags = r->abiflags;
         fi->record.abiinfo.build_version = r->build;

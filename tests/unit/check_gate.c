@@ -20,7 +20,8 @@
 /* ---------------------------------------------------------------- record first */
 
 enum { ABSENT = ABIGATE_RECORD_ABSENT, PRESENT = ABIGATE_RECORD_PRESENT,
-       UNSUPPORTED = ABIGATE_RECORD_UNSUPPORTED };
+       UNSUPPORTED = ABIGATE_RECORD_UNSUPPORTED, CONFLICT = ABIGATE_RECORD_CONFLICT,
+       NATIVE = 100 /* PRESENT through CPython's PyABIInfo */ };
 
 struct need_row {
     const char *what;
@@ -46,6 +47,16 @@ static const struct need_row need_rows[] = {
      ABIGATE_MODE_REQUIRE, 0, 0},
     {"mode off", ABSENT, 0, 0, 0, "3.13", 1, ABIGATE_MODE_OFF, 0, 0},
     {"unknown record major", UNSUPPORTED, 0, 0, 0, "3.13", 1, ST, 0, 0},
+    {"records that disagree: refused without them", CONFLICT, 0, GIL, 0x030f02f0, "3.15.2", 1, ST,
+     0, 0},
+    {"native record on a release runtime: Py_DEBUG unknown", NATIVE, 0, GIL, 0x030f02f0, "3.15.2",
+     1, ST, 0, 1},
+    {"native record on a debug runtime: settled", NATIVE, 0, GIL, 0x030f02f0, "3.15.2d", 1, ST,
+     0, 0},
+    {"native record, no exports known: settled", NATIVE, 0, GIL, 0x030f02f0, "3.15.2", 0, ST, 0,
+     0},
+    {"native record refused by its PyABIInfo: settled", NATIVE, 0, GIL, 0x030f02f0, "3.13.15", 1,
+     ST, 0, 0},
     {"record, same version: settled", PRESENT, 0, GIL, 0x030d0ff0, "3.13.15", 1, ST, 0, 0},
     {"record, older headers: settled", PRESENT, ABIGATE_REC_LIMITED_API, STABLE | GIL,
      0x030b02f0, "3.13.15", 1, ST, 0, 0},
@@ -83,7 +94,8 @@ START_TEST(test_needs_symbols)
         p.exports = ex;
     abigate_file_info f;
     memset(&f, 0, sizeof f);
-    f.record_state = r->state;
+    f.record_state = r->state == NATIVE ? PRESENT : r->state;
+    f.record_via = r->state == NATIVE ? ABIGATE_VIA_PYABIINFO : ABIGATE_VIA_PT_NOTE;
     f.record.major = r->state == UNSUPPORTED ? 2 : 1;
     f.record.flags = r->recflags;
     f.record.abiinfo.major = 1;
