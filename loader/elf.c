@@ -37,6 +37,7 @@
 #define WHOLE_MAX (1u << 20) /* a string table up to this size is read whole */
 #define WINDOW_SIZE 16384u
 #define TAIL_SPAN 16384u /* section headers and dynamic segment read together within this */
+#define TAIL_SPAN_DATA 65536u /* ... and the writable data before them (the native record) */
 #define STRING_MAX 1024u /* longest symbol or library name examined */
 #define MAX_NEEDED_SEEN ABIGATE__SEARCH_NEEDED
 #define PH_CACHE 32u /* program headers kept decoded (the passes read them in order) */
@@ -44,6 +45,7 @@
 #define PT_LOAD_ 1u
 #define PT_DYNAMIC_ 2u
 #define PT_NOTE_ 4u
+#define PF_W_ 2u /* p_flags: writable */
 #define SHT_NOTE_ 7u
 #define SHT_DYNSYM_ 11u
 #define DT_NULL_ 0
@@ -527,6 +529,17 @@ static int read_tail(struct elf *e)
                                                              : e->shoff + table;
         if (hi - lo > TAIL_SPAN)
             return ABIGATE_OK;
+        /* the writable segments just before (where the native record's
+         * slot arrays lie), when they end within the span: same pread */
+        for (unsigned k = 0; k < e->phnum && k < PH_CACHE; k++) {
+            struct phdr w;
+            if (read_phdr(e, k, &w) == ABIGATE_OK && w.type == PT_LOAD_ && (w.flags & PF_W_) &&
+                w.filesz && w.offset < lo && w.offset <= UINT64_MAX - w.filesz &&
+                w.offset + w.filesz <= hi && hi - w.offset <= TAIL_SPAN_DATA &&
+                !src_mem(s, w.offset, 1))
+                lo = w.offset;
+        }
+        abigate__ok(s->err);
         unsigned char *buf = read_probing(s, lo, (size_t)(hi - lo));
         if (!buf)
             return ABIGATE_OK; /* left to the reads that need these bytes */
@@ -1247,7 +1260,6 @@ out:
 #define NATIVE_MAX_ARRAYS 16u         /* Py_mod_abi entries followed */
 #define NATIVE_MAX_SLOTS 64u          /* entries of one array */
 #define NATIVE_CHUNK 65536u
-#define PF_W_ 2u
 
 /* PEP 820's module slot IDs (3.15 headers): 0 none, 1 a pointer the loader
  * relocates, 2 an integer (Py_mod_multiple_interpreters, Py_mod_gil,
@@ -1297,12 +1309,13 @@ struct native_array {
 struct native {
     int be, is64;
     unsigned word;        /* pointer size */
-    struct place places[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)];
-    size_t nplaces;
-    uint16_t order[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)]; /* places by address */
-    struct native_array arrays[NATIVE_MAX_ARRAYS];
-    size_t narrays;
+    uint64_t lo, hi;      /* the noted places lie in [lo, hi] */
+    size_t nplaces, narrays;
     uint64_t rela, relasz, relaent, rel, relsz, relent, relr, relrsz, relrent, symtab, syment;
+    /* filled as used (find_native zeroes only what comes before) */
+    struct native_array arrays[NATIVE_MAX_ARRAYS];
+    struct place places[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)];
+    uint16_t order[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)]; /* places by address */
 };
 
 static uint64_t get_word(const unsigned char *p, const struct native *n)
@@ -1373,7 +1386,11 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
 /* Sort n->order by address (insertion sort: at most a few hundred places). */
 static void sort_places(struct native *n)
 {
+    n->lo = UINT64_MAX;
+    n->hi = 0;
     for (size_t i = 0; i < n->nplaces; i++) {
+        n->lo = n->places[i].addr < n->lo ? n->places[i].addr : n->lo;
+        n->hi = n->places[i].addr > n->hi ? n->places[i].addr : n->hi;
         size_t j = i;
         for (; j > 0 && n->places[n->order[j - 1]].addr > n->places[i].addr; j--)
             n->order[j] = n->order[j - 1];
@@ -1390,20 +1407,34 @@ static void find_slot_arrays(struct elf *e, struct native *n)
         if (read_phdr(e, i, &p) || p.type != PT_LOAD_ || !(p.flags & PF_W_) || p.filesz == 0 ||
             p.filesz > NATIVE_MAX_DATA || past_end(s, p.offset, p.filesz))
             continue;
-        unsigned char *seg = malloc((size_t)p.filesz);
+        /* in memory when the head or read_tail holds it; else read */
+        const unsigned char *mem = src_mem(s, p.offset, p.filesz);
+        unsigned char *copy = mem ? NULL : malloc((size_t)p.filesz);
+        const unsigned char *seg = mem ? mem : copy;
         if (!seg)
             return;
-        if (src_read(s, p.offset, seg, (size_t)p.filesz, ABIGATE_E_IO) == ABIGATE_OK) {
-            uint64_t base = p.vaddr - (p.vaddr % n->word);
-            uint64_t skip = p.vaddr - base; /* align the search on the vaddr */
-            for (uint64_t o = (n->word - skip) % n->word; o + 16 <= p.filesz; o += n->word) {
-                const unsigned char *b = seg + o;
-                for (int form = 0; form < 2; form++)
-                    if (entry_id(b, form, n) == SLOT_MOD_ABI)
-                        note_array(n, seg, p.filesz, p.vaddr, p.vaddr + o, form);
+        if (mem || src_read(s, p.offset, copy, (size_t)p.filesz, ABIGATE_E_IO) == ABIGATE_OK) {
+            /* 109 fits in one byte: an entry's ID starts with it (little-
+             * endian), or has it second (a big-endian PySlot) or fourth (a
+             * big-endian PyModuleDef_Slot); memchr finds the candidates */
+            static const unsigned at_le[] = {0}, at_be[] = {1, 3};
+            const unsigned *at = n->be ? at_be : at_le;
+            unsigned nat = n->be ? 2 : 1;
+            const unsigned char *q = seg, *end = seg + p.filesz;
+            while ((q = memchr(q, SLOT_MOD_ABI, (size_t)(end - q)))) {
+                for (unsigned k = 0; k < nat; k++) {
+                    uint64_t o = (uint64_t)(q - seg);
+                    if (o < at[k] || ((p.vaddr + o - at[k]) % n->word) || o - at[k] + 16 > p.filesz)
+                        continue; /* not at an entry's aligned start */
+                    o -= at[k];
+                    for (int form = 0; form < 2; form++)
+                        if (entry_id(seg + o, form, n) == SLOT_MOD_ABI)
+                            note_array(n, seg, p.filesz, p.vaddr, p.vaddr + o, form);
+                }
+                q++;
             }
         }
-        free(seg);
+        free(copy);
         abigate__ok(s->err);
     }
 }
@@ -1453,6 +1484,8 @@ static size_t place_at(const struct native *n, uint64_t addr)
 static void relocate(struct elf *e, struct native *n, const struct reloc_types *t, uint64_t where,
                      uint64_t info, int has_addend, uint64_t addend)
 {
+    if (where < n->lo || where > n->hi)
+        return; /* no noted place there */
     size_t first = place_at(n, where);
     if (first == n->nplaces)
         return;
@@ -1579,10 +1612,11 @@ static void find_native(struct elf *e, abigate_abiinfo *out, abigate_abiinfo *ot
                         uint64_t *offset, int *found)
 {
     struct src *s = e->src;
-    struct native *n = calloc(1, sizeof *n);
+    struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
     *found = 0;
     if (!n)
         return;
+    memset(n, 0, offsetof(struct native, arrays));
     n->be = e->be;
     n->is64 = e->is64;
     n->word = e->is64 ? 8 : 4;
