@@ -22,6 +22,8 @@ record"), and judged as a record (docs/POLICY.md).
    listed.  Each module with one is judged by it for the registry's 3.15,
    3.15d, 3.14, 3.13, 3.13t and 3.11, and on 3.15 and 3.15d the verdict
    agrees with the real import of the file copied under a bare name.
+3. The gate everywhere: the import hook on 3.13t refuses sid's _queue copied
+   as _queue.so by its PyABIInfo; a wheel holding it is judged in place.
 Not here: big-endian and 64-bit non-x86 files (no cross compiler is
 installed on this machine; the reader's tables cover them), the slot
 numbering of arrays without Py_mod_abi and the PyModuleDef layout (not read).
@@ -32,6 +34,7 @@ import re
 import shutil
 import struct
 import sys
+import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import testlib  # noqa: E402
@@ -294,4 +297,33 @@ tap.ok(not wrong,
        "copy agrees %d times (%d could not load a library sid's root lacks)"
        % (len(with_record), ", ".join(INTERPS), outcomes["agree"], outcomes["library"]),
        "\n".join(repr(w) for w in wrong[:10]))
+
+# The gate everywhere: the import hook on 3.13t refuses a 3.15 GIL module
+# copied as a bare .so, by its native record, before loading it; a wheel
+# holding it is judged in place by the same record.
+queue = [p for p, f in with_record if os.path.basename(p).startswith("_queue.cpython-315-")][0]
+t313 = by_id["3.13t"]
+e = testlib.gate_env(tap, t313, testlib.workdir("native"), "strict")
+d = testlib.workdir("native")
+shutil.copy(queue, os.path.join(d, "_queue.so"))
+p, doc = testlib.gate_import(t313, "_queue", d, e)
+tap.ok(doc is not None and not doc["loaded"] and doc["type"] == "ImportError" and
+       "its PyABIInfo (Py_mod_abi)" in (doc.get("message") or "") and
+       doc["path"] == os.path.join(d, "_queue.so"),
+       "the import gate on 3.13t refuses sid's 3.15 _queue copied as _queue.so, by its PyABIInfo",
+       p.stdout + p.stderr)
+whl = os.path.join(work, "q-1.0-py3-none-linux_x86_64.whl")
+with zipfile.ZipFile(whl, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    z.write(queue, "q/_queue.so")
+    z.writestr("q-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: py3-none-linux_x86_64\n")
+p = testlib.run([cli, "check", "--json", "--target", "3.13t", whl])
+try:
+    member = json.loads(p.stdout)["files"][0]
+except (ValueError, KeyError, IndexError):
+    member = {}
+tap.ok(member.get("reason") == "ABIGATE_R_INTERNAL_VERSION" and member.get("evidence") == "record" and
+       member.get("message", "").startswith("its PyABIInfo (Py_mod_abi): ") and
+       [t.get("reason") for t in member.get("tags", [])] == ["ABIGATE_R_WHEEL_NONE_ABI"] * 2,
+       "a wheel holding it, judged in place for 3.13t: refused by its PyABIInfo; its none-ABI tags "
+       "do not fit a CPython extension (record)", p.stdout[-800:])
 tap.done()
