@@ -40,6 +40,10 @@ extern "C" {
 
 #define ABIGATE_VERSION_STRING "0.1.0"
 
+/* The version of the library actually loaded (ABIGATE_VERSION_STRING is
+ * the headers' a program was compiled with): static, never NULL. */
+ABIGATE_API const char *abigate_version(void);
+
 /* ---------------------------------------------------------------- errors */
 
 enum abigate_code {

@@ -125,3 +125,8 @@ ABIGATE_API const char *abigate_machine_name(unsigned machine)
     default: return NULL;
     }
 }
+
+ABIGATE_API const char *abigate_version(void)
+{
+    return ABIGATE_VERSION_STRING;
+}

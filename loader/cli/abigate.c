@@ -399,7 +399,7 @@ int cli_main(int argc, char **argv, const char *default_python)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("abigate %s\n", ABIGATE_VERSION_STRING);
+        printf("abigate %s\n", abigate_version());
         return 0;
     }
     if (strcmp(argv[1], "inspect") == 0)

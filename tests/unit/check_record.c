@@ -198,6 +198,24 @@ START_TEST(test_format_version)
 }
 END_TEST
 
+/* The words for a record's state and origin, and the run-time version. */
+START_TEST(test_record_words)
+{
+    ck_assert_str_eq(abigate_record_state_name(ABIGATE_RECORD_ABSENT), "absent");
+    ck_assert_str_eq(abigate_record_state_name(ABIGATE_RECORD_PRESENT), "present");
+    ck_assert_str_eq(abigate_record_state_name(ABIGATE_RECORD_UNSUPPORTED), "unsupported");
+    ck_assert_str_eq(abigate_record_state_name(ABIGATE_RECORD_CONFLICT), "conflict");
+    ck_assert_str_eq(abigate_record_state_name(-1), "unknown");
+    ck_assert_str_eq(abigate_record_state_name(4), "unknown");
+    ck_assert_str_eq(abigate_record_via_name(ABIGATE_VIA_NONE), "none");
+    ck_assert_str_eq(abigate_record_via_name(ABIGATE_VIA_PT_NOTE), "PT_NOTE");
+    ck_assert_str_eq(abigate_record_via_name(ABIGATE_VIA_SECTION), "section");
+    ck_assert_str_eq(abigate_record_via_name(ABIGATE_VIA_PYABIINFO), "PyABIInfo");
+    ck_assert_str_eq(abigate_record_via_name(99), "unknown");
+    ck_assert_str_eq(abigate_version(), ABIGATE_VERSION_STRING);
+}
+END_TEST
+
 Suite *make_record_suite(void)
 {
     Suite *s = suite_create("record");
@@ -211,6 +229,7 @@ Suite *make_record_suite(void)
     tcase_add_loop_test(tc, test_decode_errors, 0,
                         (int)(sizeof decode_errors / sizeof decode_errors[0]));
     tcase_add_test(tc, test_encode_rejects);
+    tcase_add_test(tc, test_record_words);
     tcase_add_test(tc, test_strerror_table);
     tcase_add_test(tc, test_format_version);
     suite_add_tcase(s, tc);
