@@ -101,7 +101,7 @@ class build_cli(Command):
                              include_dirs=["loader", "slots"], extra_postargs=CFLAGS)
         self.mkpath(self.build_dir)
         cc.link_executable(objects, "abigate", output_dir=self.build_dir, libraries=["z"],
-                           extra_preargs=sysconfig.get_config_var("LDFLAGS").split())
+                           extra_preargs=(sysconfig.get_config_var("LDFLAGS") or "").split())
 
 
 class install_cli(install_scripts):
