@@ -65,12 +65,12 @@ size_t elfimage_dyn_value(const struct elfimage_spec *s, const struct elfimage_l
     return l->dyn_off + i * 2 * word(s) + word(s);
 }
 
-static void put_phdr(const struct elfimage_spec *s, unsigned char *b, size_t off, uint32_t type,
-                     uint64_t offset, uint64_t filesz, uint64_t align)
+void elfimage_phdr(const struct elfimage_spec *s, unsigned char *b, size_t off, uint32_t type,
+                   uint32_t flags, uint64_t offset, uint64_t filesz, uint64_t align)
 {
     elfimage_put(s, b, off, 4, type);
     if (s->is64) {
-        elfimage_put(s, b, off + 4, 4, 4); /* PF_R */
+        elfimage_put(s, b, off + 4, 4, flags);
         elfimage_put(s, b, off + 8, 8, offset);
         elfimage_put(s, b, off + 16, 8, offset); /* vaddr == offset */
         elfimage_put(s, b, off + 24, 8, offset);
@@ -83,7 +83,7 @@ static void put_phdr(const struct elfimage_spec *s, unsigned char *b, size_t off
         elfimage_put(s, b, off + 12, 4, offset);
         elfimage_put(s, b, off + 16, 4, filesz);
         elfimage_put(s, b, off + 20, 4, filesz);
-        elfimage_put(s, b, off + 24, 4, 4);
+        elfimage_put(s, b, off + 24, 4, flags);
         elfimage_put(s, b, off + 28, 4, align);
     }
 }
@@ -124,6 +124,27 @@ static void put_sym(const struct elfimage_spec *s, unsigned char *b, size_t off,
     }
 }
 
+void elfimage_header(const struct elfimage_spec *s, unsigned char *b, size_t phoff,
+                     unsigned nph, size_t shoff, unsigned nsh)
+{
+    memcpy(b, "\177ELF", 4);
+    b[4] = s->is64 ? 2 : 1;
+    b[5] = s->be ? 2 : 1;
+    b[6] = 1;
+    elfimage_put(s, b, 16, 2, 3); /* ET_DYN */
+    elfimage_put(s, b, 18, 2, s->machine);
+    elfimage_put(s, b, 20, 4, 1);
+    size_t r = s->is64 ? 32 : 28;
+    elfimage_put(s, b, r, (unsigned)word(s), phoff);
+    elfimage_put(s, b, r + word(s), (unsigned)word(s), shoff);
+    r += 2 * word(s) + 4;
+    elfimage_put(s, b, r, 2, s->is64 ? 64 : 52);       /* e_ehsize */
+    elfimage_put(s, b, r + 2, 2, s->is64 ? 56 : 32);   /* e_phentsize */
+    elfimage_put(s, b, r + 4, 2, nph);
+    elfimage_put(s, b, r + 6, 2, s->is64 ? 64 : 40);   /* e_shentsize */
+    elfimage_put(s, b, r + 8, 2, nsh);
+}
+
 size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t cap,
                       struct elfimage_layout *l)
 {
@@ -136,7 +157,7 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
     if (s->search_path)
         strsz += strlen(s->search_path) + 1;
     static const unsigned char gnu_desc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    size_t ehsize = s->is64 ? 64 : 52, phent = s->is64 ? 56 : 32, shent = s->is64 ? 64 : 40;
+    size_t phent = s->is64 ? 56 : 32, shent = s->is64 ? 64 : 40;
     size_t symsz = s->is64 ? 24 : 16, dynent = 2 * word(s);
     int have_note = s->note_in_phdr || s->note_in_shdr;
     int nph = 1 + (s->note_in_phdr ? 1 : 0) + (s->dynamic ? 1 : 0);
@@ -185,35 +206,19 @@ size_t elfimage_build(const struct elfimage_spec *s, unsigned char *b, size_t ca
         return 0;
     memset(b, 0, off);
 
-    /* ELF header */
-    memcpy(b, "\177ELF", 4);
-    b[4] = s->is64 ? 2 : 1;
-    b[5] = s->be ? 2 : 1;
-    b[6] = 1;
-    elfimage_put(s, b, 16, 2, 3); /* ET_DYN */
-    elfimage_put(s, b, 18, 2, s->machine);
-    elfimage_put(s, b, 20, 4, 1);
-    size_t r = s->is64 ? 32 : 28;
-    elfimage_put(s, b, r, (unsigned)word(s), l->phoff);
-    elfimage_put(s, b, r + word(s), (unsigned)word(s), l->shoff);
-    r += 2 * word(s) + 4;
-    elfimage_put(s, b, r, 2, ehsize);
-    elfimage_put(s, b, r + 2, 2, phent);
-    elfimage_put(s, b, r + 4, 2, (uint64_t)nph);
-    elfimage_put(s, b, r + 6, 2, shent);
-    elfimage_put(s, b, r + 8, 2, (uint64_t)nsh);
+    elfimage_header(s, b, l->phoff, (unsigned)nph, l->shoff, (unsigned)nsh);
 
     /* program headers */
     int ph = 0;
-    put_phdr(s, b, l->phoff, 1, 0, l->size, 0x1000);
+    elfimage_phdr(s, b, l->phoff, 1, 4, 0, l->size, 0x1000);
     ph++;
     if (s->note_in_phdr) {
         l->ph_note = ph;
-        put_phdr(s, b, l->phoff + (size_t)ph++ * phent, 4, l->note_off, l->note_size, 4);
+        elfimage_phdr(s, b, l->phoff + (size_t)ph++ * phent, 4, 4, l->note_off, l->note_size, 4);
     }
     if (s->dynamic) {
         l->ph_dyn = ph;
-        put_phdr(s, b, l->phoff + (size_t)ph++ * phent, 2, l->dyn_off, 8 * dynent, 8);
+        elfimage_phdr(s, b, l->phoff + (size_t)ph++ * phent, 2, 4, l->dyn_off, 8 * dynent, 8);
     }
 
     /* notes */

@@ -53,6 +53,13 @@ size_t elfimage_build(const struct elfimage_spec *spec, unsigned char *buf, size
 void elfimage_put(const struct elfimage_spec *spec, unsigned char *buf, size_t off,
                   unsigned width, uint64_t v);
 
+/* The ELF header (ET_DYN, the spec's class, byte order and machine), and
+ * one program header (vaddr == offset, memsz == filesz). */
+void elfimage_header(const struct elfimage_spec *spec, unsigned char *buf, size_t phoff,
+                     unsigned nph, size_t shoff, unsigned nsh);
+void elfimage_phdr(const struct elfimage_spec *spec, unsigned char *buf, size_t off,
+                   uint32_t type, uint32_t flags, uint64_t offset, uint64_t filesz, uint64_t align);
+
 /* Offsets of fields that tests corrupt. */
 size_t elfimage_ph_field(const struct elfimage_spec *spec, const struct elfimage_layout *lay,
                          int index, const char *field, unsigned *width);

@@ -13,6 +13,7 @@ int main(void)
     srunner_add_suite(sr, make_decide_suite());
     srunner_add_suite(sr, make_gate_suite());
     srunner_add_suite(sr, make_wheel_suite());
+    srunner_add_suite(sr, make_native_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -9,4 +9,5 @@ Suite *make_tag_suite(void);
 Suite *make_decide_suite(void);
 Suite *make_gate_suite(void);
 Suite *make_wheel_suite(void);
+Suite *make_native_suite(void);
 #endif

@@ -1,0 +1,194 @@
+/* check_native.c -- the native record's reader (elf.c, "the native
+ * record") over crafted images: 32- and 64-bit, both byte orders, each
+ * relocation table kind (RELA, REL, RELR), both slot forms
+ * (PyModuleDef_Slot, PySlot), and what must not give a record.  The real
+ * files (gcc's output, sid's 3.15 modules) are tests/native/native.py's.
+ *
+ * One image: a PT_LOAD (read, write, execute) mapping the whole file at
+ * vaddr 0, a PT_DYNAMIC naming one relocation table, a 12-byte PyABIInfo
+ * at 0x200, a slot array at 0x220 ({Py_mod_abi, &info}, {Py_mod_exec,
+ * 0x300}, {0, NULL}), the table at 0x280, "code" at 0x300. */
+#include "suites.h"
+
+#include "abigate.h"
+#include "elfimage.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { RELA, REL, RELR };
+
+struct config {
+    struct elfimage_spec spec; /* class, byte order, machine */
+    int is64, be, table, form; /* form 0 PyModuleDef_Slot, 1 PySlot */
+    unsigned relative;
+};
+
+/* 64-bit: x86-64 (LE), s390x (BE); 32-bit: i386 (LE), PowerPC (BE) */
+static struct config config_of(int i)
+{
+    struct config c;
+    memset(&c, 0, sizeof c);
+    c.is64 = i & 1;
+    c.be = i >> 1 & 1;
+    c.table = i >> 2 & 3;
+    c.form = i >> 4 & 1;
+    static const unsigned machine[2][2] = {{3, 20}, {62, 22}}, relative[2][2] = {{8, 22}, {8, 12}};
+    c.spec.is64 = c.is64;
+    c.spec.be = c.be;
+    c.spec.machine = machine[c.is64][c.be];
+    c.relative = relative[c.is64][c.be];
+    return c;
+}
+#define N_CONFIGS 32 /* table 3 (i >> 2 & 3 == 3) is skipped */
+
+static void put(const struct config *c, unsigned char *b, size_t off, unsigned width, uint64_t v)
+{
+    elfimage_put(&c->spec, b, off, width, v);
+}
+
+#define SIZE 0x320u
+#define INFO 0x200u
+#define SLOTS 0x220u
+#define TABLE 0x280u
+#define CODE 0x300u
+
+/* Mutations of the image. */
+enum { GOOD, MAJOR_2, TERMINATOR_SET, EXEC_UNRELOCATED, OUTSIDE, HUGE_TABLE, UNKNOWN_ID };
+
+static void build(const struct config *c, int mutation, unsigned char *b)
+{
+    unsigned w = c->is64 ? 8 : 4, ehsize = c->is64 ? 64 : 52, phent = c->is64 ? 56 : 32;
+    memset(b, 0, SIZE);
+    elfimage_header(&c->spec, b, ehsize, 2, 0, 0);
+    /* PT_LOAD read-write-execute over the file, PT_DYNAMIC at 0x100 */
+    elfimage_phdr(&c->spec, b, ehsize, 1, 7, 0, SIZE, 0x1000);
+    elfimage_phdr(&c->spec, b, ehsize + phent, 2, 6, 0x100, 4 * 2 * w, w);
+    /* the PyABIInfo: 3.15.2, GIL, version-specific */
+    b[INFO] = mutation == MAJOR_2 ? 2 : 1;
+    put(c, b, INFO + 2, 2, 0x0002);
+    put(c, b, INFO + 4, 4, 0x030f02f0);
+    put(c, b, INFO + 8, 4, 0x030f02f0);
+    /* the slot array */
+    unsigned esize = c->form ? 16 : 2 * w, voff = c->form ? 8 : w;
+    uint64_t ids[3] = {109, mutation == UNKNOWN_ID ? 999 : 85, 0};
+    uint64_t values[3] = {mutation == OUTSIDE ? 0x10000 : INFO, CODE, 0};
+    uint64_t places[2];
+    for (int k = 0; k < 3; k++) {
+        size_t e = SLOTS + (size_t)k * esize;
+        if (c->form)
+            put(c, b, e, 2, ids[k]);
+        else
+            put(c, b, e, 4, ids[k]);
+        if (k < 2)
+            places[k] = e + voff;
+        else if (mutation == TERMINATOR_SET)
+            put(c, b, e + voff, w, CODE);
+    }
+    /* the relocations: RELATIVE, one per pointer (the exec one dropped) */
+    int nrel = mutation == EXEC_UNRELOCATED ? 1 : 2;
+    size_t ent = c->table == RELA ? 3 * w : c->table == REL ? 2 * w : w, size = 0;
+    if (c->table == RELR) {
+        put(c, b, TABLE, w, places[0]);
+        size = w;
+        if (nrel == 2) { /* a bitmap: bit k is the word k - 1 after the address's */
+            uint64_t k = (places[1] - (places[0] + w)) / w + 1;
+            put(c, b, TABLE + w, w, (uint64_t)1 << k | 1);
+            size += w;
+        }
+    } else {
+        for (int k = 0; k < nrel; k++) {
+            put(c, b, TABLE + k * ent, w, places[k]);
+            put(c, b, TABLE + k * ent + w, w, c->relative); /* symbol 0 */
+            if (c->table == RELA)
+                put(c, b, TABLE + k * ent + 2 * w, w, values[k]);
+        }
+        size = nrel * ent;
+    }
+    if (c->table != RELA) /* the addend in place */
+        for (int k = 0; k < 2; k++)
+            put(c, b, places[k], w, values[k]);
+    if (mutation == HUGE_TABLE)
+        size = (uint64_t)1 << 30;
+    static const uint64_t tags[3][3] = {{7, 8, 9}, {17, 18, 19}, {36, 35, 37}};
+    uint64_t dyn[4][2] = {{tags[c->table][0], TABLE}, {tags[c->table][1], size},
+                          {tags[c->table][2], ent}, {0, 0}};
+    for (int k = 0; k < 4; k++) {
+        put(c, b, 0x100 + (size_t)k * 2 * w, w, dyn[k][0]);
+        put(c, b, 0x100 + (size_t)k * 2 * w + w, w, dyn[k][1]);
+    }
+    memset(b + CODE, 0xc3, 16);
+}
+
+static const char *describe(const struct config *c)
+{
+    static char buf[64];
+    static const char *const tables[] = {"RELA", "REL", "RELR"};
+    snprintf(buf, sizeof buf, "%d-bit %s %s %s", c->is64 ? 64 : 32, c->be ? "BE" : "LE",
+             tables[c->table], c->form ? "PySlot" : "PyModuleDef_Slot");
+    return buf;
+}
+
+/* Build the image with `mutation` and read its first `len` bytes. */
+static int read_image(const struct config *c, int mutation, size_t len, unsigned flags,
+                      abigate_file_info *fi, abigate_error *err)
+{
+    unsigned char b[SIZE];
+    build(c, mutation, b);
+    return abigate_read_buffer(b, len, "m.so", flags, fi, NULL, err);
+}
+
+START_TEST(test_native_found)
+{
+    struct config c = config_of(_i);
+    if (c.table > RELR)
+        return;
+    abigate_file_info fi;
+    abigate_error err;
+    int rc = read_image(&c, GOOD, SIZE, ABIGATE_READ_RECORD, &fi, &err);
+    ck_assert_msg(rc == ABIGATE_OK, "%s: %s", describe(&c), err.message);
+    ck_assert_msg(fi.record_state == ABIGATE_RECORD_PRESENT && fi.record_via == ABIGATE_VIA_PYABIINFO,
+                  "%s: state %d via %d", describe(&c), fi.record_state, fi.record_via);
+    ck_assert_uint_eq(fi.record.abiinfo.major, 1);
+    ck_assert_uint_eq(fi.record.abiinfo.flags, 0x0002);
+    ck_assert_uint_eq(fi.record.abiinfo.build_version, 0x030f02f0);
+    ck_assert_uint_eq(fi.record.abiinfo.abi_version, 0x030f02f0);
+    ck_assert_uint_eq(fi.record.pointer_size, c.is64 ? 8 : 4);
+    ck_assert_uint_eq(fi.record_offset, INFO);
+}
+END_TEST
+
+/* What must not give a record, and must not fail the read either. */
+START_TEST(test_native_refused)
+{
+    struct config c = config_of(_i % N_CONFIGS);
+    int mutation = 1 + _i / N_CONFIGS; /* MAJOR_2 .. UNKNOWN_ID */
+    if (c.table > RELR)
+        return;
+    abigate_file_info fi;
+    abigate_error err;
+    int rc = read_image(&c, mutation, SIZE, ABIGATE_READ_LEGACY, &fi, &err);
+    ck_assert_msg(rc == ABIGATE_OK, "%s, mutation %d: %s", describe(&c), mutation, err.message);
+    ck_assert_msg(fi.record_state == ABIGATE_RECORD_ABSENT, "%s, mutation %d: state %d",
+                  describe(&c), mutation, fi.record_state);
+    /* cut anywhere past the dynamic part: never a crash, and no record
+     * before the file holds the array, its relocations and the code its
+     * exec slot points at */
+    for (size_t cut = SLOTS; cut < SIZE; cut += 4) {
+        read_image(&c, GOOD, cut, ABIGATE_READ_RECORD, &fi, &err);
+        ck_assert_msg(fi.record_state != ABIGATE_RECORD_PRESENT || cut > CODE,
+                      "%s cut at %zu: a record", describe(&c), cut);
+    }
+}
+END_TEST
+
+Suite *make_native_suite(void)
+{
+    Suite *s = suite_create("native");
+    TCase *tc = tcase_create("images");
+    tcase_add_loop_test(tc, test_native_found, 0, N_CONFIGS);
+    tcase_add_loop_test(tc, test_native_refused, 0, N_CONFIGS * (UNKNOWN_ID - GOOD));
+    suite_add_tcase(s, tc);
+    return s;
+}
