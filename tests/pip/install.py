@@ -203,4 +203,28 @@ def check_one(base):
 
 for b in bases:
     check_one(b)
+
+# What the README says a build without isolation needs: a venv as
+# `python -m venv` makes it for pyenv's 3.11 (its bundled setuptools, no
+# wheel) cannot build the package; with wheel installed it can.
+if tap.ok("pyenv-3.11.7" in by_id, "the registry has pyenv's 3.11.7 (its venvs come without wheel)"):
+    base = by_id["pyenv-3.11.7"]
+    e = testlib.pip_environ(tap)
+    path = os.path.join(testlib.workdir("pip-install"), "venv")
+    p = testlib.run([base.python, "-m", "venv", path], env=e)
+    v = testlib.Venv(base, path)
+    q = v.pip(e, "list", "--format=freeze")
+    have = dict(l.split("==") for l in q.stdout.split() if "==" in l)
+    setuptools = tuple(int(x) for x in have.get("setuptools", "0").split(".")[:2])
+    if tap.ok(p.returncode == 0 and "wheel" not in have and (61, 0) <= setuptools < (70, 1),
+              "pyenv-3.11.7: a fresh venv has setuptools %s and no wheel" % have.get("setuptools"),
+              q.stdout + p.stderr):
+        p = v.pip(e, "install", "--no-build-isolation", src)
+        tap.ok(p.returncode != 0 and "bdist_wheel" in p.stdout + p.stderr,
+               "pyenv-3.11.7, setuptools %s without wheel: the build stops at bdist_wheel, as the "
+               "README says" % have.get("setuptools"), (p.stdout + p.stderr)[-1500:])
+        p = v.pip(e, "install", "-q", "wheel")
+        p = p if p.returncode else v.pip(e, "install", "--no-build-isolation", src)
+        tap.ok(p.returncode == 0, "pyenv-3.11.7, setuptools %s with wheel: the build works"
+               % have.get("setuptools"), (p.stdout + p.stderr)[-1500:])
 tap.done()
