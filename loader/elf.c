@@ -1301,9 +1301,8 @@ struct place {
 };
 
 struct native_array {
-    size_t abi;           /* its Py_mod_abi pointer: places[abi] */
-    size_t first, count;  /* its places: places[first .. first + count), the
-                           * terminator's last */
+    size_t first, count;  /* its places: places[first .. first + count): its
+                           * Py_mod_abi pointer first, the terminator's last */
 };
 
 struct native {
@@ -1311,7 +1310,7 @@ struct native {
     unsigned word;        /* pointer size */
     uint64_t lo, hi;      /* the noted places lie in [lo, hi] */
     size_t nplaces, narrays;
-    uint64_t rela, relasz, relaent, rel, relsz, relent, relr, relrsz, relrent, symtab, syment;
+    struct dyninfo d;     /* the relocation tables and the symbol table (read_dynamic) */
     /* filled as used (find_native zeroes only what comes before) */
     struct native_array arrays[NATIVE_MAX_ARRAYS];
     struct place places[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)];
@@ -1355,7 +1354,7 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
     if (n->narrays == NATIVE_MAX_ARRAYS)
         return;
     for (size_t a = 0; a < n->narrays; a++)
-        if (n->places[n->arrays[a].abi].addr == at + voff)
+        if (n->places[n->arrays[a].first].addr == at + voff)
             return; /* the same entries read in the other form (64-bit little-endian) */
     size_t first = n->nplaces;
     for (unsigned k = 0; k < NATIVE_MAX_SLOTS; k++) {
@@ -1369,7 +1368,6 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
                 break;
             n->places[n->nplaces++] = (struct place){base + e + voff, 0, 0};
             struct native_array *a = &n->arrays[n->narrays++];
-            a->abi = first; /* the array's first entry is its Py_mod_abi */
             a->first = first;
             a->count = n->nplaces - first;
             return;
@@ -1453,11 +1451,11 @@ static uint64_t word_at(struct elf *e, const struct native *n, uint64_t addr)
 /* A symbol defined in this file: its value; else 0 with *ok 0. */
 static uint64_t symbol_value(struct elf *e, const struct native *n, uint64_t sym, int *ok)
 {
-    uint64_t off, ent = n->syment ? n->syment : (n->is64 ? 24 : 16);
+    uint64_t off, ent = n->d.syment ? n->d.syment : (n->is64 ? 24 : 16);
     unsigned char b[24];
     *ok = 0;
-    if (!n->symtab || sym == 0 || sym > ABIGATE_MAX_SYMS ||
-        map_addr(e, n->symtab + sym * ent, &off) || past_end(e->src, off, n->is64 ? 24 : 16) ||
+    if (!n->d.symtab || sym == 0 || sym > ABIGATE_MAX_SYMS ||
+        map_addr(e, n->d.symtab + sym * ent, &off) || past_end(e->src, off, n->is64 ? 24 : 16) ||
         src_read(e->src, off, b, n->is64 ? 24 : 16, ABIGATE_E_IO))
         return 0;
     uint16_t shndx = abigate__get16(b + (n->is64 ? 6 : 14), n->be);
@@ -1523,9 +1521,9 @@ static void apply_relocations(struct elf *e, struct native *n)
         return;
     uint64_t budget = NATIVE_MAX_RELOCS;
     struct { uint64_t at, size, ent; int kind; } tabs[3] = {
-        {n->rela, n->relasz, n->relaent ? n->relaent : (n->is64 ? 24u : 12u), 0},
-        {n->rel, n->relsz, n->relent ? n->relent : (n->is64 ? 16u : 8u), 1},
-        {n->relr, n->relrsz, n->relrent ? n->relrent : n->word, 2}};
+        {n->d.rela, n->d.relasz, n->d.relaent ? n->d.relaent : (n->is64 ? 24u : 12u), 0},
+        {n->d.rel, n->d.relsz, n->d.relent ? n->d.relent : (n->is64 ? 16u : 8u), 1},
+        {n->d.relr, n->d.relrsz, n->d.relrent ? n->d.relrent : n->word, 2}};
     for (int k = 0; k < 3; k++) {
         uint64_t off, ent = tabs[k].ent, count = ent ? tabs[k].size / ent : 0;
         unsigned need = tabs[k].kind == 0 ? 3 * n->word : tabs[k].kind == 1 ? 2 * n->word : n->word;
@@ -1590,26 +1588,19 @@ static int in_file(struct elf *e, uint64_t addr, uint64_t len, uint64_t *off)
            ABIGATE_OK && !past_end(e->src, *off, len);
 }
 
-/* The dynamic entries the relocations need (read_dynamic's). */
+/* The dynamic entries the relocations need (read_dynamic's; none when it fails). */
 static void read_reloc_dynamic(struct elf *e, struct native *n)
 {
     struct legacy L;
-    struct dyninfo d;
     memset(&L, 0, sizeof L);
-    if (read_dynamic(e, &L, &d, 0) == ABIGATE_OK) {
-        n->rela = d.rela, n->relasz = d.relasz, n->relaent = d.relaent;
-        n->rel = d.rel, n->relsz = d.relsz, n->relent = d.relent;
-        n->relr = d.relr, n->relrsz = d.relrsz, n->relrent = d.relrent;
-        n->symtab = d.symtab, n->syment = d.syment;
-    }
+    if (read_dynamic(e, &L, &n->d, 0) != ABIGATE_OK)
+        memset(&n->d, 0, offsetof(struct dyninfo, needed));
     window_free(&L.win);
 }
 
 /* The native record(s) of the file: *found 0 none, 1 one (or several that
- * agree: *out), -1 several that disagree (*out the first, *other one that
- * differs). */
-static void find_native(struct elf *e, abigate_abiinfo *out, abigate_abiinfo *other,
-                        uint64_t *offset, int *found)
+ * agree: *out), -1 several that disagree (*out the first). */
+static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, int *found)
 {
     struct src *s = e->src;
     struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
@@ -1637,7 +1628,7 @@ static void find_native(struct elf *e, abigate_abiinfo *out, abigate_abiinfo *ot
                                        : pl->relocated == 1 && in_file(e, pl->value, 1, &off);
         }
         unsigned char b[12];
-        const struct place *abi = &n->places[arr->abi];
+        const struct place *abi = &n->places[arr->first];
         if (!good || !in_file(e, abi->value, sizeof b, &off) ||
             src_read(s, off, b, sizeof b, ABIGATE_E_IO) || b[0] != 1)
             continue; /* only PyABIInfo version 1 */
@@ -1648,7 +1639,6 @@ static void find_native(struct elf *e, abigate_abiinfo *out, abigate_abiinfo *ot
             *offset = off;
             *found = 1;
         } else if (*found == 1 && memcmp(&info, out, sizeof info)) {
-            *other = info;
             *found = -1;
         }
     }
@@ -1838,10 +1828,10 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     if (!e.keep_exports &&
         (!st.found || (st.found == ABIGATE_RECORD_PRESENT &&
                        st.rec.abiinfo.build_version >= 0x030f0000u))) {
-        abigate_abiinfo native, other;
+        abigate_abiinfo native;
         uint64_t at = 0;
         int native_found;
-        find_native(&e, &native, &other, &at, &native_found);
+        find_native(&e, &native, &at, &native_found);
         if (native_found && !st.found) {
             out.record_state = native_found > 0 ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_CONFLICT;
             out.record_via = ABIGATE_VIA_PYABIINFO;
