@@ -21,7 +21,7 @@
  * one process measures one mode; bench_gate.py runs the modes alternately,
  * round after round, each in a fresh process.  Speed is measured here,
  * never asserted. */
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -65,11 +65,13 @@ int main(int argc, char **argv)
     if (!dlopen(argv[2], RTLD_NOW | RTLD_GLOBAL))
         return die(argv[2], dlerror());
 
-    static abigate_symbols exports, syms;
+    abigate_symbols *exports = abigate_symbols_new(), *syms = abigate_symbols_new();
+    if (!exports || !syms)
+        return 2;
     abigate_profile profile;
     abigate_policy policy;
     abigate_error err;
-    if (judge && (abigate_profile_from_process(&profile, &exports, &err) ||
+    if (judge && (abigate_profile_from_process(&profile, exports, &err) ||
                   abigate_policy_parse("strict", &policy, &err)))
         return die("profile", err.message);
 
@@ -99,9 +101,9 @@ int main(int argc, char **argv)
             if (judge) {
                 abigate_file_info info;
                 abigate_verdict v;
-                if (abigate_read_fd(fd, file, ABIGATE_READ_LEGACY, &info, &syms, &err))
+                if (abigate_read_fd(fd, file, ABIGATE_READ_LEGACY, &info, syms, &err))
                     return die(file, err.message);
-                if (abigate_decide(&info, &syms, &profile, &policy, &v) != ABIGATE_ACCEPT)
+                if (abigate_decide(&info, syms, &profile, &policy, &v) != ABIGATE_ACCEPT)
                     return die(file, v.message);
             }
             unique_fd_name(name, sizeof name, (unsigned long)i, fd);

@@ -14,7 +14,7 @@
  * time, and the ratio of the medians.  A third line gives the full legacy
  * read (symbols, DT_NEEDED) for scale.  The page cache is warm: a first
  * untimed pass reads every file. */
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,7 +51,7 @@ static double floor_pass(char **files, int n)
     return (now_ns() - t0) / n;
 }
 
-static abigate_symbols syms, exports;
+static abigate_symbols *syms, *exports; /* made in main */
 static abigate_profile profile;
 static const abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
 
@@ -64,9 +64,9 @@ static double check_pass(char **files, int n, unsigned flags)
     int refused = 0;
     double t0 = now_ns();
     for (int i = 0; i < n; i++) {
-        if (abigate_read_path(files[i], flags, &fi, flags ? &syms : NULL, &err) != ABIGATE_OK)
+        if (abigate_read_path(files[i], flags, &fi, flags ? syms : NULL, &err) != ABIGATE_OK)
             exit(2);
-        refused += abigate_decide(&fi, flags ? &syms : NULL, &profile, &policy, &v) == ABIGATE_REFUSE;
+        refused += abigate_decide(&fi, flags ? syms : NULL, &profile, &policy, &v) == ABIGATE_REFUSE;
     }
     double per = (now_ns() - t0) / n;
     if (refused < 0) /* keeps the loop observable */
@@ -96,7 +96,7 @@ static double read_pass(char **files, int n, unsigned flags, int *with_record)
     int records = 0;
     double t0 = now_ns();
     for (int i = 0; i < n; i++) {
-        if (abigate_read_path(files[i], flags, &fi, flags ? &syms : NULL, &err) != ABIGATE_OK) {
+        if (abigate_read_path(files[i], flags, &fi, flags ? syms : NULL, &err) != ABIGATE_OK) {
             fprintf(stderr, "%s: %s\n", files[i], err.message);
             exit(2);
         }
@@ -120,6 +120,8 @@ int main(int argc, char **argv)
 {
     int rounds = 31, first = 1;
     const char *api_file = NULL;
+    if (!(syms = abigate_symbols_new()) || !(exports = abigate_symbols_new()))
+        return 2;
     while (argc > first + 1 && argv[first][0] == '-') {
         if (strcmp(argv[first], "-r") == 0)
             rounds = atoi(argv[first + 1]);
@@ -137,7 +139,7 @@ int main(int argc, char **argv)
     }
     abigate_error err;
     abigate_profile_init(&profile, 0x030b02f0, 0);
-    if (api_file && abigate_profile_load_exports(&profile, api_file, 0, &exports, &err)) {
+    if (api_file && abigate_profile_load_exports(&profile, api_file, 0, exports, &err)) {
         fprintf(stderr, "%s: %s\n", api_file, err.message);
         return 2;
     }

@@ -35,6 +35,13 @@ class Tap:
     def eq(self, got, want, desc):
         return self.ok(got == want, desc, "got:  %r\nwant: %r" % (got, want))
 
+    def skip(self, desc, why):
+        """A case that cannot run here, said so (TAP's SKIP: counted and
+        shown by the driver, never silent)."""
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, desc, why))
+        sys.stdout.flush()
+
     def diag(self, msg):
         for line in str(msg).splitlines():
             print("# " + line)
@@ -75,6 +82,32 @@ class Interpreter:
 
     def __repr__(self):
         return "<%s %s>" % (self.id, self.version)
+
+
+ASK_ROW = r"""
+import sys, sysconfig
+g = sysconfig.get_config_var
+inc = sysconfig.get_paths()
+flags = [f for f, on in (("debug", hasattr(sys, "gettotalrefcount")), ("ft", g("Py_GIL_DISABLED"))) if on]
+print("\t".join(["system", sys.executable, "%d.%d.%d" % sys.version_info[:3], "%#x" % sys.hexversion,
+                 " ".join(sorted({"-I" + inc["include"], "-I" + inc["platinclude"]})),
+                 g("EXT_SUFFIX"), ",".join(flags), g("SOABI")]))
+"""
+
+
+def system_interpreter(tap, python):
+    """The interpreter `python` (the distribution's own, not the registry's)
+    as an Interpreter, from what it says of itself; its headers must be
+    installed.  Bails out, naming the package, when they are not."""
+    p = run([python, "-S", "-c", ASK_ROW])
+    if p.returncode:
+        tap.bail("cannot run %s: %s" % (python, p.stderr.strip()))
+    interp = Interpreter(p.stdout.rstrip("\n").split("\t"))
+    h = interp.includes[0][2:]
+    if not os.path.isfile(os.path.join(h, "Python.h")):
+        tap.bail("REQUIRED: no Python.h in %s for %s (install python3-dev, and python3.%d-dbg "
+                 "for its debug headers)" % (h, python, interp.minor))
+    return interp
 
 
 def registry(tap, required=()):
@@ -219,13 +252,28 @@ def check_json(tap, files, python=None, target=None, mode=None):
     return cli_json(tap, "check", opts + ["--"] + list(files))
 
 
+# ------------------------------------------------------------ libabigate in the build tree
+
+def lib_includes(tap):
+    """The -I flags that find <abigate/abigate.h> in the build tree: the
+    generated abigate/version.h (build tree) and the public headers
+    (source tree)."""
+    return ["-I" + os.path.join(env("ABIGATE_BUILDDIR", tap), "loader", "include"),
+            "-I" + os.path.join(env("ABIGATE_SRCDIR", tap), "loader", "include")]
+
+
+def lib_dir(tap):
+    """The directory of the build tree's libabigate.so."""
+    return os.path.join(env("ABIGATE_BUILDDIR", tap), "loader", "libabigate", ".libs")
+
+
 # ------------------------------------------------------------ the import gate
 GATE_MARKER = "ABIGATE-TEST-DLOPENED"   # printed by tests/gate/marker.c when a file is dlopen()ed
 
 
 def install_gate(tap, interp, site):
     """Install the import gate built for `interp` into the directory `site`
-    with the project's own installer (loader/gate/gate-build): the build
+    with the project's own installer (loader/python/gate-build): the build
     configure made (--with-python, gate/), or the one make check made for
     the registry's other interpreters (gate-check/).  Returns the
     CompletedProcess."""
@@ -235,14 +283,15 @@ def install_gate(tap, interp, site):
         if interp.python not in (line.split("\t")[0] for line in f):
             tsv, out = (os.path.join(builddir, "gate-check-pythons.tsv"),
                         os.path.join(builddir, "gate-check"))
-    return run(["sh", os.path.join(srcdir, "loader", "gate", "gate-build"), "install",
-                tsv, srcdir, out, "", site, interp.python])
+    # the build's program: what python -m abigate runs (abigate/_program)
+    return run(["sh", os.path.join(srcdir, "loader", "python", "gate-build"), "install",
+                tsv, srcdir, out, "", site, interp.python, env("ABIGATE_CLI", tap)])
 
 
 def gate_env(tap, interp, base, mode=None):
     """Install the import gate built for `interp` (configure --with-python)
     into a fresh user site under PYTHONUSERBASE=`base`, with the project's
-    own installer (loader/gate/gate-build), so that its abigate.pth runs at
+    own installer (loader/python/gate-build), so that its abigate.pth runs at
     start-up exactly as in site-packages.  Returns the environment to run
     `interp` with: PYTHONABIGATE=`mode`, or unset when mode is None."""
     e = dict(os.environ)
@@ -409,9 +458,8 @@ def build_embed_host(tap, interp, out, source=None):
     q = run(["pkg-config", "--variable=libdir", pc], env=e)
     if p.returncode or q.returncode:
         tap.bail("pkg-config %s failed: %s%s" % (pc, p.stderr, q.stderr))
-    libdir = os.path.join(builddir, "loader", ".libs")
-    cmd = [os.environ.get("CC") or "gcc", "-O1", "-Wall", "-Werror",
-           "-I" + os.path.join(srcdir, "loader"),
+    libdir = lib_dir(tap)
+    cmd = [os.environ.get("CC") or "gcc", "-O1", "-Wall", "-Werror"] + lib_includes(tap) + [
            source or os.path.join(srcdir, "examples", "embed", "host.c"), "-o", out,
            "-L" + libdir, "-labigate", "-Wl,-rpath," + libdir,
            "-Wl,-rpath," + q.stdout.strip(), "-lpthread"] + p.stdout.split()

@@ -36,7 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <abigate.h>
+#include <abigate/abigate.h>
 
 #define MAX_PLUGINS 64
 

@@ -122,7 +122,7 @@ static void describe_record(const abigate_record *r, int native, FILE *out)
         fputs(", pre-release headers", out);
 }
 
-static void print_human(const struct input *it, const abigate_file_info *fi,
+static void print_human(const abigate_walk_item *it, const abigate_file_info *fi,
                         const abigate_symbols *syms, int list_symbols)
 {
     input_print_name(it, stdout);
@@ -174,8 +174,8 @@ static void print_human(const struct input *it, const abigate_file_info *fi,
     const char *m = abigate_machine_name(fi->machine);
     printf(" [ELF%u %s %s]\n", fi->elf_class, fi->big_endian ? "BE" : "LE", m ? m : "?");
     if (list_symbols && syms)
-        for (unsigned i = 0; i < syms->count; i++)
-            printf("    %s%s\n", abigate_symbols_name(syms, i), syms->sym[i].weak ? " (weak)" : "");
+        for (unsigned i = 0; i < abigate_symbols_count(syms); i++)
+            printf("    %s%s\n", abigate_symbols_name(syms, i), abigate_symbols_weak(syms, i) ? " (weak)" : "");
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -234,7 +234,7 @@ static void json_record(const abigate_file_info *fi)
            r->flags & ABIGATE_REC_UNIVERSAL ? "true" : "false", r->flags);
 }
 
-static void json_file(const struct input *it, int rc, const abigate_error *err,
+static void json_file(const abigate_walk_item *it, int rc, const abigate_error *err,
                       const abigate_file_info *fi, const abigate_symbols *syms, int list_symbols)
 {
     putchar('{');
@@ -293,8 +293,8 @@ static void json_file(const struct input *it, int rc, const abigate_error *err,
            fi->n_pysyms_weak);
     if (list_symbols && syms) {
         printf(", \"py_symbols_truncated\": %s, \"py_symbols\": [",
-               syms->truncated ? "true" : "false");
-        for (unsigned i = 0; i < syms->count; i++) {
+               abigate_symbols_truncated(syms) ? "true" : "false");
+        for (unsigned i = 0; i < abigate_symbols_count(syms); i++) {
             if (i)
                 fputs(", ", stdout);
             json_string(abigate_symbols_name(syms, i));
@@ -312,7 +312,7 @@ struct inspect_state {
 };
 
 /* One input: read (a file, or a wheel's member in place) and print. */
-static int inspect_one(const struct input *it, void *ctx)
+static int inspect_one(const abigate_walk_item *it, void *ctx)
 {
     struct inspect_state *st = ctx;
     abigate_file_info fi;
@@ -345,7 +345,7 @@ int cmd_inspect(int argc, char **argv)
         else if (strcmp(argv[i], "--symbols") == 0)
             list_symbols = 1;
         else if (strcmp(argv[i], "--cross-filesystems") == 0)
-            walk_flags |= INPUT_CROSS_FILESYSTEMS;
+            walk_flags |= ABIGATE_WALK_CROSS_FILESYSTEMS;
         else if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
@@ -375,7 +375,7 @@ int cmd_inspect(int argc, char **argv)
     if (json)
         printf("{\"abigate\": \"%s\", \"files\": [", ABIGATE_VERSION_STRING);
     for (int j = 0; j < nfiles; j++)
-        if (for_each_input(files[j], walk_flags, inspect_one, &st))
+        if (abigate_walk(files[j], walk_flags, inspect_one, &st))
             status = EXIT_READ_ERROR;
     abigate_symbols *syms = st.syms;
     if (json)

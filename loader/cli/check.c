@@ -33,7 +33,7 @@ int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
             continue;
         }
         if (!strcmp(a, "--cross-filesystems")) {
-            o->walk_flags |= INPUT_CROSS_FILESYSTEMS;
+            o->walk_flags |= ABIGATE_WALK_CROSS_FILESYSTEMS;
             continue;
         }
         if (!strcmp(a, "--")) {
@@ -166,7 +166,7 @@ static void json_profile(const abigate_profile *p)
     if (p->exports) {
         printf("{\"file\": ");
         json_string(p->exports_path);
-        printf(", \"count\": %u}", p->exports->count);
+        printf(", \"count\": %u}", abigate_symbols_count(p->exports));
     } else {
         printf("null");
     }
@@ -193,7 +193,7 @@ static void print_profile(const abigate_profile *p)
         printf(" %s", p->suffixes[i]);
     printf("\n");
     if (p->exports)
-        printf("exports:      %u Py symbols, read from %s\n", p->exports->count, p->exports_path);
+        printf("exports:      %u Py symbols, read from %s\n", abigate_symbols_count(p->exports), p->exports_path);
     else
         printf("exports:      unknown (a spec has no symbols: no symbol evidence)\n");
 }
@@ -233,13 +233,13 @@ struct check_state {
 
 /* A wheel member against the wheel's tags (file name, then WHEEL): one
  * line for each set of tags that does not fit it; in JSON, "tags". */
-static void check_tags(struct check_state *st, const struct input *it, const abigate_file_info *fi)
+static void check_tags(struct check_state *st, const abigate_walk_item *it, const abigate_file_info *fi)
 {
-    abigate_verdict tv[INPUT_TAG_SETS];
-    unsigned judged = input_judge_tags(it, fi, &st->policy, tv);
+    abigate_verdict tv[ABIGATE_WALK_TAG_SETS];
+    unsigned judged = abigate_walk_judge_tags(it, fi, &st->policy, tv);
     if (st->json)
         fputs(", \"tags\": [", stdout);
-    for (int k = 0, n = 0; k < INPUT_TAG_SETS; k++) {
+    for (int k = 0, n = 0; k < ABIGATE_WALK_TAG_SETS; k++) {
         const abigate_verdict *v = &tv[k];
         if (!(judged & 1u << k))
             continue;
@@ -247,7 +247,7 @@ static void check_tags(struct check_state *st, const struct input *it, const abi
             st->refused = 1;
         if (st->json) {
             printf("%s{\"source\": \"%s\", \"verdict\": \"%s\", \"reason\": \"%s\", "
-                   "\"warning\": %s, \"message\": ", n++ ? ", " : "", input_tag_sources[k],
+                   "\"warning\": %s, \"message\": ", n++ ? ", " : "", abigate_walk_tag_source(k),
                    abigate_verdict_name(v->kind), abigate_reason_name(v->reason),
                    v->warning ? "true" : "false");
             json_string(v->message);
@@ -263,7 +263,7 @@ static void check_tags(struct check_state *st, const struct input *it, const abi
 }
 
 /* One input: judged by the gate (a file, or a wheel's member in place), printed. */
-static int check_one(const struct input *it, void *ctx)
+static int check_one(const abigate_walk_item *it, void *ctx)
 {
     struct check_state *st = ctx;
     abigate_verdict v;
@@ -334,7 +334,7 @@ int cmd_check(int argc, char **argv, const char *default_python)
         printf(", \"files\": [");
     }
     for (int j = 0; j < o.nfiles; j++)
-        for_each_input(o.files[j], o.walk_flags, check_one, &st);
+        abigate_walk(o.files[j], o.walk_flags, check_one, &st);
     int refused = st.refused, failed = st.failed;
     if (o.json)
         printf("\n]}\n");

@@ -2,7 +2,7 @@
 #ifndef ABIGATE_CLI_H
 #define ABIGATE_CLI_H
 
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <stdio.h>
 
@@ -13,9 +13,8 @@
 extern const char usage_text[];
 
 /* The abigate command, argv[0] its name (abigate.c): main.c's main, and
- * the import gate's `python -m abigate` (_abigate.cli).  check, profile
- * and scan judge for `default_python` (NULL: python3 from PATH) unless
- * --python or --target says otherwise. */
+ * check, profile and scan judge for `default_python` (NULL: python3 from
+ * PATH) unless --python or --target says otherwise. */
 int cli_main(int argc, char **argv, const char *default_python);
 
 /* JSON on stdout (json.c). */
@@ -29,66 +28,25 @@ void json_bool(const char *key, int v, int comma);
  * ABIGATE_E_PROBE. */
 int probe_python(const char *python, abigate_profile *p, abigate_error *err);
 
-/* One thing a FILE argument stands for (inputs.c): a file, or an extension
- * member of a wheel; rc/err say why a wheel or directory could not be
- * opened (then there is nothing to read). */
-struct input {
-    const char *path;         /* the file, or the wheel, or the directory */
-    const abigate_zip *zip;   /* the wheel, for a member */
-    const char *member;       /* the member's name in the wheel, or NULL */
-    size_t index;             /* the member's index */
-    int rc;
-    const abigate_error *err;
-    /* a wheel's tags, from its file name and its WHEEL file (count 0: none
-     * could be read) */
-    const abigate_wheel_tags *name_tags, *wheel_tags;
-    int via_link;             /* the file itself was reached through a link */
-    /* how reading the WHEEL file's tags went (ABIGATE_OK, or the code and
-     * the reader's message): abigate_wheel_tags_decide's inputs */
-    int wheel_tags_rc;
-    const char *wheel_tags_problem;
-};
-typedef int (*input_fn)(const struct input *it, void *ctx);
-
-/* Call fn for each input `arg` stands for: the file itself; each member of
- * a *.whl that is an extension (abigate_zip_member_is_elf); in a directory,
- * walked in name order without following symbolic links, each *.so and
- * each wheel.  Returns the largest status fn returned. */
-#define INPUT_CROSS_FILESYSTEMS 1u /* walk directories on other file systems too */
-int for_each_input(const char *arg, unsigned flags, input_fn fn, void *ctx);
-/* The same walk, giving each wheel as itself (member NULL), unopened. */
-int for_each_path(const char *arg, unsigned flags, input_fn fn, void *ctx);
-/* The extension members of one wheel, as for_each_input gives them. */
-int for_each_member(const char *wheel_path, input_fn fn, void *ctx);
-int input_is_wheel(const char *path);
-/* "path" or "wheel.whl/member" (zipimport's spelling); JSON: "path" and "member". */
-void input_print_name(const struct input *it, FILE *out);
-void input_json_name(const struct input *it);
-/* Judge an input with the gate: the file, or the wheel member in place.
- * ABIGATE_OK with *v; else the code that stopped it, with *err: the input
- * could not be opened, the gate failed, or the file is not a readable ELF
- * object (for the CLI an error, as for inspect, not a verdict).  For a
- * member, *facts receives what it was judged from (one read: see
- * abigate_gate_judge_zip_member_facts); NULL for a file. */
-int input_judge(abigate_gate *gate, const struct input *it, abigate_verdict *v,
+/* An input of the library's walk (abigate_walk), named as the CLI names
+ * it (report.c): "path" or "wheel.whl/member" (zipimport's spelling); JSON:
+ * "path" and "member". */
+void input_print_name(const abigate_walk_item *it, FILE *out);
+void input_json_name(const abigate_walk_item *it);
+/* abigate_walk_judge under the gate's policy, as the CLI reports it: an
+ * input that cannot be opened or read is an error (its code, *err), as for
+ * inspect, not a verdict.  ABIGATE_OK with *v and (a member) *facts. */
+int input_judge(abigate_gate *gate, const abigate_walk_item *it, abigate_verdict *v,
                 abigate_file_info *facts, abigate_error *err);
-/* A wheel member, judged by input_judge into `facts`, against the wheel's
- * tag sets (its file name's, its WHEEL's; input_tag_sources names them):
- * v[k] is set for each bit k of the result; 0 when the member could not be
- * read or the wheel has no tags. */
-#define INPUT_TAG_SETS 2
-extern const char *const input_tag_sources[INPUT_TAG_SETS];
-unsigned input_judge_tags(const struct input *it, const abigate_file_info *facts,
-                          const abigate_policy *policy, abigate_verdict v[INPUT_TAG_SETS]);
 /* "abigate: NAME: message (at offset N)" on stderr, after flushing stdout. */
-void input_report_error(const struct input *it, const abigate_error *err);
+void input_report_error(const abigate_walk_item *it, const abigate_error *err);
 
 /* Options of check, profile and scan (check.c): --python/--target, --mode
  * (OPT_MODE), -j N (OPT_JOBS), --json; then the files. */
 struct options {
     const char *python, *target, *mode;
     int json, jobs;
-    unsigned walk_flags; /* --cross-filesystems: INPUT_CROSS_FILESYSTEMS */
+    unsigned walk_flags; /* --cross-filesystems: ABIGATE_WALK_CROSS_FILESYSTEMS */
     char **files;
     int nfiles;
 };

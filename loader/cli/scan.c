@@ -249,7 +249,7 @@ static void normalize_path(char *p)
     *out = '\0';
 }
 
-static int collect(const struct input *it, void *ctx);
+static int collect(const abigate_walk_item *it, void *ctx);
 
 /* A RECORD, or a file of an *.egg-info, that exists but could not be read
  * (not a regular file, too large, unopenable): a job of its own whose one
@@ -273,7 +273,7 @@ static void scan_unread(struct scan *sc, const char *path)
     }
     err.code = code;
     err.offset = -1;
-    struct input it = {path, NULL, NULL, 0, code, &err, NULL, NULL, 0, ABIGATE_OK, NULL};
+    abigate_walk_item it = {.size = sizeof it, .path = path, .rc = code, .err = &err};
     if (collect(&it, sc))
         return; /* out of memory */
     /* grouped under the distribution the RECORD belongs to */
@@ -557,7 +557,7 @@ static const char *owner_of(struct scan *sc, const char *root, const char *path,
 
 /* ------------------------------------------------------------------ collecting */
 
-static int collect(const struct input *it, void *ctx)
+static int collect(const abigate_walk_item *it, void *ctx)
 {
     struct scan *sc = ctx;
     if (sc->oom || room(sc, &sc->jobs, sc->njobs, &sc->cap, sizeof *sc->jobs, 64))
@@ -567,7 +567,7 @@ static int collect(const struct input *it, void *ctx)
     if (!(j->path = scan_strdup(sc, it->path)))
         return EXIT_USAGE;
     sc->njobs++;
-    j->is_wheel = it->rc == ABIGATE_OK && input_is_wheel(it->path);
+    j->is_wheel = it->rc == ABIGATE_OK && abigate_walk_is_wheel(it->path);
     if (it->rc) { /* a directory that cannot be read: an error of its own */
         if (!(j->results = scan_alloc(sc, NULL, 1, sizeof *j->results)))
             return EXIT_USAGE;
@@ -608,7 +608,7 @@ struct member_ctx {
 
 /* Judge `it` into a new result of `job`: the gate's verdict, and for a
  * wheel member the first of the wheel's tag sets that does not fit it. */
-static void judge_into(struct scan *sc, struct job *job, const struct input *it)
+static void judge_into(struct scan *sc, struct job *job, const abigate_walk_item *it)
 {
     struct result *r = new_result(sc, job);
     abigate_error err;
@@ -621,9 +621,9 @@ static void judge_into(struct scan *sc, struct job *job, const struct input *it)
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
     }
-    abigate_verdict tv[INPUT_TAG_SETS];
-    unsigned judged = input_judge_tags(it, &fi, &sc->policy, tv);
-    for (int k = 0; k < INPUT_TAG_SETS && !r->tag_reason; k++)
+    abigate_verdict tv[ABIGATE_WALK_TAG_SETS];
+    unsigned judged = abigate_walk_judge_tags(it, &fi, &sc->policy, tv);
+    for (int k = 0; k < ABIGATE_WALK_TAG_SETS && !r->tag_reason; k++)
         if ((judged & 1u << k) && tv[k].reason) {
             r->tag_reason = tv[k].reason;
             r->tag_kind = tv[k].kind;
@@ -631,7 +631,7 @@ static void judge_into(struct scan *sc, struct job *job, const struct input *it)
         }
 }
 
-static int judge_member(const struct input *it, void *ctx)
+static int judge_member(const abigate_walk_item *it, void *ctx)
 {
     struct member_ctx *mc = ctx;
     judge_into(mc->sc, mc->job, it);
@@ -649,10 +649,9 @@ static void *worker(void *arg)
         if (j->n == 0) {
             if (j->is_wheel) {
                 struct member_ctx mc = {sc, j};
-                for_each_member(j->path, judge_member, &mc);
+                abigate_walk_wheel(j->path, judge_member, &mc);
             } else {
-                struct input it = {j->path, NULL, NULL, 0, ABIGATE_OK, NULL,
-                                   NULL, NULL, 0, ABIGATE_OK, NULL};
+                abigate_walk_item it = {.size = sizeof it, .path = j->path};
                 judge_into(sc, j, &it);
             }
         }
@@ -670,13 +669,13 @@ static int refused(const struct result *r)
 
 static void name_of(const struct job *j, const struct result *r, FILE *out)
 {
-    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0, ABIGATE_OK, NULL};
+    abigate_walk_item it = {.size = sizeof it, .path = j->path, .member = r->member};
     input_print_name(&it, out);
 }
 
 static void json_result(const struct job *j, const struct result *r)
 {
-    struct input it = {j->path, NULL, r->member, 0, ABIGATE_OK, NULL, NULL, NULL, 0, ABIGATE_OK, NULL};
+    abigate_walk_item it = {.size = sizeof it, .path = j->path, .member = r->member};
     putchar('{');
     input_json_name(&it);
     fputs(", \"distribution\": ", stdout);
@@ -868,7 +867,7 @@ int cmd_scan(int argc, char **argv, const char *default_python)
     qsort(sc.owners, sc.nowners, sizeof *sc.owners, by_path);
     for (int i = 0; !sc.oom && i < o.nfiles; i++) {
         sc.root = roots[i];
-        for_each_path(roots[i], o.walk_flags, collect, &sc);
+        abigate_walk(roots[i], o.walk_flags | ABIGATE_WALK_WHEELS_UNOPENED, collect, &sc);
     }
     for (size_t i = 0; !sc.oom && i < sc.nunread; i++)
         scan_unread(&sc, sc.unread[i]);

@@ -1,12 +1,12 @@
 #!/bin/sh
-# libabigate exports exactly the names of loader/libabigate.sym, each in
+# libabigate exports exactly the names of loader/libabigate/libabigate.sym, each in
 # the version node the script puts it in: nothing leaks (internal abigate__*
 # helpers, static functions), nothing is missing, nothing moved between
 # nodes (a binary linked against name@ABIGATE_2 would not find it in
 # ABIGATE_3).  The comparison is first shown to catch a moved name.
 set -u
 lib=$ABIGATE_LIB
-sym=$ABIGATE_SRCDIR/loader/libabigate.sym
+sym=$ABIGATE_SRCDIR/loader/libabigate/libabigate.sym
 if [ ! -f "$lib" ]; then echo "Bail out! $lib not built"; exit 99; fi
 
 # name@NODE for each name of a version script, sorted

@@ -9,7 +9,7 @@
  * each, one line is printed: the reason name abigate_decide_abiinfo()
  * returns ("ABIGATE_R_NONE" when compatible).  A malformed argument or line
  * stops it with exit status 2. */
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * one being the file's own symbols) in every mode.  Built with
  * --enable-fuzzing; `make check` replays the seed corpus through
  * tests/fuzz/replay.c so every named regression keeps running. */
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,53 +34,54 @@ static long read_pieces(void *ctx, void *buf, size_t len, uint64_t off)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static abigate_symbols syms;
+    static abigate_symbols *syms, *syms2, *exports;
+    if (!syms && (!(syms = abigate_symbols_new()) || !(syms2 = abigate_symbols_new()) ||
+                  !(exports = abigate_symbols_new())))
+        abort();
     abigate_file_info fi;
     abigate_error err;
     int a = abigate_read_buffer(data, size, "fuzz.cpython-313t-x86_64-linux-gnu.so",
                                 ABIGATE_READ_RECORD, &fi, NULL, &err);
-    int b = abigate_read_buffer(data, size, NULL, ABIGATE_READ_LEGACY, &fi, &syms, &err);
+    int b = abigate_read_buffer(data, size, NULL, ABIGATE_READ_LEGACY, &fi, syms, &err);
     int c = abigate_read_buffer(data, size, NULL, ABIGATE_READ_LEGACY, &fi, NULL, NULL);
     /* invariants: codes are from the table; the same input gives the same
      * code whether or not details were asked for */
     if (a > 0 || b > 0 || strcmp(abigate_strerror(b), "unknown error code") == 0 || b != c)
         abort();
     if (b == ABIGATE_OK)
-        for (unsigned i = 0; i < syms.count; i++)
-            if (strlen(abigate_symbols_name(&syms, i)) == 0)
+        for (unsigned i = 0; i < abigate_symbols_count(syms); i++)
+            if (strlen(abigate_symbols_name(syms, i)) == 0)
                 abort();
     /* read in pieces: the same code, facts and names as from the buffer */
-    static abigate_symbols syms2;
     abigate_file_info fi2, fi_buf;
     if (b == ABIGATE_OK)
-        abigate_read_buffer(data, size, NULL, ABIGATE_READ_LEGACY, &fi_buf, &syms, NULL);
+        abigate_read_buffer(data, size, NULL, ABIGATE_READ_LEGACY, &fi_buf, syms, NULL);
     struct pieces pc = {data, size};
     abigate_io io = {read_pieces, &pc, size};
-    int d = abigate_read_io(&io, NULL, ABIGATE_READ_LEGACY, &fi2, &syms2, NULL);
-    if (d != b || (b == ABIGATE_OK && (memcmp(&fi2, &fi_buf, sizeof fi2) || syms2.count != syms.count)))
+    int d = abigate_read_io(&io, NULL, ABIGATE_READ_LEGACY, &fi2, syms2, NULL);
+    if (d != b || (b == ABIGATE_OK && (memcmp(&fi2, &fi_buf, sizeof fi2) || abigate_symbols_count(syms2) != abigate_symbols_count(syms))))
         abort();
-    for (unsigned i = 0; b == ABIGATE_OK && i < syms.count; i++)
-        if (strcmp(abigate_symbols_name(&syms, i), abigate_symbols_name(&syms2, i)))
+    for (unsigned i = 0; b == ABIGATE_OK && i < abigate_symbols_count(syms); i++)
+        if (strcmp(abigate_symbols_name(syms, i), abigate_symbols_name(syms2, i)))
             abort();
     if (b != ABIGATE_OK)
         return 0;
     /* decide: a verdict from the table and a non-empty message, always */
-    static abigate_symbols exports;
-    if (abigate_read_buffer(data, size, NULL, ABIGATE_READ_EXPORTS, &fi, &exports, NULL))
+    if (abigate_read_buffer(data, size, NULL, ABIGATE_READ_EXPORTS, &fi, exports, NULL))
         abort();
-    abigate_symbols_sort(&exports);
-    abigate_read_buffer(data, size, "fuzz.abi3.so", ABIGATE_READ_LEGACY, &fi, &syms, NULL);
+    abigate_symbols_sort(exports);
+    abigate_read_buffer(data, size, "fuzz.abi3.so", ABIGATE_READ_LEGACY, &fi, syms, NULL);
     static const char *const specs[] = {"3.11", "3.13t", "3.15.0b1d"};
     for (int k = 0; k < 3; k++) {
         abigate_profile p;
         if (abigate_profile_parse(&p, specs[k], NULL))
             abort();
         if (k == 1)
-            p.exports = &exports;
+            p.exports = exports;
         for (int mode = ABIGATE_MODE_OFF; mode <= ABIGATE_MODE_REQUIRE; mode++) {
             abigate_policy pol = {mode, ABIGATE_POLICY_ADAPT_ABI3T};
             abigate_verdict v;
-            int kind = abigate_decide(&fi, &syms, &p, &pol, &v);
+            int kind = abigate_decide(&fi, syms, &p, &pol, &v);
             if (kind < ABIGATE_ACCEPT || kind > ABIGATE_REFUSE || kind != v.kind ||
                 v.message[0] == '\0' || strlen(v.message) >= sizeof v.message ||
                 strcmp(abigate_reason_name(v.reason), "ABIGATE_R_UNKNOWN") == 0)

@@ -5,7 +5,7 @@
  * and the WHEEL file is parsed.  Built with --enable-fuzzing; `make check`
  * replays seed archives through tests/fuzz/replay.c (tests/fuzz/replay_zip.sh). */
 #define _GNU_SOURCE
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int fd = -1;
-    static abigate_symbols syms;
+    static abigate_symbols *syms;
+    if (!syms && !(syms = abigate_symbols_new()))
+        abort();
     if (fd < 0 && (fd = memfd_create("fuzz_zip", MFD_CLOEXEC)) < 0)
         abort();
     if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
@@ -48,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         abigate_file_info fi;
         int a = abigate_zip_read_member(z, i, ABIGATE_READ_RECORD, &fi, NULL, &err);
-        int b = abigate_zip_read_member(z, i, ABIGATE_READ_LEGACY, &fi, &syms, &err);
+        int b = abigate_zip_read_member(z, i, ABIGATE_READ_LEGACY, &fi, syms, &err);
         if (a > 0 || b > 0 || strcmp(abigate_strerror(b), "unknown error code") == 0)
             abort();
         if (b == ABIGATE_OK && have_tags) {

@@ -2,10 +2,10 @@
 # Replays the fuzz target (tests/fuzz/replay.c) over its seed corpus:
 # the named regressions in tests/fuzz/regressions/ (each crash a fuzzer
 # ever found, kept as a file) and real extension modules of this machine
-# (Debian's 3.11 lib-dynload, capped at 60 files, and, when the registry
-# has sid's 3.15, 20 of its modules, which carry CPython's own PyABIInfo:
-# the native record's reader).  Under ASan this is the `--enable-fuzzing` smoke test; in a
-# normal build it still checks the target's invariants on every input.
+# (Debian's 3.11 lib-dynload, capped at 60 files).  Hermetic; its second
+# half, sid's 3.15 modules from the registry, is replay_native.sh.  Under
+# ASan this is the `--enable-fuzzing` smoke test; in a normal build it
+# still checks the target's invariants on every input.
 set -u
 regressions=$ABIGATE_SRCDIR/tests/fuzz/regressions
 seeds=$(find "$regressions" -type f ! -name README 2>/dev/null)
@@ -14,11 +14,5 @@ if [ -z "$real" ]; then
     echo "Bail out! no real extension modules under /usr/lib/python3.11/lib-dynload (python3.11 missing?)"
     exit 99
 fi
-native=
-if [ -f "${ABIGATE_REGISTRY-}" ]; then
-    sid=$(awk -F'\t' '$1 == "sid-3.15" {print $2}' "$ABIGATE_REGISTRY")
-    dynload=$(dirname "$(dirname "${sid:-/nonexistent/bin/x}")")/root/usr/lib/python3.15/lib-dynload
-    native=$(find "$dynload" -name '*.cpython-315-*.so' -type f 2>/dev/null | sort | head -n 20)
-fi
 # shellcheck disable=SC2086
-exec "$ABIGATE_BUILDDIR/tests/fuzz/replay" $seeds $real $native
+exec "$ABIGATE_BUILDDIR/tests/fuzz/replay" $seeds $real

@@ -23,7 +23,7 @@ rows = [r for r in rows if r.hexversion >> 24 == 3]
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
 builddir = testlib.env("ABIGATE_BUILDDIR", tap)
 cli = testlib.env("ABIGATE_CLI", tap)
-libdir = os.path.join(builddir, "loader", ".libs")
+libdir = testlib.lib_dir(tap)
 
 ASK = r"""
 import json, sys, sysconfig, importlib.machinery as m
@@ -86,8 +86,8 @@ for interp in rows:
     d = os.path.join(work, interp.id)
     os.makedirs(d, exist_ok=True)
     so = os.path.join(d, "profprobe" + interp.ext_suffix)
-    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1",
-           "-I" + os.path.join(srcdir, "loader")] + interp.system_includes() + \
+    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1"] + \
+        testlib.lib_includes(tap) + interp.system_includes() + \
         [os.path.join(srcdir, "tests", "integration", "profprobe.c"), "-o", so,
          "-L" + libdir, "-Wl,-rpath," + libdir, "-labigate"]
     c = testlib.run(cmd)

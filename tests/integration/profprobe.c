@@ -6,9 +6,9 @@
  * profprobe.profile() -> (hexversion, flags, soabi, exports_path, n_exports,
  *                          [suffixes])  or raises RuntimeError. */
 #include <Python.h>
-#include <abigate.h>
+#include <abigate/abigate.h>
 
-static abigate_symbols exports;
+static abigate_symbols *exports;
 
 static PyObject *profile(PyObject *self, PyObject *noargs)
 {
@@ -16,7 +16,9 @@ static PyObject *profile(PyObject *self, PyObject *noargs)
     abigate_error err;
     (void)self;
     (void)noargs;
-    if (abigate_profile_from_process(&p, &exports, &err) != ABIGATE_OK) {
+    if (!exports && !(exports = abigate_symbols_new()))
+        return PyErr_NoMemory();
+    if (abigate_profile_from_process(&p, exports, &err) != ABIGATE_OK) {
         PyErr_Format(PyExc_RuntimeError, "%s: %s", abigate_code_name(err.code), err.message);
         return NULL;
     }
@@ -33,7 +35,7 @@ static PyObject *profile(PyObject *self, PyObject *noargs)
         Py_DECREF(s);
     }
     return Py_BuildValue("(kIssIN)", (unsigned long)p.hexversion, p.flags, p.soabi,
-                         p.exports_path, p.exports ? p.exports->count : 0u, suffixes);
+                         p.exports_path, p.exports ? abigate_symbols_count(p.exports) : 0u, suffixes);
 }
 
 static PyMethodDef methods[] = {

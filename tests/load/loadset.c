@@ -17,7 +17,7 @@
  *   error: TEXT     the load failed (exit 1)
  */
 #define _GNU_SOURCE
-#include <abigate.h>
+#include <abigate/abigate.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <link.h>

@@ -35,24 +35,33 @@ bases = [by_id[i] for i in REQUIRED] + \
 src = testlib.pip_source(tap, os.path.join(testlib.workdir("pip-install"), "abigate"))
 
 
-def versions():
-    """The version, wherever the source tree writes it."""
-    srcdir = testlib.env("ABIGATE_SRCDIR", tap)
+def built_versions():
+    """The version each artefact of this build says it has: VERSION is the
+    only place it is written; everything else is derived from it."""
+    builddir = testlib.env("ABIGATE_BUILDDIR", tap)
     found = {}
-    for path, pattern in (("configure.ac", r"AC_INIT\(\[abigate\], \[([^]]+)\]"),
-                          ("pyproject.toml", r'(?m)^version = "([^"]+)"'),
-                          ("loader/abigate.h", r'#define ABIGATE_VERSION_STRING "([^"]+)"'),
-                          ("loader/gate/abigate/lib/pkgconfig/abigate.pc", r"(?m)^Version: (\S+)")):
-        with open(os.path.join(srcdir, path)) as f:
-            m = re.search(pattern, f.read())
-        found[path] = m.group(1) if m else None
+    p = testlib.run([cli, "--version"])
+    found["abigate --version"] = p.stdout.split()[-1] if p.stdout.split() else None
+    with open(os.path.join(builddir, "loader", "include", "abigate", "version.h")) as f:
+        m = re.search(r'#define ABIGATE_VERSION_STRING "([^"]+)"', f.read())
+    found["abigate/version.h"] = m and m.group(1)
+    p = testlib.run(["pkg-config", "--modversion", os.path.join(builddir, "abigate.pc")])
+    found["abigate.pc"] = p.stdout.strip() or None
+    with open(os.path.join(builddir, "docs", "abigate.1")) as f:
+        m = re.search(r'"abigate ([^"]+)"', f.readline())
+    found["abigate(1)"] = m and m.group(1)
     return found
 
 
-found = versions()
-tap.ok(len(set(found.values())) == 1 and None not in found.values(),
-       "one version in configure.ac, pyproject.toml, abigate.h and the package's abigate.pc", repr(found))
-VERSION = found["configure.ac"]
+with open(os.path.join(testlib.env("ABIGATE_SRCDIR", tap), "VERSION")) as f:
+    VERSION = f.read().strip()
+found = built_versions()
+tap.ok(set(found.values()) == {VERSION}, "VERSION's %s is the version of the program, version.h, "
+       "abigate.pc and abigate(1)" % VERSION, repr(found))
+written = [path for path in ("configure.ac", "pyproject.toml",
+                             "loader/include/abigate/abigate.h", "loader/python/abigate.pc.in")
+           if VERSION in open(os.path.join(testlib.env("ABIGATE_SRCDIR", tap), path)).read()]
+tap.ok(not written, "the version is written nowhere but VERSION", repr(written))
 
 
 def tags(base):
@@ -107,9 +116,17 @@ def check_one(base):
     new = v.files() - before
     want = [os.path.join(site, f) for f in (
         "_abigate" + base.ext_suffix, "abigate.pth", "abigate/__init__.py", "abigate/__main__.py",
-        "abigate/include/abigate/slot.h", "abigate/include/abigate/record.c",
+        "abigate/include/abigate/slot.h", "abigate/share/abigate-record.c",
         "abigate/lib/pkgconfig/abigate.pc")] + ["bin/abigate"]
     missing = [f for f in want if f not in new]
+    p = testlib.run([v.python, "-c", "import abigate, importlib.metadata as m, sys; "
+                     "print(abigate.__version__, m.version('abigate'), abigate.get_pkgconfig_dir())"], env=e)
+    got = p.stdout.split()
+    q = testlib.run(["pkg-config", "--modversion", "abigate"],
+                    env=dict(e, PKG_CONFIG_PATH=got[2] if len(got) == 3 else ""))
+    tap.eq(got[:2] + [q.stdout.strip()], [VERSION] * 3,
+           "%s: the module's __version__, the distribution's metadata and the package's "
+           "abigate.pc all say VERSION's %s" % (t, VERSION))
     if not tap.ok(not missing, "%s: installs _abigate, the package, abigate.pth, the headers and "
                   "the abigate command" % t, "missing: %r; new: %r" % (missing, sorted(new))):
         return

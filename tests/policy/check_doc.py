@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_doc.py -- docs/POLICY.md and the reason table are kept in step (TAP).
 
-Every reason of loader/abigate-reasons.h has exactly one row in the rules table
+Every reason of loader/include/abigate/reasons.h has exactly one row in the rules table
 of docs/POLICY.md, every row names a real reason, the stricter-than-CPython
 section names the reasons the conformance test allows, and every mode has a row.
 """
@@ -23,7 +23,7 @@ def section(text, title):
 
 def main():
     tap = Tap()
-    with open(os.path.join(SRC, "loader", "abigate-reasons.h")) as f:
+    with open(os.path.join(SRC, "loader", "include", "abigate", "reasons.h")) as f:
         reasons = re.findall(r"^X\((ABIGATE_R_\w+),\s*(\d+),", f.read(), re.M)
     with open(os.path.join(SRC, "docs", "POLICY.md")) as f:
         doc = f.read()

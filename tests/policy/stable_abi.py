@@ -1,4 +1,4 @@
-"""loader/stable-abi.c is what loader/gen-stable-abi.py makes of the
+"""loader/libabigate/stable-abi.c is what loader/libabigate/gen-stable-abi.py makes of the
 Misc/stable_abi.toml of the CPython source that tests/interpreters/provision
 unpacked (path in $ABIGATE_CACHE/stable_abi.toml.path): the committed table
 and its generator are kept in step, and the PSF license travels with it."""
@@ -23,12 +23,12 @@ tap.ok(os.path.exists(toml), "CPython's stable_abi.toml is in the cache (%s)" % 
 cpython = os.path.dirname(os.path.dirname(toml))
 work = testlib.workdir("stable-abi")
 out_c, out_license = os.path.join(work, "stable-abi.c"), os.path.join(work, "PSF-2.0.txt")
-p = subprocess.run([sys.executable, os.path.join(src, "loader", "gen-stable-abi.py"), toml,
+p = subprocess.run([sys.executable, os.path.join(src, "loader", "libabigate", "gen-stable-abi.py"), toml,
                     os.path.join(cpython, "LICENSE"), "3.13", out_c, out_license],
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
 tap.eq(p.returncode, 0, "the generator runs")
-tap.ok(filecmp.cmp(out_c, os.path.join(src, "loader", "stable-abi.c"), shallow=False),
-       "loader/stable-abi.c is the generator's output, byte for byte")
+tap.ok(filecmp.cmp(out_c, os.path.join(src, "loader", "libabigate", "stable-abi.c"), shallow=False),
+       "loader/libabigate/stable-abi.c is the generator's output, byte for byte")
 tap.ok(filecmp.cmp(out_license, os.path.join(src, "LICENSES", "PSF-2.0.txt"), shallow=False),
        "LICENSES/PSF-2.0.txt is the PSF License Agreement of that source")
 with open(out_c) as f:

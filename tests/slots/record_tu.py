@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The record without a C source change (slots/abigate/record.c).
+"""The record without a C source change (slots/abigate-record.c).
 
 1. For every configuration (3.11, 3.13, 3.13t, 3.13d and 3.15 headers;
    version-specific, limited API, abi3t), record.c compiled with the same
@@ -30,7 +30,7 @@ cli = testlib.env("ABIGATE_CLI", tap)
 cc = os.environ.get("CC") or "gcc"
 work = testlib.workdir("record-tu")
 slots = os.path.join(srcdir, "slots")
-record_c = os.path.join(slots, "abigate", "record.c")
+record_c = os.path.join(slots, "abigate-record.c")
 demo_c = os.path.join(srcdir, "examples", "demo.c")
 plain_c = os.path.join(srcdir, "tests", "slots", "plain.c")
 
@@ -108,6 +108,7 @@ if built:
 
 p = testlib.run(["pkg-config", "--variable=record_source", "abigate"],
                 env=dict(os.environ, PKG_CONFIG_PATH=builddir))
-tap.ok(p.returncode == 0 and p.stdout.strip().endswith("/include/abigate/record.c"),
-       "pkg-config --variable=record_source abigate names the installed record.c", p.stdout + p.stderr)
+tap.ok(p.returncode == 0 and p.stdout.strip().endswith("/share/abigate/abigate-record.c"),
+       "pkg-config --variable=record_source abigate names the record's source, installed in "
+       "$datadir/abigate", p.stdout + p.stderr)
 tap.done()

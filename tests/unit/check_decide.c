@@ -7,7 +7,9 @@
  */
 #include "suites.h"
 
-#include <abigate.h>
+#include "libabigate/internal.h" /* the symbol buffers filled by hand */
+
+#include <abigate/abigate.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -501,7 +503,7 @@ START_TEST(test_every_reason_covered)
 {
     static const int reasons[] = {
 #define X(name, value, text) name,
-#include "abigate-reasons.h"
+#include "abigate/reasons.h"
 #undef X
     };
     for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++) {

@@ -2,7 +2,7 @@
  * resolution, the texts users read, and files that cannot be judged, in
  * every mode, through abigate_gate_judge and abigate_gate_dlopen (docs/POLICY.md,
  * "Record first" and "Files that cannot be judged"). */
-#include "abigate-internal.h"
+#include "libabigate/internal.h"
 
 #include <check.h>
 #include <dirent.h>

@@ -5,7 +5,7 @@
  * PT_NOTE and SHT_NOTE, a dynamic part and SHT_DYNSYM) and corrupts it. */
 #include "suites.h"
 
-#include "abigate.h"
+#include "abigate/abigate.h"
 #include "elfimage.h"
 
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * 0x300}, {0, NULL}), the table at 0x280, "code" at 0x300. */
 #include "suites.h"
 
-#include "abigate.h"
+#include "abigate/abigate.h"
 #include "elfimage.h"
 
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* check_reader.c -- the reader over crafted in-memory ELF images. */
 #include "suites.h"
 
-#include "abigate-internal.h"
-#include "abigate.h"
+#include "libabigate/internal.h"
+#include "abigate/abigate.h"
 #include "elfimage.h"
 
 #include <stdio.h>

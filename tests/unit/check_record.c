@@ -1,7 +1,7 @@
 /* check_record.c -- record encode/decode round trips and versioning rules. */
 #include "suites.h"
 
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <string.h>
 

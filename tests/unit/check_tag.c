@@ -1,7 +1,7 @@
 /* check_tag.c -- file-name tags. */
 #include "suites.h"
 
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <string.h>
 

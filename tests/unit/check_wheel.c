@@ -1,11 +1,12 @@
 /* check_wheel.c -- a wheel's tags: the parsers (file name, WHEEL) and
  * abigate_wheel_decide, table-tested: every rule of docs/POLICY.md's
  * "Wheel tags against contents" on both sides, and the modes.  The
- * member's facts are built directly (the decision is pure).
+ * member's facts are built directly (the decision is pure).  Then the
+ * archive reader's limits, and the walk over a tool's inputs.
  */
 #include "suites.h"
 
-#include "abigate-internal.h"
+#include "libabigate/internal.h"
 #include "elfimage.h"
 
 #include <zlib.h>
@@ -438,6 +439,106 @@ START_TEST(test_zip_budget)
 }
 END_TEST
 
+/* The walk over a tool's inputs (abigate_walk): what a directory stands
+ * for, in name order; a link to a directory walked once, a loop reported,
+ * a FIFO under an extension's name given (its reader says what it is), a
+ * wheel's extension members given in place, or the wheel itself unopened. */
+struct seen {
+    char text[2048];
+};
+
+static int note_item(const abigate_walk_item *it, void *ctx)
+{
+    struct seen *s = ctx;
+    const char *base = strrchr(it->path, '/');
+    size_t n = strlen(s->text);
+    ck_assert_uint_eq(it->size, sizeof *it);
+    snprintf(s->text + n, sizeof s->text - n, "%s%s%s%s%s;", base ? base + 1 : it->path,
+             it->member ? "/" : "", it->member ? it->member : "", it->rc ? " " : "",
+             it->rc ? abigate_code_name(it->rc) : "");
+    return it->rc ? 2 : 1;
+}
+
+START_TEST(test_walk)
+{
+    char dir[] = "/tmp/abigate-walk-XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    static const unsigned char elf[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+    snprintf(path, sizeof path, "%s/sub", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    const char *files[] = {"a.so", "b.txt", "sub/c.so"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("not ELF\n", f);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/fifo.so", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/link", dir);
+    ck_assert_int_eq(symlink("sub", path), 0);
+    snprintf(path, sizeof path, "%s/loop", dir);
+    ck_assert_int_eq(symlink(".", path), 0);
+    snprintf(path, sizeof path, "%s/w.whl", dir);
+    write_deflated(path, "pkg/m.so", elf, sizeof elf);
+
+    struct seen s = {""};
+    ck_assert_int_eq(abigate_walk(dir, 0, note_item, &s), 2); /* the largest return */
+    ck_assert_str_eq(s.text, "a.so;fifo.so;c.so;loop ABIGATE_E_OPEN;w.whl/pkg/m.so;");
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(abigate_walk(dir, ABIGATE_WALK_WHEELS_UNOPENED, note_item, &s), 2);
+    ck_assert_str_eq(s.text, "a.so;fifo.so;c.so;loop ABIGATE_E_OPEN;w.whl;");
+    memset(&s, 0, sizeof s);
+    snprintf(path, sizeof path, "%s/w.whl", dir);
+    ck_assert_int_eq(abigate_walk_wheel(path, note_item, &s), 1);
+    ck_assert_str_eq(s.text, "w.whl/pkg/m.so;");
+    ck_assert(abigate_walk_is_wheel(path));
+    ck_assert(!abigate_walk_is_wheel(dir));
+    ck_assert_str_eq(abigate_walk_tag_source(1), "WHEEL");
+    ck_assert_ptr_null(abigate_walk_tag_source(ABIGATE_WALK_TAG_SETS));
+    memset(&s, 0, sizeof s);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    ck_assert_int_eq(abigate_walk(path, 0, note_item, &s), 1); /* a path, given: its reader says */
+    ck_assert_str_eq(s.text, "missing;");
+
+    /* judged: the member in place (its facts given), a file that is not
+     * ELF and an item that could not be walked by the gate's table */
+    abigate_profile prof;
+    ck_assert_int_eq(abigate_profile_parse(&prof, "3.13", NULL), ABIGATE_OK);
+    abigate_gate_config cfg;
+    abigate_gate_config_init(&cfg);
+    abigate_error err;
+    abigate_gate *g = abigate_gate_new_for(&prof, NULL, &cfg, &err);
+    ck_assert_ptr_nonnull(g);
+    abigate_verdict v;
+    abigate_file_info fi;
+    abigate_error why = {ABIGATE_E_OPEN, -1, "a loop of links: this directory is one being walked"};
+    abigate_walk_item loop = {.size = sizeof loop, .path = dir, .rc = ABIGATE_E_OPEN, .err = &why};
+    ck_assert_int_eq(abigate_walk_judge(g, &loop, NULL, &v, &fi, &err), ABIGATE_REFUSE);
+    ck_assert_int_eq(v.reason, ABIGATE_R_UNREADABLE);
+    ck_assert_int_eq(err.code, ABIGATE_E_OPEN);
+    snprintf(path, sizeof path, "%s/a.so", dir);
+    abigate_walk_item file = {.size = sizeof file, .path = path};
+    ck_assert_int_eq(abigate_walk_judge(g, &file, NULL, &v, &fi, &err), ABIGATE_REFUSE);
+    ck_assert_int_eq(v.error, ABIGATE_E_NOT_ELF);
+    abigate_policy warn = {ABIGATE_MODE_WARN, 0};
+    ck_assert_int_eq(abigate_walk_judge(g, &file, &warn, &v, &fi, &err), ABIGATE_ACCEPT);
+    ck_assert(v.warning);
+    ck_assert_int_eq(abigate_walk_judge(NULL, &file, NULL, &v, NULL, &err), ABIGATE_E_INVALID_ARG);
+    abigate_verdict tv[ABIGATE_WALK_TAG_SETS];
+    ck_assert_uint_eq(abigate_walk_judge_tags(&file, &fi, &warn, tv), 0); /* not a member */
+    abigate_gate_free(g);
+
+    const char *rm[] = {"a.so", "b.txt", "sub/c.so", "fifo.so", "link", "loop", "w.whl", "sub"};
+    for (size_t i = 0; i < sizeof rm / sizeof rm[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, rm[i]);
+        ck_assert_int_eq(i + 1 < sizeof rm / sizeof rm[0] ? unlink(path) : rmdir(path), 0);
+    }
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *make_wheel_suite(void)
 {
     Suite *s = suite_create("wheel");
@@ -450,6 +551,7 @@ Suite *make_wheel_suite(void)
     tcase_add_test(tc, test_zip_open_kinds);
     tcase_add_test(tc, test_member_judged_in_one_read);
     tcase_add_test(tc, test_zip_budget);
+    tcase_add_test(tc, test_walk);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,7 @@
 /* elfimage.c -- see elfimage.h. */
 #include "elfimage.h"
 
-#include "abigate.h"
+#include "abigate/abigate.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Wheels read in place (loader/zip.c) through the CLI.
+"""Wheels read in place (loader/libabigate/zip.c) through the CLI.
 
 Archives are written by Python's zipfile (STORED and DEFLATE members, a
 ZIP64 archive of 65,600 members), then damaged byte by byte where a test

@@ -1,0 +1,206 @@
+/* abigate-internal.h -- cross-file internals of libabigate.
+ *
+ * Not installed.  Names here are abigate__* and have hidden visibility
+ * (the library is built with -fvisibility=hidden; only ABIGATE_API names
+ * are exported, see loader/libabigate.sym).
+ */
+#ifndef ABIGATE_INTERNAL_H
+#define ABIGATE_INTERNAL_H
+
+#if !defined(ABIGATE_BUILDING_LIBRARY)
+#error "abigate-internal.h is private to libabigate: include <abigate.h> instead"
+#endif
+
+#ifdef HAVE_CONFIG_H
+#include <config.h> /* first: _GNU_SOURCE (AC_USE_SYSTEM_EXTENSIONS) */
+#endif
+#include "abigate/abigate.h"
+
+#include <stdarg.h>
+
+/* The symbol buffer (abigate.h: opaque to callers). */
+#define ABIGATE_SYMBOLS_INDEX (2 * ABIGATE_SYMBOLS_MAX) /* hash slots, a power of two */
+struct abigate_symbols {
+    unsigned count;
+    unsigned truncated;
+    unsigned indexed;     /* set by abigate_symbols_index and _sort; cleared by a read */
+    unsigned sorted;      /* set by abigate_symbols_sort; cleared by a read */
+    size_t pool_used;
+    struct { uint32_t name; uint8_t weak; } sym[ABIGATE_SYMBOLS_MAX]; /* name: offset in pool */
+    char pool[ABIGATE_SYMBOLS_POOL];
+    /* The hash index (abigate_symbols_index), open addressing over its first
+     * index_mask + 1 slots: a name's hash and pool offset + 1 (0: empty). */
+    struct { uint32_t hash; uint32_t name; } index[ABIGATE_SYMBOLS_INDEX];
+    unsigned index_mask;
+    /* hash[i] is the hash of name i, for lookups that need not hash it
+     * again: kept by the reader, which sets hashed to 1.  Code that fills
+     * a buffer by hand (the unit tests) sets hashed (like indexed and
+     * sorted) to 0. */
+    unsigned hashed;
+    uint32_t hash[ABIGATE_SYMBOLS_MAX];
+};
+
+#if defined(__GNUC__)
+#define ABIGATE__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ABIGATE__PRINTF(f, a)
+#endif
+
+/* Fill `err` (may be NULL) with `code`, `offset` and a formatted message;
+ * returns `code` so that callers can write `return abigate__fail(...)`. */
+int abigate__fail(abigate_error *err, int code, int64_t offset, const char *fmt, ...)
+    ABIGATE__PRINTF(4, 5);
+
+/* Mark `err` (may be NULL) as success. */
+void abigate__ok(abigate_error *err);
+
+/* Byte-order helpers over unaligned bytes. */
+static inline uint16_t abigate__get16(const unsigned char *p, int be)
+{
+    return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static inline uint32_t abigate__get32(const unsigned char *p, int be)
+{
+    return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+              : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static inline uint64_t abigate__get64(const unsigned char *p, int be)
+{
+    uint64_t hi = abigate__get32(p + (be ? 0 : 4), be);
+    uint64_t lo = abigate__get32(p + (be ? 4 : 0), be);
+    return hi << 32 | lo;
+}
+
+static inline void abigate__put16(unsigned char *p, uint16_t v, int be)
+{
+    p[be ? 0 : 1] = (unsigned char)(v >> 8);
+    p[be ? 1 : 0] = (unsigned char)v;
+}
+
+static inline void abigate__put32(unsigned char *p, uint32_t v, int be)
+{
+    abigate__put16(p + (be ? 0 : 2), (uint16_t)(v >> 16), be);
+    abigate__put16(p + (be ? 2 : 0), (uint16_t)v, be);
+}
+
+/* True when [off, off+len) does not fit in `size` (subtraction form, no
+ * overflow possible). */
+static inline int abigate__out_of_bounds(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off > size || size - off < len;
+}
+
+/* Copy `src` (up to `srclen` bytes, stops at NUL) into dst[cap], always
+ * terminating; returns 1 when it had to clamp. */
+int abigate__copy_clamped(char *dst, size_t cap, const char *src, size_t srclen);
+
+/* Name of symbol `i` (< count), without the checks of abigate_symbols_name:
+ * for loops over a buffer's own entries. */
+static inline const char *abigate__symbol_name(const abigate_symbols *syms, unsigned i)
+{
+    return syms->pool + syms->sym[i].name;
+}
+
+/* elf.c: 1 when name `i` of `syms` is in `set` (indexed), as
+ * abigate_symbols_contains, without hashing the name again when the reader
+ * kept its hash. */
+int abigate__symbols_has(const abigate_symbols *set, const abigate_symbols *syms, unsigned i);
+
+/* elf.c: read `fd` in one pass that stops after the record unless
+ * need(the facts read so far, ctx) returns a buffer for the symbols; then
+ * the legacy facts are read too (as ABIGATE_READ_LEGACY), into it.  The
+ * head read once serves both stages. */
+struct abigate__search;
+struct abigate__stage {
+    abigate_symbols *(*need)(const abigate_file_info *info, void *ctx);
+    void *ctx;
+    struct abigate__search *search; /* also read these (elf.c), or NULL */
+    int legacy; /* a reader that can (zip.c): read the legacy facts of a file
+                 * without a record even when `need` gives no symbol table */
+};
+
+/* What the dynamic loader's search for a file's dependencies depends on
+ * (elf.c: read with the record, from the same head; load.c: used to load
+ * the judged descriptor as a plain dlopen of its path would).  `state` is
+ * 0 when not read (not ELF, no dynamic segment, a malformed one: the load
+ * then leaves everything to the dynamic loader), 1 when read, -1 when the
+ * names of a file that mentions ORIGIN could not be kept (too many, too
+ * long, no memory: has_origin is set and the load refuses to guess).  The
+ * names are kept (on the heap, `names`) only for a file that mentions
+ * ORIGIN: abigate__search_release frees them.  The caller sets `names` to
+ * NULL before the read. */
+#define ABIGATE__SEARCH_POOL 16384
+#define ABIGATE__SEARCH_NEEDED 256 /* also the DT_NEEDED names the reader keeps */
+struct abigate__search_names {
+    unsigned n_needed;
+    uint32_t needed[ABIGATE__SEARCH_NEEDED]; /* offsets into pool */
+    uint32_t rpath, runpath;                 /* offsets into pool */
+    size_t pool_used;
+    char pool[ABIGATE__SEARCH_POOL];
+};
+struct abigate__search {
+    int state;
+    int has_origin;      /* "$ORIGIN" or "${ORIGIN}" in DT_NEEDED, DT_RPATH or DT_RUNPATH */
+    int needed_origin;   /* ... in a DT_NEEDED name */
+    int has_rpath, has_runpath;
+    uint64_t flags_1;    /* DT_FLAGS_1 */
+    unsigned char elf_class, big_endian, osabi, abiversion; /* the file's ELF header */
+    unsigned machine;
+    uint32_t e_flags;
+    struct abigate__search_names *names; /* state 1 and has_origin: owned */
+};
+void abigate__search_release(struct abigate__search *search);
+
+/* load.c: the length of the dynamic string token ORIGIN at p (`room`
+ * bytes there) as the dynamic loader reads it (glibc's is_dst): 9 for
+ * "${ORIGIN}", 7 for "$ORIGIN" not followed by a name character, else 0. */
+size_t abigate__origin_token(const char *p, size_t room);
+
+/* load.c: dlopen(path, dlflags) itself, dlerror() copied at once into err
+ * (ABIGATE_E_DLOPEN); the handle or NULL. */
+void *abigate__dlopen_path(const char *path, int dlflags, abigate_error *err);
+
+/* profile.c: the ELF e_machine libabigate was built for (0: unknown). */
+unsigned abigate__host_machine(void);
+
+/* load.c: dlopen() the judged descriptor `fd` of `path` with `dlflags` so
+ * that its dependencies are those a plain dlopen(path, dlflags) loads
+ * (docs/PATCHED.md, "The same-file load").  `fd_name` writes a fresh
+ * /proc/self/fd spelling of a descriptor.  The handle, or NULL with err
+ * ABIGATE_E_DLOPEN: dlerror()'s text naming `path`, or, when /proc is not
+ * mounted, a text that says so (*no_proc is then set to 1). */
+void *abigate__load_judged(int fd, const char *path, int dlflags,
+                           const struct abigate__search *search,
+                           void (*fd_name)(void *ctx, char *buf, size_t size, int fd),
+                           void *fd_name_ctx, int *no_proc, abigate_error *err);
+int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stage *stage,
+                            abigate_file_info *info, abigate_error *err);
+
+/* gate.c: judge what `reader` reads, as the gate judges a file (the
+ * profile, the policy, the record-first staging through `stage`, the
+ * unreadable-file table, the counters).  `name` names it in messages.
+ * `facts` (or NULL) receives what was read, legacy facts included when
+ * there is no record (stage->legacy); zeroed when nothing could be. */
+typedef int (*abigate__stage_reader)(void *ctx, const struct abigate__stage *stage,
+                                     abigate_file_info *info, abigate_error *err);
+/* The gate's own policy (gate.c). */
+const abigate_policy *abigate__gate_policy(const abigate_gate *g);
+
+int abigate__gate_judge_reader(abigate_gate *g, const char *name, abigate__stage_reader reader,
+                               void *ctx, const abigate_policy *policy, abigate_verdict *v,
+                               abigate_file_info *facts, abigate_error *err);
+
+/* zip.c: the inflated bytes all reads of an archive of `size` bytes may
+ * produce (abigate.h, ABIGATE_ZIP_INFLATE_RATIO). */
+uint64_t abigate__zip_budget(uint64_t size);
+/* The inflated bytes the reads of `z` have produced so far. */
+uint64_t abigate__zip_spent(const abigate_zip *z);
+
+/* decide.c: 1 when the verdict for `f` (read with ABIGATE_READ_RECORD)
+ * needs its symbol table (the record-first rule), else 0.  Pure. */
+int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
+                           const abigate_policy *pol);
+
+#endif /* ABIGATE_INTERNAL_H */

@@ -1,0 +1,332 @@
+/* profile.c -- what an interpreter is: version, build flags, platform,
+ * extension suffixes, and (when known) the Py symbols it exports.
+ *
+ * Three sources (docs/POLICY.md, "Interpreter profiles"):
+ *   - a spec string ("3.13t", "3.15.0b1"): abigate_profile_parse;
+ *   - the interpreter in this process: abigate_profile_from_process;
+ *   - an interpreter on disk: the CLI asks it once (loader/cli/probe.c) and
+ *     then calls abigate_profile_init + abigate_profile_load_exports.
+ */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- the host */
+
+#if defined(__x86_64__) && defined(__ILP32__)
+#define HOST_MACHINE 62
+#define HOST_ARCH "x86_64"
+#define HOST_ABI "gnux32"
+#elif defined(__x86_64__)
+#define HOST_MACHINE 62
+#define HOST_ARCH "x86_64"
+#elif defined(__i386__)
+#define HOST_MACHINE 3
+#define HOST_ARCH "i386"
+#elif defined(__aarch64__)
+#define HOST_MACHINE 183
+#define HOST_ARCH "aarch64"
+#elif defined(__arm__)
+#define HOST_MACHINE 40
+#define HOST_ARCH "arm"
+#if defined(__ARM_PCS_VFP)
+#define HOST_ABI "gnueabihf"
+#else
+#define HOST_ABI "gnueabi"
+#endif
+#elif defined(__powerpc64__)
+#define HOST_MACHINE 21
+#if defined(__LITTLE_ENDIAN__)
+#define HOST_ARCH "powerpc64le"
+#else
+#define HOST_ARCH "powerpc64"
+#endif
+#elif defined(__s390x__)
+#define HOST_MACHINE 22
+#define HOST_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_MACHINE 243
+#define HOST_ARCH "riscv64"
+#else
+#define HOST_MACHINE 0
+#define HOST_ARCH ""
+#endif
+#ifndef HOST_ABI
+#define HOST_ABI "gnu"
+#endif
+
+unsigned abigate__host_machine(void)
+{
+    return HOST_MACHINE;
+}
+
+static void host_multiarch(char *buf, size_t len)
+{
+#if defined(__linux__) && defined(__GLIBC__)
+    if (HOST_ARCH[0]) {
+        snprintf(buf, len, "%s-linux-%s", HOST_ARCH, HOST_ABI);
+        return;
+    }
+#endif
+    if (len)
+        buf[0] = '\0';
+}
+
+/* ---------------------------------------------------------------- init */
+
+static unsigned ver_major(uint32_t hex) { return hex >> 24 & 0xff; }
+static unsigned ver_minor(uint32_t hex) { return hex >> 16 & 0xff; }
+
+static void add_suffix(abigate_profile *p, const char *fmt, const char *a)
+    ABIGATE__PRINTF(2, 0);
+static void add_suffix(abigate_profile *p, const char *fmt, const char *a)
+{
+    char tmp[2 * ABIGATE_PROFILE_TEXT_MAX];
+    if (p->n_suffixes >= ABIGATE_PROFILE_MAX_SUFFIXES)
+        return;
+    snprintf(tmp, sizeof tmp, fmt, a);
+    abigate__copy_clamped(p->suffixes[p->n_suffixes++], sizeof p->suffixes[0], tmp, sizeof tmp);
+}
+
+ABIGATE_API int abigate_profile_init(abigate_profile *p, uint32_t hexversion, unsigned flags)
+{
+    if (!p || ver_major(hexversion) != 3 || (flags & ~ABIGATE_PROFILE_KNOWN))
+        return ABIGATE_E_INVALID_ARG;
+    memset(p, 0, sizeof *p);
+    p->hexversion = hexversion;
+    p->flags = flags;
+    p->pointer_size = (unsigned)sizeof(void *);
+    p->elf_class = sizeof(void *) == 8 ? 64 : 32;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    p->big_endian = 1;
+#endif
+    p->machine = HOST_MACHINE;
+    p->source = ABIGATE_PROFILE_FROM_BUILD;
+    host_multiarch(p->multiarch, sizeof p->multiarch);
+
+    /* SOABI as CPython's configure spells it: cpython-XY[t][d][m]-MULTIARCH
+     * ('m' is pymalloc, part of the ABI tag below 3.8). */
+    unsigned minor = ver_minor(hexversion);
+    int ft = (flags & ABIGATE_PROFILE_FREETHREADED) != 0;
+    snprintf(p->soabi, sizeof p->soabi, "cpython-3%u%s%s%s%s%.48s", minor, ft ? "t" : "",
+             flags & ABIGATE_PROFILE_DEBUG ? "d" : "", minor < 8 ? "m" : "",
+             p->multiarch[0] ? "-" : "", p->multiarch);
+
+    /* importlib.machinery.EXTENSION_SUFFIXES of an upstream build
+     * (Python/dynload_shlib.c): the SOABI suffix; on debug builds from 3.8
+     * the release SOABI suffix (ALT_SOABI); ".abi3.so", which 3.13t
+     * and 3.14t load too (the crash abigate exists for), but free-threaded
+     * 3.15+ does not; ".abi3t.so" from 3.15; then ".so". */
+    add_suffix(p, ".%s.so", p->soabi);
+    if ((flags & ABIGATE_PROFILE_DEBUG) && minor >= 8) {
+        /* ALT_SOABI: from 3.8 a debug build also loads release extensions */
+        char alt[ABIGATE_PROFILE_TEXT_MAX];
+        snprintf(alt, sizeof alt, "cpython-3%u%s%s%.48s", minor, ft ? "t" : "",
+                 p->multiarch[0] ? "-" : "", p->multiarch);
+        add_suffix(p, ".%s.so", alt);
+    }
+    if (!ft || minor < 15)
+        add_suffix(p, "%s", ".abi3.so");
+    if (minor >= 15)
+        add_suffix(p, "%s", ".abi3t.so");
+    add_suffix(p, "%s", ".so");
+    return ABIGATE_OK;
+}
+
+/* ---------------------------------------------------------------- spec strings */
+
+static int parse_uint(const char **s, unsigned max, unsigned *out)
+{
+    const char *q = *s;
+    unsigned v = 0;
+    if (*q < '0' || *q > '9')
+        return 0;
+    while (*q >= '0' && *q <= '9') {
+        v = v * 10 + (unsigned)(*q - '0');
+        if (v > max)
+            return 0;
+        q++;
+    }
+    *s = q;
+    *out = v;
+    return 1;
+}
+
+ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abigate_error *err)
+{
+    if (!p || !spec)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    const char *s = spec;
+    unsigned major, minor, micro = 0, level = 0xf, serial = 0, flags = 0;
+    if (!parse_uint(&s, 255, &major) || major != 3 || *s++ != '.' || !parse_uint(&s, 255, &minor))
+        goto bad;
+    if (*s == '.') {
+        s++;
+        if (!parse_uint(&s, 255, &micro))
+            goto bad;
+        if (*s == 'a' || *s == 'b' || (s[0] == 'r' && s[1] == 'c')) {
+            level = *s == 'a' ? 0xa : *s == 'b' ? 0xb : 0xc;
+            s += level == 0xc ? 2 : 1;
+            if (!parse_uint(&s, 15, &serial))
+                goto bad;
+        }
+    }
+    for (; *s; s++) {
+        unsigned f = *s == 't' ? ABIGATE_PROFILE_FREETHREADED
+                   : *s == 'd' ? ABIGATE_PROFILE_DEBUG : 0;
+        if (!f || (flags & f))
+            goto bad;
+        flags |= f;
+    }
+    if ((flags & ABIGATE_PROFILE_FREETHREADED) && minor < 13)
+        return abigate__fail(err, ABIGATE_E_BAD_SPEC, -1,
+                             "%s: free-threaded CPython exists from 3.13 on", spec);
+    abigate_profile tmp;
+    uint32_t hex = (uint32_t)(major << 24 | minor << 16 | micro << 8 | level << 4 | serial);
+    if (abigate_profile_init(&tmp, hex, flags) != ABIGATE_OK)
+        goto bad;
+    tmp.source = ABIGATE_PROFILE_FROM_SPEC;
+    abigate__copy_clamped(tmp.origin, sizeof tmp.origin, spec, strlen(spec));
+    *p = tmp;
+    abigate__ok(err);
+    return ABIGATE_OK;
+bad:
+    return abigate__fail(err, ABIGATE_E_BAD_SPEC, -1,
+                         "'%.64s': want MAJOR.MINOR[.MICRO[{a|b|rc}N]][t][d], e.g. 3.13t", spec);
+}
+
+ABIGATE_API char *abigate_profile_name(const abigate_profile *p, char *buf, size_t len)
+{
+    char v[24];
+    if (!buf || !len)
+        return buf;
+    if (!p) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    snprintf(buf, len, "%s%s%s", abigate_format_version(p->hexversion, v, sizeof v),
+             p->flags & ABIGATE_PROFILE_FREETHREADED ? "t" : "",
+             p->flags & ABIGATE_PROFILE_DEBUG ? "d" : "");
+    return buf;
+}
+
+/* ---------------------------------------------------------------- exports */
+
+/* Symbols that only builds with a given flag define (checked against the
+ * registry's interpreters by tests/integration/profile.py). */
+static unsigned flags_from_exports(const abigate_symbols *x)
+{
+    unsigned f = 0;
+    if (abigate_symbols_contains(x, "_Py_MergeZeroLocalRefcount"))
+        f |= ABIGATE_PROFILE_FREETHREADED;       /* 3.13+: Py_DECREF on free-threaded builds */
+    if (abigate_symbols_contains(x, "_Py_NegativeRefcount"))
+        f |= ABIGATE_PROFILE_DEBUG;              /* Py_REF_DEBUG, implied by Py_DEBUG */
+    if (abigate_symbols_contains(x, "_Py_PrintReferences"))
+        f |= ABIGATE_PROFILE_TRACE_REFS;
+    return f;
+}
+
+ABIGATE_API int abigate_profile_load_exports(abigate_profile *p, const char *path,
+                                             int derive_flags, abigate_symbols *exports,
+                                             abigate_error *err)
+{
+    abigate_file_info fi;
+    if (!p || !path || !exports)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    int rc = abigate_read_path(path, ABIGATE_READ_EXPORTS, &fi, exports, err);
+    if (rc)
+        return rc;
+    abigate_symbols_index(exports);
+    if (!abigate_symbols_contains(exports, "Py_Initialize"))
+        return abigate__fail(err, ABIGATE_E_NOT_INTERPRETER, -1,
+                             "%s: exports no Py_Initialize, not a CPython interpreter", path);
+    if (derive_flags)
+        p->flags = (p->flags & ~ABIGATE_PROFILE_KNOWN) | flags_from_exports(exports);
+    p->exports = exports;
+    abigate__copy_clamped(p->exports_path, sizeof p->exports_path, path, strlen(path));
+    return ABIGATE_OK;
+}
+
+/* ---------------------------------------------------------------- this process */
+
+/* "3.13.1+ (main, ...)" -> 0x030d01f0; 0 when it does not parse. */
+static uint32_t parse_version_text(const char *text)
+{
+    abigate_profile tmp;
+    char spec[32];
+    size_t n = 0;
+    while (n + 1 < sizeof spec && text[n] && text[n] != ' ' && text[n] != '+')
+        spec[n] = text[n], n++;
+    spec[n] = '\0';
+    return abigate_profile_parse(&tmp, spec, NULL) == ABIGATE_OK ? tmp.hexversion : 0;
+}
+
+/* The file mapped at `addr`, from /proc/self/maps.  dladdr() would name the
+ * main program by argv[0], which is wrong for interpreters started through
+ * a launcher or an explicit ld.so. */
+static int mapped_file_of(const void *addr, char *out, size_t cap)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[ABIGATE_PROFILE_PATH_MAX + 128];
+    int found = 0;
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        int at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || !at)
+            continue;
+        if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi || line[at] != '/')
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        found = !abigate__copy_clamped(out, cap, line + at, strlen(line + at));
+    }
+    fclose(f);
+    return found;
+}
+
+ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
+                                             abigate_error *err)
+{
+    if (!p)
+        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
+    uint32_t hex = 0;
+    void *anchor = dlsym(RTLD_DEFAULT, "Py_Version"); /* const unsigned long, 3.11+ */
+    if (anchor) {
+        hex = (uint32_t)*(const unsigned long *)anchor;
+    } else {
+        const char *(*get_version)(void);
+        *(void **)&get_version = dlsym(RTLD_DEFAULT, "Py_GetVersion");
+        anchor = *(void **)&get_version;
+        if (get_version)
+            hex = parse_version_text(get_version());
+    }
+    if (!anchor || ver_major(hex) != 3)
+        return abigate__fail(err, ABIGATE_E_NO_INTERPRETER, -1,
+                             "no Py_Version or Py_GetVersion in this process");
+    abigate_profile tmp;
+    abigate_profile_init(&tmp, hex, 0);
+    tmp.source = ABIGATE_PROFILE_FROM_PROCESS;
+    snprintf(tmp.origin, sizeof tmp.origin, "this process");
+    if (exports) {
+        char path[ABIGATE_PROFILE_PATH_MAX];
+        if (!mapped_file_of(anchor, path, sizeof path))
+            snprintf(path, sizeof path, "/proc/self/exe");
+        int rc = abigate_profile_load_exports(&tmp, path, 1, exports, err);
+        if (rc)
+            return rc;
+        /* The suffixes and SOABI follow the flags just learned. */
+        abigate_profile fixed;
+        abigate_profile_init(&fixed, hex, tmp.flags);
+        memcpy(tmp.soabi, fixed.soabi, sizeof tmp.soabi);
+        memcpy(tmp.suffixes, fixed.suffixes, sizeof tmp.suffixes);
+        tmp.n_suffixes = fixed.n_suffixes;
+    }
+    *p = tmp;
+    abigate__ok(err);
+    return ABIGATE_OK;
+}
