@@ -15,11 +15,16 @@ and meson-python; 3.13t):
 3. examples/package-meson (dependency('abigate') through the package's
    abigate.pc, abigate.get_pkgconfig_dir(); record_source), built by
    meson-python for 3.11: the same checks as 1.
+The venvs live in a temporary directory whose path lacks the word "build",
+as a user's does: setuptools lets an absolute source through its package-data
+check only when the path holds that word, which once hid a with_record that
+broke every such user's `pip wheel`.
 """
 import os
 import re
 import shutil
 import sys
+import tempfile
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -36,8 +41,11 @@ for tool in ("meson", "ninja"):
 work = testlib.workdir("pip-authors")
 src = testlib.pip_source(tap, os.path.join(work, "abigate"))
 venvs = {}
+home = tempfile.mkdtemp(prefix="abigate-authors-")
+if "build" in home:
+    tap.bail("the temporary directory %s holds the word 'build' (set TMPDIR)" % home)
 for rid, system_site in (("3.11", True), ("3.13t", False)):
-    v, e, p, _ = testlib.pip_install_gate(tap, by_id[rid], os.path.join(work, "venv-" + rid), src,
+    v, e, p, _ = testlib.pip_install_gate(tap, by_id[rid], os.path.join(home, "venv-" + rid), src,
                                           system_site=system_site)
     if p.returncode:
         tap.bail("pip install of the gate into a %s venv failed: %s" % (rid, p.stdout + p.stderr))
@@ -155,4 +163,5 @@ whl, mod = build_wheel(title, v, me, project, tags(by_id["3.11"]))
 if mod:
     judge_and_use(title, "3.11", whl, mod, "import eggs; print(eggs.count('abc'))", "3")
 
+shutil.rmtree(home, ignore_errors=True)
 tap.done()

@@ -395,8 +395,9 @@ def get_pkgconfig_dir():
 
 def with_record(ext, hooks=None):
     """setuptools: give the Extension `ext` the abigate record without
-    touching its C sources -- the record's source (abigate-record.c) is compiled with the
-    extension's own flags and linked into it.  `hooks`: the C expression of
+    touching its C sources -- the record's source (abigate-record.c, copied
+    to build/abigate/ of the project: setuptools takes relative sources only)
+    is compiled with the extension's own flags and linked into it.  `hooks`: the C expression of
     its init hooks ("ABIGATE_HOOK_PYINIT", the default, or
     "ABIGATE_HOOK_MODEXPORT").  Returns `ext`.
 
@@ -404,8 +405,24 @@ def with_record(ext, hooks=None):
         import abigate
         setup(ext_modules=[abigate.with_record(Extension("spam", ["spam.c"]))])
     """
+    # setuptools takes only sources relative to the project: an absolute one
+    # fails `pip wheel` ("setup script specifies an absolute path") whenever
+    # the package data is analysed and the path lacks the word "build".  The
+    # record's source is copied into the project's build directory.
     here = _os.path.dirname(_os.path.abspath(__file__))
-    ext.sources.append(_os.path.join(here, "share", "abigate-record.c"))
+    with open(_os.path.join(here, "share", "abigate-record.c"), "rb") as f:
+        text = f.read()
+    local = _os.path.join("build", "abigate", "abigate-record.c")
+    try:
+        with open(local, "rb") as f:
+            same = f.read() == text
+    except OSError:
+        same = False
+    if not same:
+        _os.makedirs(_os.path.dirname(local), exist_ok=True)
+        with open(local, "wb") as f:
+            f.write(text)
+    ext.sources.append(local)
     ext.include_dirs.append(get_include())
     if hooks:
         ext.define_macros.append(("ABIGATE_RECORD_HOOKS", hooks))
