@@ -104,7 +104,8 @@ static void start(struct plugin *p)
         printf("warning: %s\n", text);
     }
     if (!p->handle) {
-        int gate_failed = p->error.code && p->error.code != ABIGATE_E_OPEN &&
+        int gate_failed = p->error.code && p->error.code != ABIGATE_E_REFUSED &&
+                          p->error.code != ABIGATE_E_OPEN &&
                           p->error.code != ABIGATE_E_DLOPEN && p->error.code != ABIGATE_E_IS_DIRECTORY;
         abigate_gate_format(ABIGATE_TEXT_REFUSAL, NULL, p->name, p->path, &p->verdict, &p->error,
                             text, sizeof text);

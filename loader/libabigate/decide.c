@@ -841,7 +841,7 @@ done:
     }
 }
 
-ABIGATE_API int abigate_decide(const abigate_file_info *f, const abigate_symbols *syms,
+int abigate__decide(const abigate_file_info *f, const abigate_symbols *syms,
                                const abigate_profile *p, const abigate_policy *pol,
                                abigate_verdict *out)
 {

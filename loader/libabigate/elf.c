@@ -1878,7 +1878,7 @@ out:
     return rc;
 }
 
-ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned flags,
+int abigate__read_io(const abigate_io *io, const char *name, unsigned flags,
                                 abigate_file_info *info, abigate_symbols *syms,
                                 abigate_error *err)
 {
@@ -1985,7 +1985,7 @@ static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *
     return parse_src(&s, name, flags, info, syms, stage);
 }
 
-ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
+int abigate__read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
                                 abigate_symbols *syms, abigate_error *err)
 {
     return read_fd(fd, name, flags, info, syms, NULL, err);
@@ -1997,7 +1997,7 @@ int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stag
     return read_fd(fd, name, ABIGATE_READ_LEGACY, info, NULL, stage, err);
 }
 
-ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file_info *info,
+int abigate__read_path(const char *path, unsigned flags, abigate_file_info *info,
                                   abigate_symbols *syms, abigate_error *err)
 {
     if (!path)
@@ -2014,7 +2014,7 @@ ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file
     return rc;
 }
 
-ABIGATE_API int abigate_read_buffer(const void *buf, size_t len, const char *name,
+int abigate__read_buffer(const void *buf, size_t len, const char *name,
                                     unsigned flags, abigate_file_info *info,
                                     abigate_symbols *syms, abigate_error *err)
 {

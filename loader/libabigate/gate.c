@@ -276,7 +276,7 @@ const abigate_policy *abigate__gate_policy(const abigate_gate *g)
     return &g->policy;
 }
 
-ABIGATE_API int abigate_verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
+int abigate__verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
                                            abigate_verdict *v)
 {
     if (!policy || !why || !v || policy->mode < ABIGATE_MODE_OFF ||
@@ -382,7 +382,7 @@ done:
     return rc;
 }
 
-ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abigate_policy *policy,
+int abigate__gate_judge(abigate_gate *g, const char *path, const abigate_policy *policy,
                                    abigate_verdict *v, abigate_error *err)
 {
     if (!g || !path || !v)
@@ -392,7 +392,7 @@ ABIGATE_API int abigate_gate_judge(abigate_gate *g, const char *path, const abig
     return judge(g, in, policy, v, err);
 }
 
-ABIGATE_API int abigate_gate_judge_fd(abigate_gate *g, int fd, const char *name,
+int abigate__gate_judge_fd(abigate_gate *g, int fd, const char *name,
                                       const abigate_policy *policy, abigate_verdict *v,
                                       abigate_error *err)
 {
@@ -465,7 +465,7 @@ static void *load_without_proc(const abigate_policy *pol, int fd, const char *pa
     return handle;
 }
 
-ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlflags,
+void *abigate__gate_dlopen(abigate_gate *g, const char *path, int dlflags,
                                       const abigate_policy *policy, abigate_verdict *v,
                                       abigate_error *err)
 {
@@ -494,7 +494,7 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
         unreadable(pol, &why, v);
         __atomic_add_fetch(&g->judged, 1, __ATOMIC_RELAXED);
         if (v->kind == ABIGATE_REFUSE)
-            abigate__ok(err);
+            abigate__fail(err, ABIGATE_E_REFUSED, -1, "%s", v->message);
         else if (err)
             *err = why;
         return NULL;
@@ -505,7 +505,7 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *g, const char *path, int dlf
     void *handle = NULL;
     if (rc < 0 || v->kind == ABIGATE_REFUSE) {
         if (rc >= 0)
-            abigate__ok(err);
+            abigate__fail(err, ABIGATE_E_REFUSED, -1, "%s", v->message);
     } else {
         int no_proc;
         handle = abigate__load_judged(fd, path, dlflags, &search, fd_name, g, &no_proc, err);
@@ -562,7 +562,7 @@ ABIGATE_API int abigate_mode_resolve(int xoption_given, const char *xoption, con
 
 /* ---------------------------------------------------------------- the texts */
 
-ABIGATE_API const char *abigate_verdict_rule(const abigate_verdict *v)
+const char *abigate__verdict_rule(const abigate_verdict *v)
 {
     if (!v)
         return "ABIGATE_R_NONE";
@@ -596,7 +596,7 @@ ABIGATE_API size_t abigate_format_text(int kind, const char *action, const char 
     return n < 0 ? 0 : (size_t)n;
 }
 
-ABIGATE_API size_t abigate_gate_format(int kind, const char *action, const char *module,
+size_t abigate__gate_format(int kind, const char *action, const char *module,
                                        const char *path, const abigate_verdict *v,
                                        const abigate_error *err, char *buf, size_t len)
 {

@@ -17,6 +17,7 @@
 #include "abigate/abigate.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* The symbol buffer (abigate.h: opaque to callers). */
 #define ABIGATE_SYMBOLS_INDEX (2 * ABIGATE_SYMBOLS_MAX) /* hash slots, a power of two */
@@ -185,6 +186,69 @@ int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stag
  * there is no record (stage->legacy); zeroed when nothing could be. */
 typedef int (*abigate__stage_reader)(void *ctx, const struct abigate__stage *stage,
                                      abigate_file_info *info, abigate_error *err);
+/* A wheel's tag set (abigate.h: opaque to callers). */
+struct abigate_wheel_tags {
+    unsigned count;
+    unsigned truncated; /* more than ABIGATE_WHEEL_MAX_TAGS were given */
+    struct abigate_wheel_tag {
+        char python[24], abi[24], platform[80];
+    } tag[ABIGATE_WHEEL_MAX_TAGS];
+};
+
+/* The structures that grow (abigate.h): the library's functions on whole
+ * structures of this version; sized.c gives them to callers of any size.
+ * The first published sizes (0.2.0): later versions only append fields. */
+#define ABIGATE__FILE_INFO_MIN (offsetof(abigate_file_info, tag) + sizeof(abigate_tag))
+#define ABIGATE__VERDICT_MIN (offsetof(abigate_verdict, reserved_) + 6 * sizeof(int))
+void *abigate__sized_out(void *p, size_t size, void *whole, size_t whole_size, size_t min,
+                         size_t n);
+const void *abigate__sized_in(const void *p, size_t size, void *whole, size_t whole_size,
+                              size_t min, size_t n);
+void abigate__sized_give(void *p, size_t size, const void *w, size_t whole_size, size_t n);
+int abigate__read_path(const char *path, unsigned flags, abigate_file_info *info,
+                       abigate_symbols *syms, abigate_error *err);
+int abigate__read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
+                     abigate_symbols *syms, abigate_error *err);
+int abigate__read_buffer(const void *buf, size_t len, const char *name, unsigned flags,
+                         abigate_file_info *info, abigate_symbols *syms, abigate_error *err);
+int abigate__read_io(const abigate_io *io, const char *name, unsigned flags,
+                     abigate_file_info *info, abigate_symbols *syms, abigate_error *err);
+int abigate__zip_read_member(const abigate_zip *z, size_t i, unsigned flags,
+                             abigate_file_info *info, abigate_symbols *syms, abigate_error *err);
+int abigate__decide(const abigate_file_info *file, const abigate_symbols *file_syms,
+                    const abigate_profile *profile, const abigate_policy *policy,
+                    abigate_verdict *out);
+int abigate__gate_judge(abigate_gate *gate, const char *path, const abigate_policy *policy,
+                        abigate_verdict *v, abigate_error *err);
+int abigate__gate_judge_fd(abigate_gate *gate, int fd, const char *name,
+                           const abigate_policy *policy, abigate_verdict *v, abigate_error *err);
+int abigate__gate_judge_zip_member(abigate_gate *gate, const abigate_zip *zip, size_t i,
+                                   const abigate_policy *policy, abigate_verdict *v,
+                                   abigate_error *err);
+int abigate__gate_judge_zip_member_facts(abigate_gate *gate, const abigate_zip *zip, size_t i,
+                                         const abigate_policy *policy, abigate_verdict *v,
+                                         abigate_file_info *facts, abigate_error *err);
+int abigate__wheel_tags_decide(const abigate_wheel_tags *tags, int read_rc, const char *problem,
+                               const char *source, const abigate_policy *policy,
+                               abigate_verdict *out);
+int abigate__wheel_decide(const abigate_wheel_tags *tags, const char *source,
+                          const abigate_file_info *member, const abigate_policy *policy,
+                          abigate_verdict *out);
+void *abigate__gate_dlopen(abigate_gate *gate, const char *path, int dlflags,
+                           const abigate_policy *policy, abigate_verdict *v, abigate_error *err);
+int abigate__verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
+                                abigate_verdict *v);
+size_t abigate__gate_format(int kind, const char *action, const char *module, const char *path,
+                            const abigate_verdict *v, const abigate_error *err, char *buf,
+                            size_t len);
+const char *abigate__verdict_rule(const abigate_verdict *v);
+int abigate__walk_judge(abigate_gate *gate, const abigate_walk_item *item,
+                        const abigate_policy *policy, abigate_verdict *v, abigate_file_info *facts,
+                        abigate_error *err);
+unsigned abigate__walk_judge_tags(const abigate_walk_item *item, const abigate_file_info *facts,
+                                  const abigate_policy *policy,
+                                  abigate_verdict v[ABIGATE_WALK_TAG_SETS]);
+
 /* The gate's own policy (gate.c). */
 const abigate_policy *abigate__gate_policy(const abigate_gate *g);
 

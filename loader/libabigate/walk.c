@@ -295,7 +295,7 @@ ABIGATE_API const char *abigate_walk_tag_source(int k)
     return k >= 0 && k < ABIGATE_WALK_TAG_SETS ? tag_sources[k] : NULL;
 }
 
-ABIGATE_API unsigned abigate_walk_judge_tags(const abigate_walk_item *it,
+unsigned abigate__walk_judge_tags(const abigate_walk_item *it,
                                              const abigate_file_info *fi,
                                              const abigate_policy *policy,
                                              abigate_verdict v[ABIGATE_WALK_TAG_SETS])
@@ -327,7 +327,7 @@ ABIGATE_API unsigned abigate_walk_judge_tags(const abigate_walk_item *it,
     return judged;
 }
 
-ABIGATE_API int abigate_walk_judge(abigate_gate *gate, const abigate_walk_item *it,
+int abigate__walk_judge(abigate_gate *gate, const abigate_walk_item *it,
                                    const abigate_policy *policy, abigate_verdict *v,
                                    abigate_file_info *facts, abigate_error *err)
 {

@@ -284,7 +284,42 @@ static int judge_triple(const struct abigate_wheel_tag *t, const abigate_file_in
     return ABIGATE_R_NONE;
 }
 
-int abigate_wheel_decide(const abigate_wheel_tags *tags, const char *source,
+ABIGATE_API abigate_wheel_tags *abigate_wheel_tags_new(void)
+{
+    return calloc(1, sizeof(abigate_wheel_tags));
+}
+
+ABIGATE_API void abigate_wheel_tags_free(abigate_wheel_tags *tags)
+{
+    free(tags);
+}
+
+ABIGATE_API unsigned abigate_wheel_tags_count(const abigate_wheel_tags *tags)
+{
+    return tags ? tags->count : 0;
+}
+
+ABIGATE_API int abigate_wheel_tags_truncated(const abigate_wheel_tags *tags)
+{
+    return tags && tags->truncated;
+}
+
+ABIGATE_API int abigate_wheel_tags_get(const abigate_wheel_tags *tags, unsigned i,
+                                       const char **python, const char **abi,
+                                       const char **platform)
+{
+    if (!tags || i >= tags->count)
+        return ABIGATE_E_INVALID_ARG;
+    if (python)
+        *python = tags->tag[i].python;
+    if (abi)
+        *abi = tags->tag[i].abi;
+    if (platform)
+        *platform = tags->tag[i].platform;
+    return ABIGATE_OK;
+}
+
+int abigate__wheel_decide(const abigate_wheel_tags *tags, const char *source,
                          const abigate_file_info *member, const abigate_policy *policy,
                          abigate_verdict *out)
 {
@@ -331,7 +366,7 @@ int abigate_wheel_decide(const abigate_wheel_tags *tags, const char *source,
     return out->kind = ABIGATE_REFUSE;
 }
 
-int abigate_wheel_tags_decide(const abigate_wheel_tags *tags, int read_rc, const char *problem,
+int abigate__wheel_tags_decide(const abigate_wheel_tags *tags, int read_rc, const char *problem,
                               const char *source, const abigate_policy *policy,
                               abigate_verdict *out)
 {

@@ -758,7 +758,7 @@ static int member_read_io(struct member *m, unsigned flags, abigate_file_info *i
     return rc;
 }
 
-int abigate_zip_read_member(const abigate_zip *z, size_t i, unsigned flags, abigate_file_info *info,
+int abigate__zip_read_member(const abigate_zip *z, size_t i, unsigned flags, abigate_file_info *info,
                             abigate_symbols *syms, abigate_error *err)
 {
     if (!z || i >= z->count || !info)
@@ -866,7 +866,7 @@ static int read_member_staged(void *ctx, const struct abigate__stage *stage,
     return rc;
 }
 
-int abigate_gate_judge_zip_member_facts(abigate_gate *g, const abigate_zip *z, size_t i,
+int abigate__gate_judge_zip_member_facts(abigate_gate *g, const abigate_zip *z, size_t i,
                                         const abigate_policy *policy, abigate_verdict *v,
                                         abigate_file_info *facts, abigate_error *err)
 {
@@ -883,7 +883,7 @@ int abigate_gate_judge_zip_member_facts(abigate_gate *g, const abigate_zip *z, s
     return rc;
 }
 
-int abigate_gate_judge_zip_member(abigate_gate *g, const abigate_zip *z, size_t i,
+int abigate__gate_judge_zip_member(abigate_gate *g, const abigate_zip *z, size_t i,
                                   const abigate_policy *policy, abigate_verdict *v,
                                   abigate_error *err)
 {

@@ -149,8 +149,8 @@ PyObject *gate_backport_create(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     Py_DECREF(fs);
     if (!handle) {
-        if (err.code != ABIGATE_OK && err.code != ABIGATE_E_OPEN && err.code != ABIGATE_E_DLOPEN &&
-            err.code != ABIGATE_E_IS_DIRECTORY)
+        if (err.code != ABIGATE_E_REFUSED && err.code != ABIGATE_E_OPEN &&
+            err.code != ABIGATE_E_DLOPEN && err.code != ABIGATE_E_IS_DIRECTORY)
             return gate_error(&err);
         /* refused, or the load failed: libabigate's refusal text */
         char text[ABIGATE_VERDICT_MESSAGE_MAX + 512];

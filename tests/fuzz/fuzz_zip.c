@@ -41,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     abigate_zip_close(z2);
     if (rc)
         return 0;
-    abigate_wheel_tags tags;
-    int have_tags = abigate_wheel_read_metadata(z, &tags, NULL) == ABIGATE_OK;
+    static abigate_wheel_tags *tags;
+    if (!tags && !(tags = abigate_wheel_tags_new()))
+        abort();
+    int have_tags = abigate_wheel_read_metadata(z, tags, NULL) == ABIGATE_OK;
     size_t n = abigate_zip_count(z);
     for (size_t i = 0; i < n && i < MAX_MEMBERS; i++) {
         abigate_zip_entry e;
@@ -56,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (b == ABIGATE_OK && have_tags) {
             abigate_policy pol = {ABIGATE_MODE_STRICT, 0};
             abigate_verdict v;
-            int kind = abigate_wheel_decide(&tags, "WHEEL", &fi, &pol, &v);
+            int kind = abigate_wheel_decide(tags, "WHEEL", &fi, &pol, &v);
             if (kind < ABIGATE_ACCEPT || kind > ABIGATE_REFUSE || v.message[0] == '\0')
                 abort();
         }

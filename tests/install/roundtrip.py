@@ -105,7 +105,7 @@ if tap.ok(p.returncode == 0, "examples/embed builds with pkg-config abigate from
            p.stdout + p.stderr)
     p = testlib.run(["ldd", os.path.join(ex, "host")],
                     env=dict(os.environ, LD_LIBRARY_PATH=os.path.join(root, libdir[1:])))
-    tap.ok(os.path.join(root, libdir[1:], "libabigate.so.1") in p.stdout,
-           "the host runs with the staged libabigate.so.1", p.stdout)
+    tap.ok(os.path.join(root, libdir[1:], "libabigate.so.6") in p.stdout,
+           "the host runs with the staged libabigate.so.6", p.stdout)
 shutil.rmtree(work, ignore_errors=True)
 tap.done()

@@ -305,7 +305,8 @@ START_TEST(test_unreadable)
     ck_assert_ptr_null(h);
     if (want == ABIGATE_REFUSE) {
         ck_assert_int_eq(v.kind, ABIGATE_REFUSE);
-        ck_assert_int_eq(err.code, ABIGATE_OK);
+        ck_assert_int_eq(err.code, ABIGATE_E_REFUSED);
+        ck_assert_str_eq(err.message, v.message);
     } else {
         ck_assert_int_ne(err.code, ABIGATE_OK);
         ck_assert_msg(strstr(err.message, "/proc/self/fd") == NULL, "%s", err.message);

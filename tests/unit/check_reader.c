@@ -573,6 +573,71 @@ START_TEST(test_fd_matches_memory)
 }
 END_TEST
 
+/* The structures that grow (abigate.h): a caller compiled against other
+ * headers passes its own sizeof through the macros.  Called here through
+ * the sized entry points with the sizes such callers would pass: a newer
+ * caller (bigger) gets the same fields and zeros past them, an older one
+ * (smaller, here: cut at the first published size) gets exactly its bytes
+ * and nothing written past them, and one smaller than the first published
+ * size is refused.  The same for a verdict, and for a judged input. */
+START_TEST(test_sized_structures)
+{
+    struct elfimage_spec s = variant(0);
+    struct elfimage_layout l;
+    unsigned char desc[40], *buf = malloc(CAP);
+    s.desc = desc;
+    s.desclen = elfimage_sample_record(desc, s.be);
+    s.note_in_phdr = 1;
+    ck_assert_uint_gt(elfimage_build(&s, buf, CAP, &l), 0);
+    abigate_file_info want;
+    ck_assert_int_eq(abigate_read_buffer(buf, l.size, "m.so", 0, &want, NULL, NULL), ABIGATE_OK);
+
+    enum { PAD = 64 };
+    unsigned char big[sizeof(abigate_file_info) + PAD];
+    memset(big, 0xa5, sizeof big);
+    ck_assert_int_eq(abigate_read_buffer_(buf, l.size, "m.so", 0, (abigate_file_info *)big,
+                                          sizeof big, NULL, NULL), ABIGATE_OK);
+    ck_assert_int_eq(memcmp(big, &want, sizeof want), 0);
+    for (size_t k = sizeof want; k < sizeof big; k++)
+        ck_assert_uint_eq(big[k], 0);
+
+    size_t first = ABIGATE__FILE_INFO_MIN;
+    unsigned char old[sizeof(abigate_file_info) + PAD];
+    memset(old, 0xa5, sizeof old);
+    ck_assert_int_eq(abigate_read_buffer_(buf, l.size, "m.so", 0, (abigate_file_info *)old, first,
+                                          NULL, NULL), ABIGATE_OK);
+    ck_assert_int_eq(memcmp(old, &want, first), 0);
+    for (size_t k = first; k < sizeof old; k++)
+        ck_assert_uint_eq(old[k], 0xa5);
+
+    abigate_error err;
+    ck_assert_int_eq(abigate_read_buffer_(buf, l.size, "m.so", 0, (abigate_file_info *)old,
+                                          first - 1, NULL, &err), ABIGATE_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(err.message, "abigate_read_buffer"));
+
+    /* a verdict: the same, and a bigger file_info read back by decide */
+    abigate_profile p;
+    ck_assert_int_eq(abigate_profile_parse(&p, "3.13", NULL), ABIGATE_OK);
+    abigate_policy pol = {ABIGATE_MODE_STRICT, 0};
+    abigate_verdict vw;
+    memset(&vw, 0, sizeof vw); /* decide leaves the message's tail as it was */
+    int kind = abigate_decide(&want, NULL, &p, &pol, &vw);
+    ck_assert_int_ge(kind, 0);
+    unsigned char vb[sizeof(abigate_verdict) + PAD];
+    memset(vb, 0xa5, sizeof vb);
+    ck_assert_int_eq(abigate_decide_((const abigate_file_info *)big, sizeof big, NULL, &p, &pol,
+                                     (abigate_verdict *)vb, sizeof vb), kind);
+    ck_assert_int_eq(memcmp(vb, &vw, sizeof vw), 0);
+    for (size_t k = sizeof vw; k < sizeof vb; k++)
+        ck_assert_uint_eq(vb[k], 0);
+    ck_assert_int_eq(abigate_decide_(&want, sizeof want, NULL, &p, &pol, (abigate_verdict *)vb,
+                                     ABIGATE__VERDICT_MIN - 1), ABIGATE_E_INVALID_ARG);
+    ck_assert_str_eq(abigate_verdict_rule_((const abigate_verdict *)vb, 1), "ABIGATE_E_INVALID_ARG");
+    ck_assert_str_eq(abigate_verdict_rule(&vw), abigate_verdict_rule_((abigate_verdict *)vb, sizeof vb));
+    free(buf);
+}
+END_TEST
+
 Suite *make_reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -591,6 +656,7 @@ Suite *make_reader_suite(void)
     tcase_add_loop_test(tc, test_tail_read, 0, 8);
     tcase_add_loop_test(tc, test_fd_size_unknown, 0, 20);
     tcase_add_loop_test(tc, test_fd_matches_memory, 0, 2);
+    tcase_add_test(tc, test_sized_structures);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -276,6 +276,23 @@ START_TEST(test_metadata)
     ck_assert_int_eq(abigate_wheel_tags_from_metadata(many, strlen(many), &t, &err), ABIGATE_OK);
     ck_assert_uint_eq(t.count, ABIGATE_WHEEL_MAX_TAGS);
     ck_assert_uint_eq(t.truncated, 1);
+    /* the same through the opaque set callers get */
+    abigate_wheel_tags *h = abigate_wheel_tags_new();
+    ck_assert_ptr_nonnull(h);
+    ck_assert_uint_eq(abigate_wheel_tags_count(h), 0);
+    ck_assert_int_eq(abigate_wheel_tags_from_metadata(text, sizeof text - 1, h, &err), ABIGATE_OK);
+    const char *py, *abi, *plat;
+    ck_assert_uint_eq(abigate_wheel_tags_count(h), 2);
+    ck_assert_int_eq(abigate_wheel_tags_truncated(h), 0);
+    ck_assert_int_eq(abigate_wheel_tags_get(h, 1, &py, &abi, &plat), ABIGATE_OK);
+    ck_assert_str_eq(py, "cp311");
+    ck_assert_str_eq(abi, "cp311");
+    ck_assert_str_eq(plat, "manylinux2014_x86_64");
+    ck_assert_int_eq(abigate_wheel_tags_get(h, 2, &py, NULL, NULL), ABIGATE_E_INVALID_ARG);
+    ck_assert_int_eq(abigate_wheel_tags_from_metadata(many, strlen(many), h, &err), ABIGATE_OK);
+    ck_assert_int_eq(abigate_wheel_tags_truncated(h), 1);
+    abigate_wheel_tags_free(h);
+    abigate_wheel_tags_free(NULL);
 }
 END_TEST
 

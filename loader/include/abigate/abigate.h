@@ -44,7 +44,34 @@ extern "C" {
  * the headers' a program was compiled with): static, never NULL. */
 ABIGATE_API const char *abigate_version(void);
 
-/* ---------------------------------------------------------------- errors */
+/* ---------------------------------------------------------------- errors
+ *
+ * One convention throughout:
+ *   - A function that can fail returns an int: ABIGATE_OK (0), or a
+ *     negative code of the table below, and fills `err` (when not NULL)
+ *     with that code, the file offset where reading stopped (-1: none) and
+ *     a message.
+ *   - A function that judges returns the verdict's kind (ABIGATE_ACCEPT,
+ *     _ADAPT, _REFUSE: >= 0) where others return ABIGATE_OK; a refusal is a
+ *     verdict, not an error.
+ *   - A function that makes an object, or loads a file, returns it, or
+ *     NULL with `err` filled: abigate_gate_dlopen's refusal is
+ *     ABIGATE_E_REFUSED (its verdict says why).
+ *   - A pure function whose only failure is a bad argument (a NULL, an
+ *     index out of range) takes no `err`: it returns ABIGATE_E_INVALID_ARG.
+ *   - Names, counts and texts cannot fail: static strings, never NULL,
+ *     unless said otherwise.
+ * `err` may always be NULL.
+ *
+ * Structures that grow.  abigate_file_info and abigate_verdict are read
+ * field by field by every caller, so they stay visible; a later version may
+ * append fields to them.  Every function that takes one is a macro over a
+ * sized entry point (NAME_: zlib's inflateInit_ handshake) that passes the
+ * caller's sizeof: the library fills only what the caller's structure
+ * holds, zeroes what a newer caller's has beyond its own, and refuses one
+ * smaller than the first published (ABIGATE_E_INVALID_ARG).  Objects whose
+ * contents may change otherwise (the symbol buffer, the gate, an archive)
+ * are opaque and made by the library.  Call the macros, never NAME_. */
 
 enum abigate_code {
 #define X(name, value, message) name = value,
@@ -304,8 +331,10 @@ ABIGATE_API int abigate_symbols_contains(const abigate_symbols *syms, const char
  * (ABIGATE_E_IS_DIRECTORY, ABIGATE_E_NOT_REGULAR), reads with pread only,
  * and closes before returning.  The tag is parsed from `path`.
  * `syms` may be NULL.  Returns ABIGATE_OK or a negative code. */
-ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file_info *info,
-                                  abigate_symbols *syms, abigate_error *err);
+ABIGATE_API int abigate_read_path_(const char *path, unsigned flags, abigate_file_info *info,
+                                   size_t info_size, abigate_symbols *syms, abigate_error *err);
+#define abigate_read_path(path, flags, info, syms, err) \
+    abigate_read_path_((path), (flags), (info), sizeof(abigate_file_info), (syms), (err))
 
 /* Same, from an open descriptor (not closed, file position untouched).
  * `name` (may be NULL) is used only for the file-name tag.  The first read
@@ -317,18 +346,25 @@ ABIGATE_API int abigate_read_path(const char *path, unsigned flags, abigate_file
  * was read does not parse, and the file is then read again with its size
  * known (a device that answers a short read with a whole valid ELF image is
  * judged by that image). */
-ABIGATE_API int abigate_read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
-                                abigate_symbols *syms, abigate_error *err);
+ABIGATE_API int abigate_read_fd_(int fd, const char *name, unsigned flags, abigate_file_info *info,
+                                 size_t info_size, abigate_symbols *syms, abigate_error *err);
+#define abigate_read_fd(fd, name, flags, info, syms, err) \
+    abigate_read_fd_((fd), (name), (flags), (info), sizeof(abigate_file_info), (syms), (err))
 
 /* Same, from memory.  The buffer is not retained. */
-ABIGATE_API int abigate_read_buffer(const void *buf, size_t len, const char *name,
-                                    unsigned flags, abigate_file_info *info,
-                                    abigate_symbols *syms, abigate_error *err);
+ABIGATE_API int abigate_read_buffer_(const void *buf, size_t len, const char *name, unsigned flags,
+                                     abigate_file_info *info, size_t info_size,
+                                     abigate_symbols *syms, abigate_error *err);
+#define abigate_read_buffer(buf, len, name, flags, info, syms, err) \
+    abigate_read_buffer_((buf), (len), (name), (flags), (info), sizeof(abigate_file_info), \
+                         (syms), (err))
 
 /* Same, from a caller-supplied reader (tests, archives). */
-ABIGATE_API int abigate_read_io(const abigate_io *io, const char *name, unsigned flags,
-                                abigate_file_info *info, abigate_symbols *syms,
-                                abigate_error *err);
+ABIGATE_API int abigate_read_io_(const abigate_io *io, const char *name, unsigned flags,
+                                 abigate_file_info *info, size_t info_size, abigate_symbols *syms,
+                                 abigate_error *err);
+#define abigate_read_io(io, name, flags, info, syms, err) \
+    abigate_read_io_((io), (name), (flags), (info), sizeof(abigate_file_info), (syms), (err))
 
 /* Human name of an ELF e_machine value ("x86-64", "AArch64", ...), or NULL. */
 ABIGATE_API const char *abigate_machine_name(unsigned machine);
@@ -413,9 +449,11 @@ ABIGATE_API int abigate_zip_member_is_elf(const abigate_zip *z, size_t i);
 
 /* Read member `i` as abigate_read_io reads a file (flags, info, syms as
  * there; the tag is parsed from the member's name). */
-ABIGATE_API int abigate_zip_read_member(const abigate_zip *z, size_t i, unsigned flags,
-                                        abigate_file_info *info, abigate_symbols *syms,
-                                        abigate_error *err);
+ABIGATE_API int abigate_zip_read_member_(const abigate_zip *z, size_t i, unsigned flags,
+                                         abigate_file_info *info, size_t info_size,
+                                         abigate_symbols *syms, abigate_error *err);
+#define abigate_zip_read_member(z, i, flags, info, syms, err) \
+    abigate_zip_read_member_((z), (i), (flags), (info), sizeof(abigate_file_info), (syms), (err))
 
 /* Read member `i` whole into buf[cap] (a small member, e.g. a wheel's
  * .dist-info/WHEEL), checking its CRC-32; *len receives its size.
@@ -554,9 +592,8 @@ enum abigate_evidence {
 
 #define ABIGATE_VERDICT_MESSAGE_MAX 640
 
-/* Filled by abigate_decide and the gate (never by the caller).  Since
- * library version 1 (the ABIGATE_1 symbol node) it ends with `error` and
- * reserved space, so that later fields fit without changing its size. */
+/* Filled by abigate_decide and the gate (never by the caller).  A structure
+ * that grows (above: the functions taking it pass the caller's sizeof). */
 typedef struct abigate_verdict {
     int kind;      /* enum abigate_verdict_kind */
     int adapt;     /* enum abigate_adapt_kind, when kind == ABIGATE_ADAPT */
@@ -576,9 +613,13 @@ typedef struct abigate_verdict {
  * evidence; `file_syms` its imported symbols, may be NULL) on `profile`
  * under `policy`.  Pure: no I/O, no global state.  Returns the verdict kind,
  * or ABIGATE_E_INVALID_ARG (NULL arguments, unknown mode). */
-ABIGATE_API int abigate_decide(const abigate_file_info *file, const abigate_symbols *file_syms,
-                               const abigate_profile *profile, const abigate_policy *policy,
-                               abigate_verdict *out);
+ABIGATE_API int abigate_decide_(const abigate_file_info *file, size_t file_size,
+                                const abigate_symbols *file_syms, const abigate_profile *profile,
+                                const abigate_policy *policy, abigate_verdict *out,
+                                size_t out_size);
+#define abigate_decide(file, file_syms, profile, policy, out) \
+    abigate_decide_((file), sizeof(abigate_file_info), (file_syms), (profile), (policy), (out), \
+                    sizeof(abigate_verdict))
 
 /* The PyABIInfo part alone, with CPython 3.15's PyABIInfo_Check semantics
  * plus abigate's stricter rules (docs/POLICY.md): ABIGATE_R_NONE when
@@ -700,28 +741,40 @@ ABIGATE_API const abigate_profile *abigate_gate_profile(abigate_gate *gate, abig
  * negative code when the gate itself failed (the profile, memory, an
  * invalid argument): then `v` is zeroed.  A file that cannot be
  * judged is a verdict (see above), with `err` holding the reader's error. */
-ABIGATE_API int abigate_gate_judge(abigate_gate *gate, const char *path,
-                                   const abigate_policy *policy, abigate_verdict *v,
-                                   abigate_error *err);
-ABIGATE_API int abigate_gate_judge_fd(abigate_gate *gate, int fd, const char *name,
-                                      const abigate_policy *policy, abigate_verdict *v,
-                                      abigate_error *err);
+ABIGATE_API int abigate_gate_judge_(abigate_gate *gate, const char *path,
+                                    const abigate_policy *policy, abigate_verdict *v, size_t v_size,
+                                    abigate_error *err);
+#define abigate_gate_judge(gate, path, policy, v, err) \
+    abigate_gate_judge_((gate), (path), (policy), (v), sizeof(abigate_verdict), (err))
+ABIGATE_API int abigate_gate_judge_fd_(abigate_gate *gate, int fd, const char *name,
+                                       const abigate_policy *policy, abigate_verdict *v,
+                                       size_t v_size, abigate_error *err);
+#define abigate_gate_judge_fd(gate, fd, name, policy, v, err) \
+    abigate_gate_judge_fd_((gate), (fd), (name), (policy), (v), sizeof(abigate_verdict), (err))
 
 /* Judge member `i` of the zip archive `zip` (abigate_zip_open_*: a wheel
  * read in place) as abigate_gate_judge judges a file: the record first,
  * the member's symbols only when the record-first rule asks for them. */
-ABIGATE_API int abigate_gate_judge_zip_member(abigate_gate *gate, const abigate_zip *zip,
-                                              size_t i, const abigate_policy *policy,
-                                              abigate_verdict *v, abigate_error *err);
+ABIGATE_API int abigate_gate_judge_zip_member_(abigate_gate *gate, const abigate_zip *zip, size_t i,
+                                               const abigate_policy *policy, abigate_verdict *v,
+                                               size_t v_size, abigate_error *err);
+#define abigate_gate_judge_zip_member(gate, zip, i, policy, v, err) \
+    abigate_gate_judge_zip_member_((gate), (zip), (i), (policy), (v), sizeof(abigate_verdict), \
+                                   (err))
 /* The same judgement, and `facts` receives what the member was judged from:
  * its record, or, without one, its legacy facts (read in any mode but off,
  * even when the verdict needs no symbols), all through one inflation of
  * the member; what abigate_wheel_decide needs, without reading the member
  * again.  Zeroed when the member could not be read, and in mode off. */
-ABIGATE_API int abigate_gate_judge_zip_member_facts(abigate_gate *gate, const abigate_zip *zip,
-                                                    size_t i, const abigate_policy *policy,
-                                                    abigate_verdict *v, abigate_file_info *facts,
-                                                    abigate_error *err);
+ABIGATE_API int abigate_gate_judge_zip_member_facts_(abigate_gate *gate, const abigate_zip *zip,
+                                                     size_t i, const abigate_policy *policy,
+                                                     abigate_verdict *v, size_t v_size,
+                                                     abigate_file_info *facts, size_t facts_size,
+                                                     abigate_error *err);
+#define abigate_gate_judge_zip_member_facts(gate, zip, i, policy, v, facts, err) \
+    abigate_gate_judge_zip_member_facts_((gate), (zip), (i), (policy), (v), \
+                                         sizeof(abigate_verdict), (facts), \
+                                         sizeof(abigate_file_info), (err))
 
 /* ---------------------------------------------------------------- wheel tags against contents
  *
@@ -730,13 +783,20 @@ ABIGATE_API int abigate_gate_judge_zip_member_facts(abigate_gate *gate, const ab
  * whether each member really is.  docs/POLICY.md, "Wheel tags against
  * contents", is the table of abigate_wheel_decide. */
 #define ABIGATE_WHEEL_MAX_TAGS 64
-typedef struct abigate_wheel_tags {
-    unsigned count;
-    unsigned truncated;          /* more than ABIGATE_WHEEL_MAX_TAGS were given */
-    struct abigate_wheel_tag {
-        char python[24], abi[24], platform[80];
-    } tag[ABIGATE_WHEEL_MAX_TAGS];
-} abigate_wheel_tags;
+/* A wheel's tag set (at most ABIGATE_WHEEL_MAX_TAGS tags): opaque, made by
+ * the library, about 11 KiB (keep it off a thread's stack: it is on the
+ * heap). */
+typedef struct abigate_wheel_tags abigate_wheel_tags;
+ABIGATE_API abigate_wheel_tags *abigate_wheel_tags_new(void); /* empty; NULL without memory */
+ABIGATE_API void abigate_wheel_tags_free(abigate_wheel_tags *tags); /* NULL: nothing */
+/* How many tags it holds; 1 when more than ABIGATE_WHEEL_MAX_TAGS were given. */
+ABIGATE_API unsigned abigate_wheel_tags_count(const abigate_wheel_tags *tags);
+ABIGATE_API int abigate_wheel_tags_truncated(const abigate_wheel_tags *tags);
+/* Tag `i`'s parts ("cp313", "cp313t", "manylinux_2_17_x86_64"), valid while
+ * the set lives; ABIGATE_E_INVALID_ARG out of range. */
+ABIGATE_API int abigate_wheel_tags_get(const abigate_wheel_tags *tags, unsigned i,
+                                       const char **python, const char **abi,
+                                       const char **platform);
 
 /* The tags of a wheel's file name (name-version[-build]-python-abi-platform.whl,
  * compressed tag sets expanded), or of the text of its WHEEL file ("Tag:"
@@ -759,26 +819,35 @@ ABIGATE_API int abigate_wheel_read_metadata(const abigate_zip *zip, abigate_whee
  * nothing in off; ABIGATE_R_NONE when every tag was read (read_rc
  * ABIGATE_OK, not truncated).  Pure.  Returns the verdict kind or
  * ABIGATE_E_INVALID_ARG.  docs/POLICY.md, "Wheel tags against contents". */
-ABIGATE_API int abigate_wheel_tags_decide(const abigate_wheel_tags *tags, int read_rc,
-                                          const char *problem, const char *source,
-                                          const abigate_policy *policy, abigate_verdict *out);
+ABIGATE_API int abigate_wheel_tags_decide_(const abigate_wheel_tags *tags, int read_rc,
+                                           const char *problem, const char *source,
+                                           const abigate_policy *policy, abigate_verdict *out,
+                                           size_t out_size);
+#define abigate_wheel_tags_decide(tags, read_rc, problem, source, policy, out) \
+    abigate_wheel_tags_decide_((tags), (read_rc), (problem), (source), (policy), (out), \
+                               sizeof(abigate_verdict))
 
 /* Does `member` (read with ABIGATE_READ_LEGACY) fit `tags`?  It does when
  * one of the tags accepts it; else the first tag's reason (ABIGATE_R_WHEEL_*)
  * and a message naming the tag (`source`: "file name", "WHEEL") and what the
  * member is.  Modes as abigate_decide's: warn accepts with a warning, off
  * checks nothing.  Pure.  Returns the verdict kind or ABIGATE_E_INVALID_ARG. */
-ABIGATE_API int abigate_wheel_decide(const abigate_wheel_tags *tags, const char *source,
-                                     const abigate_file_info *member,
-                                     const abigate_policy *policy, abigate_verdict *out);
+ABIGATE_API int abigate_wheel_decide_(const abigate_wheel_tags *tags, const char *source,
+                                      const abigate_file_info *member, size_t member_size,
+                                      const abigate_policy *policy, abigate_verdict *out,
+                                      size_t out_size);
+#define abigate_wheel_decide(tags, source, member, policy, out) \
+    abigate_wheel_decide_((tags), (source), (member), sizeof(abigate_file_info), (policy), (out), \
+                          sizeof(abigate_verdict))
 
 /* Open `path` (O_RDONLY|O_CLOEXEC|O_NONBLOCK), judge that descriptor under
  * `policy` (NULL: the gate's), and unless refused dlopen() that same
  * descriptor with `dlflags`, its dependencies resolved as for
  * dlopen(path, dlflags) (above); close it and return the handle.  `path`
  * should contain a '/': it is opened as open(2) opens it, never searched
- * for.  NULL when refused (v->kind == ABIGATE_REFUSE, err->code
- * ABIGATE_OK), when the gate failed, or when the load failed: err->code is
+ * for.  NULL with `err` filled when refused (err->code ABIGATE_E_REFUSED,
+ * v->kind ABIGATE_REFUSE, v->message why), when the gate failed (any other
+ * code), or when the load failed: err->code is
  * ABIGATE_E_OPEN or ABIGATE_E_DLOPEN and err->message the system's text
  * (dlerror() copied at once, the /proc/self/fd name replaced by `path`:
  * a missing library is named as a plain dlopen names it).
@@ -789,9 +858,12 @@ ABIGATE_API int abigate_wheel_decide(const abigate_wheel_tags *tags, const char 
  * is loaded if it still names the judged file, and the verdict says that
  * it was loaded by path (v->warning set).  With the policy off nothing is
  * opened or read: this is dlopen(path, dlflags). */
-ABIGATE_API void *abigate_gate_dlopen(abigate_gate *gate, const char *path, int dlflags,
-                                      const abigate_policy *policy, abigate_verdict *v,
-                                      abigate_error *err);
+ABIGATE_API void *abigate_gate_dlopen_(abigate_gate *gate, const char *path, int dlflags,
+                                       const abigate_policy *policy, abigate_verdict *v,
+                                       size_t v_size, abigate_error *err);
+#define abigate_gate_dlopen(gate, path, dlflags, policy, v, err) \
+    abigate_gate_dlopen_((gate), (path), (dlflags), (policy), (v), sizeof(abigate_verdict), \
+                         (err))
 
 /* The verdict for an input that could not be read at all (`why`: the
  * reader's or the archive's error), by the table of docs/POLICY.md, "Files
@@ -800,8 +872,10 @@ ABIGATE_API void *abigate_gate_dlopen(abigate_gate *gate, const char *path, int 
  * v->error = why->code.  What the gate gives such a file, for a caller that
  * met the failure itself (a wheel or directory it could not open).  Pure.
  * Returns the verdict kind or ABIGATE_E_INVALID_ARG. */
-ABIGATE_API int abigate_verdict_unreadable(const abigate_policy *policy, const abigate_error *why,
-                                           abigate_verdict *v);
+ABIGATE_API int abigate_verdict_unreadable_(const abigate_policy *policy, const abigate_error *why,
+                                            abigate_verdict *v, size_t v_size);
+#define abigate_verdict_unreadable(policy, why, v) \
+    abigate_verdict_unreadable_((policy), (why), (v), sizeof(abigate_verdict))
 
 /* Totals since the gate was made, for benchmarks and status displays: files
  * judged, symbol tables read, and the nanoseconds spent judging (reading
@@ -845,9 +919,12 @@ ABIGATE_API int abigate_mode_resolve(int xoption_given, const char *xoption, con
  * open or load.  Writes at most `len` bytes, always terminated; returns
  * the length the whole text needs (as snprintf). */
 enum abigate_text_kind { ABIGATE_TEXT_REFUSAL = 1, ABIGATE_TEXT_WARNING, ABIGATE_TEXT_TRACE };
-ABIGATE_API size_t abigate_gate_format(int kind, const char *action, const char *module,
-                                       const char *path, const abigate_verdict *v,
-                                       const abigate_error *err, char *buf, size_t len);
+ABIGATE_API size_t abigate_gate_format_(int kind, const char *action, const char *module,
+                                        const char *path, const abigate_verdict *v, size_t v_size,
+                                        const abigate_error *err, char *buf, size_t len);
+#define abigate_gate_format(kind, action, module, path, v, err, buf, len) \
+    abigate_gate_format_((kind), (action), (module), (path), (v), sizeof(abigate_verdict), (err), \
+                         (buf), (len))
 
 /* The same texts from their parts, for bindings that hold a verdict in
  * their own objects (the import hook): `rule` is the name in brackets,
@@ -858,7 +935,9 @@ ABIGATE_API size_t abigate_format_text(int kind, const char *action, const char 
 
 /* The rule of a verdict as a name: the reason's, or the reader's code for
  * ABIGATE_R_UNREADABLE. */
-ABIGATE_API const char *abigate_verdict_rule(const abigate_verdict *v);
+ABIGATE_API const char *abigate_verdict_rule_(const abigate_verdict *v, size_t v_size);
+#define abigate_verdict_rule(v) \
+    abigate_verdict_rule_((v), sizeof(abigate_verdict))
 
 /* ---------------------------------------------------------------- the walk over inputs
  *
@@ -924,9 +1003,13 @@ ABIGATE_API int abigate_walk_is_wheel(const char *path);
  * object, the verdict is the gate's for an input that cannot be read
  * (abigate_verdict_unreadable: refused in strict and require).  A negative
  * code when the gate itself failed, with *err. */
-ABIGATE_API int abigate_walk_judge(abigate_gate *gate, const abigate_walk_item *item,
-                                   const abigate_policy *policy, abigate_verdict *v,
-                                   abigate_file_info *facts, abigate_error *err);
+ABIGATE_API int abigate_walk_judge_(abigate_gate *gate, const abigate_walk_item *item,
+                                    const abigate_policy *policy, abigate_verdict *v, size_t v_size,
+                                    abigate_file_info *facts, size_t facts_size,
+                                    abigate_error *err);
+#define abigate_walk_judge(gate, item, policy, v, facts, err) \
+    abigate_walk_judge_((gate), (item), (policy), (v), sizeof(abigate_verdict), (facts), \
+                        sizeof(abigate_file_info), (err))
 
 /* A wheel member judged into `facts`, against its wheel's tag sets: bit k
  * of the result is set, and v[k] filled, for each set k judged (0: the
@@ -935,10 +1018,14 @@ ABIGATE_API int abigate_walk_judge(abigate_gate *gate, const abigate_walk_item *
  * (abigate_wheel_tags_decide); else abigate_wheel_decide.  0 for a file,
  * for a member that could not be read, or for a wheel without tags. */
 #define ABIGATE_WALK_TAG_SETS 2
-ABIGATE_API unsigned abigate_walk_judge_tags(const abigate_walk_item *item,
-                                             const abigate_file_info *facts,
-                                             const abigate_policy *policy,
-                                             abigate_verdict v[ABIGATE_WALK_TAG_SETS]);
+ABIGATE_API unsigned abigate_walk_judge_tags_(const abigate_walk_item *item,
+                                              const abigate_file_info *facts, size_t facts_size,
+                                              const abigate_policy *policy,
+                                              abigate_verdict v[ABIGATE_WALK_TAG_SETS],
+                                              size_t v_size);
+#define abigate_walk_judge_tags(item, facts, policy, v) \
+    abigate_walk_judge_tags_((item), (facts), sizeof(abigate_file_info), (policy), (v), \
+                             sizeof(abigate_verdict))
 /* "file name", "WHEEL"; NULL past ABIGATE_WALK_TAG_SETS. */
 ABIGATE_API const char *abigate_walk_tag_source(int k);
 

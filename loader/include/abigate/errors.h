@@ -66,3 +66,4 @@ X(ABIGATE_E_ZIP_METHOD,       -61, "zip member is encrypted or compressed other 
 X(ABIGATE_E_ZIP_INFLATE,      -62, "zip member's compressed data is corrupt or disagrees with its sizes")
 X(ABIGATE_E_ZIP_CRC,          -63, "zip member fails its CRC-32")
 X(ABIGATE_E_WHEEL_NAME,       -64, "malformed wheel file name or WHEEL tags")
+X(ABIGATE_E_REFUSED,          -65, "refused by the gate (the verdict says why)")
