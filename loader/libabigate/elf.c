@@ -1648,6 +1648,19 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
 
 /* ------------------------------------------------------------------ search facts */
 
+size_t abigate__origin_token(const char *p, size_t room)
+{
+    if (room >= 9 && !memcmp(p, "${ORIGIN}", 9))
+        return 9;
+    if (room >= 7 && !memcmp(p, "$ORIGIN", 7)) {
+        char c = room > 7 ? p[7] : '\0';
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return 7;
+    }
+    return 0;
+}
+
 /* 1 when the `len` bytes at `str` hold the dynamic string token ORIGIN
  * (abigate__origin_token). */
 static int mentions_origin(const char *str, size_t len)

@@ -154,7 +154,7 @@ struct abigate__search {
 };
 void abigate__search_release(struct abigate__search *search);
 
-/* load.c: the length of the dynamic string token ORIGIN at p (`room`
+/* elf.c: the length of the dynamic string token ORIGIN at p (`room`
  * bytes there) as the dynamic loader reads it (glibc's is_dst): 9 for
  * "${ORIGIN}", 7 for "$ORIGIN" not followed by a name character, else 0. */
 size_t abigate__origin_token(const char *p, size_t room);

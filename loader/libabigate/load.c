@@ -62,19 +62,6 @@ static void load_error(abigate_error *err, const char *text, const char *from, c
     abigate__fail(err, ABIGATE_E_DLOPEN, -1, "%s", out);
 }
 
-size_t abigate__origin_token(const char *p, size_t room)
-{
-    if (room >= 9 && !memcmp(p, "${ORIGIN}", 9))
-        return 9;
-    if (room >= 7 && !memcmp(p, "$ORIGIN", 7)) {
-        char c = room > 7 ? p[7] : '\0';
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_'))
-            return 7;
-    }
-    return 0;
-}
-
 void *abigate__dlopen_path(const char *path, int dlflags, abigate_error *err)
 {
     void *handle = dlopen(path, dlflags);
