@@ -154,10 +154,37 @@ def inspect_json(tap, *files, symbols=False):
     return cli_json(tap, "inspect", (["--symbols"] if symbols else []) + list(files))
 
 
+_swept = set()
+
+
 def workdir(name):
+    """A fresh directory under the build tree's tests/work/NAME, named after
+    this process.  The first call for NAME in a process removes what earlier
+    runs left there (directories of processes no longer alive), so that the
+    work area holds one run's files, however many runs there were; a test
+    running at the same time under the same NAME (tests/pip/classic.py runs
+    tests/gate/classic.py) keeps its own."""
     base = os.path.join(os.environ.get("ABIGATE_BUILDDIR", "."), "tests", "work", name)
     os.makedirs(base, exist_ok=True)
-    return tempfile.mkdtemp(dir=base)
+    if name not in _swept:
+        _swept.add(name)
+        for entry in os.listdir(base):
+            pid = entry.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
+            elif not pid.isdigit():   # left by the older naming
+                shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
+    return tempfile.mkdtemp(dir=base, prefix="%d-" % os.getpid())
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_tree(root, files):
