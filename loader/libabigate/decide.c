@@ -658,6 +658,19 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_MODEXPORT_ONLY;
     }
 
+    /* 3a. Its module slots: IDs of 3.15's numbering (PEP 820) come only
+     * from 3.15+ headers, and older interpreters reject them ("unknown slot
+     * ID 85") after the file's constructors and init function ran. */
+    if (f->slot_id_315 && p->hexversion < VERSION_3_15) {
+        put(t, "its module slots use CPython 3.15's numbering (%s = %u), so it was built with "
+               "3.15 or later headers; this interpreter is %s, which rejects them (\"unknown "
+               "slot ID %u\"); ",
+            f->slot_id_315 == 84 ? "Py_mod_create" : "Py_mod_exec", f->slot_id_315, name,
+            f->slot_id_315);
+        put_tag(t, tag);
+        return ABIGATE_R_SLOT_NUMBERING;
+    }
+
     /* 3b. No init hook at all, in a file named as a CPython extension:
      * CPython finds nothing to call, whatever the module's name, after
      * the file's constructors ran; its own words are quoted.  A file whose

@@ -1239,7 +1239,10 @@ out:
  * PyModExport_ function returns) lies in a writable PT_LOAD segment, and its
  * pointers are filled by the dynamic loader from the file's relocations.
  *  1. The writable segments (at most NATIVE_MAX_DATA bytes each) are
- *     searched for an aligned Py_mod_abi entry (slot 109) in either form.
+ *     searched for an aligned Py_mod_abi entry (slot 109) in either form;
+ *     and, in a file without a record of its own, for an aligned
+ *     Py_mod_exec or Py_mod_create entry of 3.15's numbering (85, 84): such
+ *     an array, well formed, proves 3.15+ headers (info->slot_id_315).
  *  2. From each, the array is walked forward to its {0, NULL} terminator
  *     (at most NATIVE_MAX_SLOTS entries), every slot an ID of PEP 820's
  *     numbering for modules; the places of its pointers are noted.
@@ -1255,9 +1258,11 @@ out:
  * Every module of the file is read; they must agree (native->conflict). */
 
 #define SLOT_MOD_ABI 109u
+#define SLOT_MOD_CREATE 84u           /* 3.15's numbering (Py_mod_create is 1 before) */
+#define SLOT_MOD_EXEC 85u             /* 3.15's numbering (Py_mod_exec is 2 before) */
 #define NATIVE_MAX_DATA (16u << 20)   /* bytes of one writable segment searched */
 #define NATIVE_MAX_RELOCS (8u << 20)  /* relocation entries read, all tables */
-#define NATIVE_MAX_ARRAYS 16u         /* Py_mod_abi entries followed */
+#define NATIVE_MAX_ARRAYS 16u         /* arrays followed from their anchors */
 #define NATIVE_MAX_SLOTS 64u          /* entries of one array */
 #define NATIVE_CHUNK 65536u
 
@@ -1302,7 +1307,8 @@ struct place {
 
 struct native_array {
     size_t first, count;  /* its places: places[first .. first + count): its
-                           * Py_mod_abi pointer first, the terminator's last */
+                           * anchor's pointer first, the terminator's last */
+    unsigned anchor;      /* the slot ID it was found by: Py_mod_abi, or 85/84 */
 };
 
 struct native {
@@ -1344,11 +1350,11 @@ static unsigned entry_size(int form, const struct native *n)
     return form == 0 ? 2 * n->word : 16;
 }
 
-/* Note the array whose Py_mod_abi entry is at `at` (vaddr), if its IDs
- * are well formed up to the terminator, in the segment bytes seg[0..len)
- * that start at vaddr `base`. */
+/* Note the array whose `anchor` entry is at `at` (vaddr), if its IDs are
+ * well formed up to the terminator, in the segment bytes seg[0..len) that
+ * start at vaddr `base`. */
 static void note_array(struct native *n, const unsigned char *seg, uint64_t len, uint64_t base,
-                       uint64_t at, int form)
+                       uint64_t at, int form, unsigned anchor)
 {
     unsigned size = entry_size(form, n), voff = form == 0 ? n->word : 8;
     if (n->narrays == NATIVE_MAX_ARRAYS)
@@ -1370,6 +1376,7 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
             struct native_array *a = &n->arrays[n->narrays++];
             a->first = first;
             a->count = n->nplaces - first;
+            a->anchor = anchor;
             return;
         }
         int kind = id > 0 ? mod_slot_kind((unsigned)id) : 0;
@@ -1396,8 +1403,10 @@ static void sort_places(struct native *n)
     }
 }
 
-/* Step 1 and 2: the Py_mod_abi entries of the writable segments. */
-static void find_slot_arrays(struct elf *e, struct native *n)
+/* Step 1 and 2: the Py_mod_abi entries of the writable segments (and,
+ * with `numbering`, the Py_mod_exec and Py_mod_create ones of 3.15's
+ * numbering). */
+static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
 {
     struct src *s = e->src;
     for (unsigned i = 0; i < e->phnum && i < PH_CACHE; i++) {
@@ -1412,24 +1421,30 @@ static void find_slot_arrays(struct elf *e, struct native *n)
         if (!seg)
             return;
         if (mem || src_read(s, p.offset, copy, (size_t)p.filesz, ABIGATE_E_IO) == ABIGATE_OK) {
-            /* 109 fits in one byte: an entry's ID starts with it (little-
-             * endian), or has it second (a big-endian PySlot) or fourth (a
-             * big-endian PyModuleDef_Slot); memchr finds the candidates */
+            /* each anchor fits in one byte: an entry's ID starts with it
+             * (little-endian), or has it second (a big-endian PySlot) or
+             * fourth (a big-endian PyModuleDef_Slot); memchr finds the
+             * candidates */
             static const unsigned at_le[] = {0}, at_be[] = {1, 3};
+            static const unsigned anchors[] = {SLOT_MOD_ABI, SLOT_MOD_EXEC, SLOT_MOD_CREATE};
             const unsigned *at = n->be ? at_be : at_le;
             unsigned nat = n->be ? 2 : 1;
-            const unsigned char *q = seg, *end = seg + p.filesz;
-            while ((q = memchr(q, SLOT_MOD_ABI, (size_t)(end - q)))) {
-                for (unsigned k = 0; k < nat; k++) {
-                    uint64_t o = (uint64_t)(q - seg);
-                    if (o < at[k] || ((p.vaddr + o - at[k]) % n->word) || o - at[k] + 16 > p.filesz)
-                        continue; /* not at an entry's aligned start */
-                    o -= at[k];
-                    for (int form = 0; form < 2; form++)
-                        if (entry_id(seg + o, form, n) == SLOT_MOD_ABI)
-                            note_array(n, seg, p.filesz, p.vaddr, p.vaddr + o, form);
+            for (unsigned a = 0; a < (numbering ? 3u : 1u); a++) {
+                const unsigned char *q = seg, *end = seg + p.filesz;
+                while ((q = memchr(q, (int)anchors[a], (size_t)(end - q)))) {
+                    for (unsigned k = 0; k < nat; k++) {
+                        uint64_t o = (uint64_t)(q - seg);
+                        if (o < at[k] || ((p.vaddr + o - at[k]) % n->word) ||
+                            o - at[k] + 16 > p.filesz)
+                            continue; /* not at an entry's aligned start */
+                        o -= at[k];
+                        for (int form = 0; form < 2; form++)
+                            if (entry_id(seg + o, form, n) == (long)anchors[a])
+                                note_array(n, seg, p.filesz, p.vaddr, p.vaddr + o, form,
+                                           anchors[a]);
+                    }
+                    q++;
                 }
-                q++;
             }
         }
         free(copy);
@@ -1599,8 +1614,11 @@ static void read_reloc_dynamic(struct elf *e, struct native *n)
 }
 
 /* The native record(s) of the file: *found 0 none, 1 one (or several that
- * agree: *out), -1 several that disagree (*out the first). */
-static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, int *found)
+ * agree: *out), -1 several that disagree (*out the first).  With
+ * `slot_id_315` (a file without a record of its own), also the ID of a well
+ * formed array of 3.15's numbering found without its Py_mod_abi, else 0. */
+static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, int *found,
+                        unsigned *slot_id_315)
 {
     struct src *s = e->src;
     struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
@@ -1611,7 +1629,7 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
     n->be = e->be;
     n->is64 = e->is64;
     n->word = e->is64 ? 8 : 4;
-    find_slot_arrays(e, n);
+    find_slot_arrays(e, n, slot_id_315 != NULL);
     if (n->narrays) {
         sort_places(n);
         read_reloc_dynamic(e, n);
@@ -1626,6 +1644,11 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
             const struct place *pl = &n->places[arr->first + k];
             good = k + 1 == arr->count ? pl->relocated == 0
                                        : pl->relocated == 1 && in_file(e, pl->value, 1, &off);
+        }
+        if (good && arr->anchor != SLOT_MOD_ABI) {
+            if (slot_id_315 && !*slot_id_315)
+                *slot_id_315 = arr->anchor; /* 3.15's numbering: its headers */
+            continue;
         }
         unsigned char b[12];
         const struct place *abi = &n->places[arr->first];
@@ -1844,7 +1867,7 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         abigate_abiinfo native;
         uint64_t at = 0;
         int native_found;
-        find_native(&e, &native, &at, &native_found);
+        find_native(&e, &native, &at, &native_found, st.found ? NULL : &out.slot_id_315);
         if (native_found && !st.found) {
             out.record_state = native_found > 0 ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_CONFLICT;
             out.record_via = ABIGATE_VIA_PYABIINFO;

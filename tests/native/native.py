@@ -24,9 +24,15 @@ record"), and judged as a record (docs/POLICY.md).
    agrees with the real import of the file copied under a bare name.
 3. The gate everywhere: the import hook on 3.13t refuses sid's _queue copied
    as _queue.so by its PyABIInfo; a wheel holding it is judged in place.
+4. The slot numbering: tests/native/numbering.c, a real multi-phase module
+   without Py_mod_abi, built against sid's 3.15 headers (Py_mod_exec = 85)
+   and as a limited-API 3.12 build (those headers keep the old 2): the
+   first is refused below 3.15 by its numbering (ABIGATE_R_SLOT_NUMBERING)
+   where the real import fails, and accepted and works on 3.15; the second
+   gives no such evidence, and works on 3.13.
 Not here: big-endian and 64-bit non-x86 files (no cross compiler is
-installed on this machine; the reader's tables cover them), the slot
-numbering of arrays without Py_mod_abi and the PyModuleDef layout (not read).
+installed on this machine; the reader's tables cover them), and the
+PyModuleDef layout (not read).
 """
 import json
 import os
@@ -326,4 +332,44 @@ tap.ok(member.get("reason") == "ABIGATE_R_INTERNAL_VERSION" and member.get("evid
        [t.get("reason") for t in member.get("tags", [])] == ["ABIGATE_R_WHEEL_NONE_ABI"] * 2,
        "a wheel holding it, judged in place for 3.13t: refused by its PyABIInfo; its none-ABI tags "
        "do not fit a CPython extension (record)", p.stdout[-800:])
+
+# ------------------------------------------------------------ 4. the slot numbering
+NUMBERING = os.path.join(srcdir, "tests", "native", "numbering.c")
+sid = by_id["sid-3.15"]
+for title, flags, want_id in (("3.15 headers", [], 85),
+                              ("limited API 3.12 from 3.15 headers", ["-DPy_LIMITED_API=0x030c0000"], 0)):
+    d = testlib.workdir("native")
+    so = os.path.join(d, "numbering.so")
+    p = testlib.run([CC, "-shared", "-fPIC", "-O1", "-Wall", "-Werror"] + sid.system_includes() +
+                    flags + [NUMBERING, "-o", so])
+    if not tap.ok(p.returncode == 0, "numbering.c builds: %s" % title, p.stderr):
+        continue
+    doc = inspect(so)
+    tap.ok(doc.get("record") is None and doc.get("legacy", {}).get("slot_id_315") == want_id,
+           "%s: no record; abigate inspect: slot_id_315 %d" % (title, want_id), json.dumps(doc)[:800])
+    seen = []
+    for iid in ("3.11", "3.13", "3.13t", "sid-3.14", "sid-3.15"):
+        interp = by_id[iid]
+        verdict, reason, message = check(interp.python, so)
+        p = testlib.run([interp.python, "-s", "-c", "import sys; sys.path.insert(0, %r); import numbering; "
+                         "print(numbering.answer)" % d])
+        works = p.returncode == 0 and p.stdout.strip() == "42"
+        seen.append((iid, verdict, reason, works, (p.stderr.strip().splitlines() or [""])[-1][:90]))
+    if want_id:
+        tap.ok(all((v, r, w) == ("refuse", "ABIGATE_R_SLOT_NUMBERING", False)
+                   for i, v, r, w, _ in seen[:4]) and
+               all("unknown slot ID 85" in e for i, v, r, w, e in seen if i in ("3.11", "3.13", "sid-3.14")),
+               "%s, no Py_mod_abi: refused on 3.11, 3.13, 3.13t and 3.14 by its slot numbering, where "
+               "the real import fails (\"unknown slot ID 85\"; 3.13t: its object layout)" % title,
+               repr(seen))
+        tap.ok(seen[4][1:4] == ("accept", "ABIGATE_R_NONE", True),
+               "%s: accepted on 3.15, and it works" % title, repr(seen))
+        verdict, reason, message = check(by_id["3.13"].python, so)
+        tap.ok("Py_mod_exec = 85" in message and "unknown slot ID 85" in message,
+               "%s: the refusal names the slot and what CPython says" % title, message)
+    else:
+        tap.ok(not [s_ for s_ in seen if s_[2] == "ABIGATE_R_SLOT_NUMBERING"] and
+               seen[1][1] == "accept" and seen[1][3],
+               "%s: the old numbering is no such evidence; accepted on 3.13, where it works" % title,
+               repr(seen))
 tap.done()

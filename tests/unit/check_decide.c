@@ -53,6 +53,7 @@ struct row {
     const char *says;      /* a substring of the message */
     /* ELF identity overrides (0: the profile's) */
     unsigned elf_class, machine, big_endian, pointer_size;
+    unsigned slot_id_315;  /* a slot array of 3.15's numbering found by this ID */
 };
 
 #define REC(fl, b, a) PRESENT, (fl), (b), (a)
@@ -348,6 +349,21 @@ static const struct row rows[] = {
      "exports PyModExport_m and no PyInit_ function"},
     {"hook: slots-only on 3.15", NOREC, 0, "m.so", NULL, "PyLong_FromLong", "PyModExport_m",
      "3.15", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    /* no record: module slots in 3.15's numbering (3.15+ headers) */
+    {"slots: Py_mod_exec = 85 on 3.14", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.14", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_SLOT_NUMBERING, 0, "(\"unknown slot ID 85\")",
+     .slot_id_315 = 85},
+    {"slots: Py_mod_create = 84 on 3.11", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.11",
+     0, NULL, STRICT, 0, REFUSE, ABIGATE_R_SLOT_NUMBERING, 0, "Py_mod_create = 84",
+     .slot_id_315 = 84},
+    {"slots: 3.15 numbering on 3.13t", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13t", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_SLOT_NUMBERING, 0, "3.15 or later headers",
+     .slot_id_315 = 85},
+    {"slots: 3.15 numbering on 3.13, warn", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13",
+     0, NULL, WARN, 0, ACCEPT, ABIGATE_R_SLOT_NUMBERING, 1, "Py_mod_exec = 85",
+     .slot_id_315 = 85},
+    {"slots: 3.15 numbering on 3.15", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.15", 0,
+     NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence", .slot_id_315 = 85},
     {"hook: none at all, named cpython-311", NOREC, 0, "m.cpython-311-x86_64-linux-gnu.so", NULL,
      "PyLong_FromLong", "", "3.11", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_NO_INIT_HOOK, 0,
      "does not define module export function (PyInit_m)"},
@@ -441,6 +457,7 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
         snprintf(fi->modexport, sizeof fi->modexport, "%s", r->modexport);
     }
     fi->legacy_read = 1;
+    fi->slot_id_315 = r->slot_id_315;
     fill_symbols(&file_syms, r->imports ? r->imports : "");
     fi->n_pysyms = file_syms.count;
 }

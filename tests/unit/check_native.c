@@ -55,7 +55,10 @@ static void put(const struct config *c, unsigned char *b, size_t off, unsigned w
 #define CODE 0x300u
 
 /* Mutations of the image. */
-enum { GOOD, MAJOR_2, TERMINATOR_SET, EXEC_UNRELOCATED, OUTSIDE, HUGE_TABLE, UNKNOWN_ID };
+enum { GOOD, MAJOR_2, TERMINATOR_SET, EXEC_UNRELOCATED, OUTSIDE, HUGE_TABLE, UNKNOWN_ID,
+       /* the slot numbering: no Py_mod_abi ({Py_mod_create 84, ...}), or the
+        * numbering before 3.15 ({Py_mod_create 1}, {Py_mod_exec 2}) */
+       WITHOUT_ABI, OLD_NUMBERING };
 
 static void build(const struct config *c, int mutation, unsigned char *b)
 {
@@ -72,7 +75,8 @@ static void build(const struct config *c, int mutation, unsigned char *b)
     put(c, b, INFO + 8, 4, 0x030f02f0);
     /* the slot array */
     unsigned esize = c->form ? 16 : 2 * w, voff = c->form ? 8 : w;
-    uint64_t ids[3] = {109, mutation == UNKNOWN_ID ? 999 : 85, 0};
+    uint64_t ids[3] = {mutation == WITHOUT_ABI ? 84 : mutation == OLD_NUMBERING ? 1 : 109,
+                       mutation == UNKNOWN_ID ? 999 : mutation == OLD_NUMBERING ? 2 : 85, 0};
     uint64_t values[3] = {mutation == OUTSIDE ? 0x10000 : INFO, CODE, 0};
     uint64_t places[2];
     for (int k = 0; k < 3; k++) {
@@ -183,12 +187,39 @@ START_TEST(test_native_refused)
 }
 END_TEST
 
+/* The slot numbering (FORMAT.md, "The native record", 6): an array of
+ * 3.15's numbering proves 3.15+ headers with or without its Py_mod_abi;
+ * the numbering before 3.15 proves nothing; an array that is not well
+ * formed (its exec pointer not relocated, an unknown ID) neither. */
+START_TEST(test_native_numbering)
+{
+    struct config c = config_of(_i);
+    if (c.table > RELR)
+        return;
+    static const struct { int mutation, state; unsigned id; } cases[] = {
+        {GOOD, ABIGATE_RECORD_PRESENT, 85},       {WITHOUT_ABI, ABIGATE_RECORD_ABSENT, 85},
+        {OLD_NUMBERING, ABIGATE_RECORD_ABSENT, 0}, {EXEC_UNRELOCATED, ABIGATE_RECORD_ABSENT, 0},
+        {UNKNOWN_ID, ABIGATE_RECORD_ABSENT, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        abigate_file_info fi;
+        abigate_error err;
+        int rc = read_image(&c, cases[k].mutation, SIZE, ABIGATE_READ_LEGACY, &fi, &err);
+        ck_assert_msg(rc == ABIGATE_OK, "%s: %s", describe(&c), err.message);
+        ck_assert_msg(fi.record_state == cases[k].state && fi.slot_id_315 == cases[k].id,
+                      "%s, mutation %d: state %d, slot_id_315 %u (want %d, %u)", describe(&c),
+                      cases[k].mutation, fi.record_state, fi.slot_id_315, cases[k].state,
+                      cases[k].id);
+    }
+}
+END_TEST
+
 Suite *make_native_suite(void)
 {
     Suite *s = suite_create("native");
     TCase *tc = tcase_create("images");
     tcase_add_loop_test(tc, test_native_found, 0, N_CONFIGS);
     tcase_add_loop_test(tc, test_native_refused, 0, N_CONFIGS * (UNKNOWN_ID - GOOD));
+    tcase_add_loop_test(tc, test_native_numbering, 0, N_CONFIGS);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -286,6 +286,15 @@ typedef struct abigate_file_info {
 
     /* from the file name given to the reader (kind NONE when none given) */
     abigate_tag tag;
+
+    /* Appended after the first published size (a structure that grows: above). */
+    /* A module slot array in CPython 3.15's numbering (PEP 820: Py_mod_create
+     * 84, Py_mod_exec 85, ...), well formed, its pointers relocated, found in
+     * the file's data when it has no record of its own (docs/FORMAT.md, "The
+     * native record"): the ID it was found by, else 0.  Only 3.15+ headers
+     * write these IDs (in a limited-API build below 3.15 they keep the old
+     * ones); older interpreters reject them ("unknown slot ID 85"). */
+    unsigned slot_id_315;
 } abigate_file_info;
 
 /* Optional scratch buffer receiving the names of the undefined Py symbols.
