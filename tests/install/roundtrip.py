@@ -38,7 +38,13 @@ os.makedirs(build)
 e = dict(os.environ, CC=cc)
 for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # our own make's, not the round trip's
     e.pop(k, None)
-p = testlib.run([os.path.join(srcdir, "configure"), "--prefix=/usr", "--libdir=" + libdir,
+# What a packager unpacks: this build's distribution tree (make distdir),
+# so that a source tree configured in place can be built elsewhere too.
+dist = os.path.join(work, "abigate-src")
+p = testlib.run(["make", "-C", testlib.env("ABIGATE_BUILDDIR", tap), "distdir", "distdir=" + dist], env=e)
+if not tap.ok(p.returncode == 0, "make distdir: the tree a packager unpacks", p.stdout[-1000:] + p.stderr):
+    tap.bail("make distdir failed")
+p = testlib.run([os.path.join(dist, "configure"), "--prefix=/usr", "--libdir=" + libdir,
                  "--without-python"], cwd=build, env=e)
 if not tap.ok(p.returncode == 0, "configure --prefix=/usr --libdir=%s" % libdir, p.stdout[-2000:] + p.stderr):
     tap.bail("configure failed")
