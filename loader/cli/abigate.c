@@ -174,6 +174,11 @@ static void print_human(const abigate_walk_item *it, const abigate_file_info *fi
     if (fi->slot_id_315)
         printf("; module slots in 3.15's numbering (%s = %u)",
                fi->slot_id_315 == 84 ? "Py_mod_create" : "Py_mod_exec", fi->slot_id_315);
+    if (fi->moddef_layout)
+        printf("; PyModuleDef with the %s object header",
+               fi->moddef_layout == ABIGATE_MODDEF_GIL           ? "GIL"
+               : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
+                                                                  : "GIL and the free-threaded");
     const char *m = abigate_machine_name(fi->machine);
     printf(" [ELF%u %s %s]\n", fi->elf_class, fi->big_endian ? "BE" : "LE", m ? m : "?");
     if (list_symbols && syms)
@@ -285,8 +290,13 @@ static void json_file(const abigate_walk_item *it, int rc, const abigate_error *
     json_string(fi->pyinit);
     printf(", \"pyinit_count\": %u, \"modexport\": ", fi->n_pyinit);
     json_string(fi->modexport);
-    printf(", \"modexport_count\": %u, \"slot_id_315\": %u, \"needed_count\": %u, "
-           "\"libpython\": [", fi->n_modexport, fi->slot_id_315, fi->n_needed);
+    printf(", \"modexport_count\": %u, \"slot_id_315\": %u, \"moddef_layout\": \"%s\", "
+           "\"needed_count\": %u, \"libpython\": [", fi->n_modexport, fi->slot_id_315,
+           fi->moddef_layout == ABIGATE_MODDEF_GIL           ? "gil"
+           : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
+           : fi->moddef_layout                                ? "both"
+                                                              : "none",
+           fi->n_needed);
     for (unsigned i = 0; i < fi->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
         if (i)
             fputs(", ", stdout);

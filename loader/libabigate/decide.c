@@ -631,8 +631,40 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return reason;
     }
 
-    /* 2. The object layout its inline reference counting was compiled for. */
+    /* 2. The object layout it was compiled for: what its inline reference
+     * counting calls, and the object header of its static PyModuleDef
+     * (the file's data); both must agree. */
     int layout = file_layout(f, syms);
+    int moddef = f->moddef_layout == ABIGATE_MODDEF_GIL           ? LAYOUT_GIL
+                 : f->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? LAYOUT_FREETHREADED
+                                                                   : LAYOUT_UNKNOWN;
+    if (f->moddef_layout == (ABIGATE_MODDEF_GIL | ABIGATE_MODDEF_FREETHREADED) ||
+        (layout && moddef && layout != moddef)) {
+        if (f->moddef_layout == (ABIGATE_MODDEF_GIL | ABIGATE_MODDEF_FREETHREADED))
+            put(t, "its static PyModuleDef structures disagree: one has the GIL object header, "
+                   "one the free-threaded one; ");
+        else
+            put(t, "its inline reference counting is a %s build's, but its PyModuleDef has the "
+                   "%s object header: its code and its data disagree; ",
+                layout == LAYOUT_GIL ? "GIL" : "free-threaded",
+                moddef == LAYOUT_GIL ? "GIL" : "free-threaded");
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_CONFLICT;
+    }
+    if (!layout && moddef == LAYOUT_GIL && ft) {
+        put(t, "its PyModuleDef starts with the GIL object header (ob_refcnt, ob_type), so it "
+               "was compiled with the GIL object layout; this interpreter is free-threaded %s, "
+               "which needs a free-threaded or abi3t build; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED;
+    }
+    if (!layout && moddef == LAYOUT_FREETHREADED && !ft) {
+        put(t, "its PyModuleDef starts with the free-threaded object header (ob_tid ... "
+               "ob_ref_shared), so it was compiled with the free-threaded object layout; this "
+               "interpreter is %s with the GIL; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL;
+    }
     if (layout == LAYOUT_GIL && ft) {
         put(t, "its inline reference counting calls _Py_Dealloc and none of the free-threaded "
                "entry points, so it was compiled with the GIL object layout; this interpreter is "
@@ -782,7 +814,9 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
     put_s(t, layout == LAYOUT_GIL ? "; layout: GIL (imports _Py_Dealloc); "
              : layout == LAYOUT_FREETHREADED ? "; layout: free-threaded (imports _Py_DecRefShared "
                                                "or _Py_MergeZeroLocalRefcount); "
-             : "; layout: not shown; ");
+             : moddef == LAYOUT_GIL          ? "; layout: GIL (its PyModuleDef's header); "
+             : moddef == LAYOUT_FREETHREADED ? "; layout: free-threaded (its PyModuleDef's header); "
+                                             : "; layout: not shown; ");
     put_tag(t, tag);
     return ABIGATE_R_NONE;
 }

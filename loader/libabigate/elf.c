@@ -1264,6 +1264,7 @@ out:
 #define NATIVE_MAX_RELOCS (8u << 20)  /* relocation entries read, all tables */
 #define NATIVE_MAX_ARRAYS 16u         /* arrays followed from their anchors */
 #define NATIVE_MAX_SLOTS 64u          /* entries of one array */
+#define NATIVE_MAX_DEFS 64u           /* PyModuleDef candidates followed */
 #define NATIVE_CHUNK 65536u
 
 /* PEP 820's module slot IDs (3.15 headers): 0 none, 1 a pointer the loader
@@ -1311,16 +1312,31 @@ struct native_array {
     unsigned anchor;      /* the slot ID it was found by: Py_mod_abi, or 85/84 */
 };
 
+/* A PyModuleDef candidate: its m_name place, and the object header it
+ * was matched with. */
+struct native_def {
+    size_t place;         /* its m_name pointer's place in places[]; then those of
+                           * ob_type, m_init, m_index, m_copy and m_size, which
+                           * no relocation may fill (a RELA relocation leaves a
+                           * zero in place) */
+    unsigned layout;      /* ABIGATE_MODDEF_GIL or _FREETHREADED */
+};
+
+#define NATIVE_DEF_PLACES 6u
+#define NATIVE_MAX_PLACES (NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1) + \
+                           NATIVE_DEF_PLACES * NATIVE_MAX_DEFS)
+
 struct native {
     int be, is64;
     unsigned word;        /* pointer size */
     uint64_t lo, hi;      /* the noted places lie in [lo, hi] */
-    size_t nplaces, narrays;
+    size_t nplaces, narrays, ndefs;
     struct dyninfo d;     /* the relocation tables and the symbol table (read_dynamic) */
     /* filled as used (find_native zeroes only what comes before) */
     struct native_array arrays[NATIVE_MAX_ARRAYS];
-    struct place places[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)];
-    uint16_t order[NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1)]; /* places by address */
+    struct native_def defs[NATIVE_MAX_DEFS];
+    struct place places[NATIVE_MAX_PLACES];
+    uint16_t order[NATIVE_MAX_PLACES]; /* places by address */
 };
 
 static uint64_t get_word(const unsigned char *p, const struct native *n)
@@ -1388,6 +1404,58 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
     n->nplaces = first; /* not well formed */
 }
 
+/* A static PyModuleDef at `o` of the segment bytes seg[0..len) (vaddr
+ * base + o): PyModuleDef_HEAD_INIT's object header, GIL or free-threaded,
+ * with the values CPython's headers write there, then m_init NULL,
+ * m_index 0, m_copy NULL and a plausible m_size; its m_name pointer's
+ * place is noted (its value, the module's name, is checked once
+ * relocated), and those of the words from ob_type to m_copy and of m_size
+ * (none may be relocated: m_size is an integer, the others NULL or 0).
+ *   GIL:            ob_refcnt: 1 (up to 3.12), UINT_MAX (3.12's core, 3.13;
+ *                   32-bit: UINT_MAX >> 2), (3 << 30) | (5 << 48) (3.14+;
+ *                   32-bit: 7 << 28); ob_type NULL; m_name at 5 words
+ *   free-threaded:  ob_tid 0, ob_flags 0 or 4, ob_mutex 0, ob_gc_bits 0,
+ *                   ob_ref_local 0xffffffff, ob_ref_shared 0, ob_type NULL;
+ *                   m_name at 56 bytes (32 on 32-bit) */
+static void note_def(struct native *n, const unsigned char *seg, uint64_t len, uint64_t base,
+                     uint64_t o)
+{
+    unsigned w = n->word, name, type, layout = 0;
+    if (n->ndefs == NATIVE_MAX_DEFS)
+        return;
+    uint64_t first = get_word(seg + o, n);
+    if (first == 0 && o + (n->is64 ? 56u : 32u) + 3 * w <= len) {
+        const unsigned char *h = seg + o + w; /* ob_flags, ob_mutex, ob_gc_bits */
+        unsigned flags = abigate__get16(h, n->be);
+        name = n->is64 ? 56 : 32;
+        type = name - 4 * w;
+        if ((flags == 0 || flags == 4) && h[2] == 0 && h[3] == 0 &&
+            abigate__get32(h + 4, n->be) == 0xffffffffu && get_word(seg + o + type - w, n) == 0)
+            layout = ABIGATE_MODDEF_FREETHREADED;
+    } else if (o + 8 * w <= len &&
+               (first == 1 || (n->is64 ? first == 0xffffffffu || first == 0x00050000c0000000u
+                                       : first == 0x3fffffffu || first == 0x70000000u))) {
+        name = 5 * w;
+        type = w;
+        layout = ABIGATE_MODDEF_GIL;
+    }
+    if (!layout)
+        return;
+    for (unsigned k = type; k < name; k += w) /* ob_type, m_init, m_index, m_copy */
+        if (get_word(seg + o + k, n) != 0)
+            return;
+    uint64_t size = get_word(seg + o + name + 2 * w, n);
+    if (size != (n->is64 ? UINT64_MAX : UINT32_MAX) && size >= (1u << 24))
+        return; /* m_size: -1, or a state's size */
+    struct native_def *d = &n->defs[n->ndefs++];
+    d->place = n->nplaces;
+    d->layout = layout;
+    n->places[n->nplaces++] = (struct place){base + o + name, 0, 0};
+    for (unsigned k = type; k < name; k += w) /* ob_type, m_init, m_index, m_copy */
+        n->places[n->nplaces++] = (struct place){base + o + k, 0, 0};
+    n->places[n->nplaces++] = (struct place){base + o + name + 2 * w, 0, 0}; /* m_size */
+}
+
 /* Sort n->order by address (insertion sort: at most a few hundred places). */
 static void sort_places(struct native *n)
 {
@@ -1429,6 +1497,10 @@ static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
             static const unsigned anchors[] = {SLOT_MOD_ABI, SLOT_MOD_EXEC, SLOT_MOD_CREATE};
             const unsigned *at = n->be ? at_be : at_le;
             unsigned nat = n->be ? 2 : 1;
+            /* and, with `numbering`, the static PyModuleDef structures */
+            for (uint64_t o = (n->word - p.vaddr % n->word) % n->word; numbering && o < p.filesz;
+                 o += n->word)
+                note_def(n, seg, p.filesz, p.vaddr, o);
             for (unsigned a = 0; a < (numbering ? 3u : 1u); a++) {
                 const unsigned char *q = seg, *end = seg + p.filesz;
                 while ((q = memchr(q, (int)anchors[a], (size_t)(end - q)))) {
@@ -1618,7 +1690,7 @@ static void read_reloc_dynamic(struct elf *e, struct native *n)
  * `slot_id_315` (a file without a record of its own), also the ID of a well
  * formed array of 3.15's numbering found without its Py_mod_abi, else 0. */
 static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, int *found,
-                        unsigned *slot_id_315)
+                        unsigned *slot_id_315, unsigned *moddef, const char *module)
 {
     struct src *s = e->src;
     struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
@@ -1630,7 +1702,7 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
     n->is64 = e->is64;
     n->word = e->is64 ? 8 : 4;
     find_slot_arrays(e, n, slot_id_315 != NULL);
-    if (n->narrays) {
+    if (n->narrays || n->ndefs) {
         sort_places(n);
         read_reloc_dynamic(e, n);
         apply_relocations(e, n);
@@ -1664,6 +1736,33 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
         } else if (*found == 1 && memcmp(&info, out, sizeof info)) {
             *found = -1;
         }
+    }
+    /* the PyModuleDef candidates: m_name relocated to the module's name in
+     * the file (at most 63 bytes; its last dotted part the file name's
+     * module, which CPython's import requires of PyInit_<module>) */
+    size_t mlen = module ? strlen(module) : 0;
+    for (size_t k = 0; moddef && mlen && k < n->ndefs; k++) {
+        const struct place *pl = &n->places[n->defs[k].place];
+        uint64_t off;
+        unsigned char b[64];
+        int fixed = 0;
+        for (unsigned j = 1; j < NATIVE_DEF_PLACES; j++)
+            fixed |= pl[j].relocated != 0;
+        if (pl->relocated != 1 || fixed || !in_file(e, pl->value, 1, &off))
+            continue;
+        uint64_t room = sizeof b; /* or what is left of the file */
+        if (past_end(s, off, room)) {
+            if (!s->size_known || s->size <= off)
+                continue;
+            room = s->size - off;
+        }
+        if (room < 2 || src_read(s, off, b, (size_t)room, ABIGATE_E_IO))
+            continue;
+        size_t len = strnlen((const char *)b, (size_t)room);
+        if (len == room || len < mlen || memcmp(b + len - mlen, module, mlen) ||
+            (len > mlen && b[len - mlen - 1] != '.'))
+            continue;
+        *moddef |= n->defs[k].layout;
     }
     free(n);
     abigate__ok(s->err);
@@ -1867,7 +1966,8 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
         abigate_abiinfo native;
         uint64_t at = 0;
         int native_found;
-        find_native(&e, &native, &at, &native_found, st.found ? NULL : &out.slot_id_315);
+        find_native(&e, &native, &at, &native_found, st.found ? NULL : &out.slot_id_315,
+                    &out.moddef_layout, out.tag.module);
         if (native_found && !st.found) {
             out.record_state = native_found > 0 ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_CONFLICT;
             out.record_via = ABIGATE_VIA_PYABIINFO;

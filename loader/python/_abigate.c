@@ -266,6 +266,7 @@ static PyObject *info_dict(const abigate_file_info *fi)
         set_item(d, "pyinit", PyUnicode_FromString(info.pyinit)) ||
         set_item(d, "modexport", PyUnicode_FromString(info.modexport)) ||
         set_item(d, "slot_id_315", PyLong_FromUnsignedLong(info.slot_id_315)) ||
+        set_item(d, "moddef_layout", PyLong_FromUnsignedLong(info.moddef_layout)) ||
         set_item(d, "libpython", (Py_INCREF(libpython), libpython)) ||
         set_item(d, "py_imports", PyLong_FromUnsignedLong(info.n_pysyms)))
         goto fail;

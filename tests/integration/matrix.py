@@ -240,24 +240,16 @@ for i in INTERPS:
 # why): baking the record closes every one.  A false accept outside them
 # fails the test, and so does a class that no pair falls in any more (its
 # evidence was found: remove it here and from the docs).
-NO_EVIDENCE = {
-    "3.6 or 3.7 build on a free-threaded interpreter":
-        "before 3.8 the inline Py_DECREF calls tp_dealloc through the type, so no entry point "
-        "shows the GIL object layout",
-    "limited API 3.12+ on a free-threaded interpreter":
-        "from 3.12 the limited API's Py_INCREF/Py_DECREF call _Py_IncRef/_Py_DecRef, which both "
-        "builds export, and its object layout shows only in inline field reads",
-}
+# Closed so far: "3.6 or 3.7 build on a free-threaded interpreter" and
+# "limited API 3.12+ on a free-threaded interpreter", whose object layout
+# shows in neither's inline reference counting: their static PyModuleDef's
+# object header shows it (docs/FORMAT.md, "The native record", 7).
+NO_EVIDENCE = {}
 
 
 def no_evidence_class(b, i):
     """Why a record-less build `b` can be accepted on `i` although it fails
-    there: the name of its NO_EVIDENCE class, or None."""
-    iv, bv = i.hexversion >> 16, b.interp.hexversion >> 16
-    if b.kind == "vs" and bv < 0x0308 and i.free_threaded:
-        return "3.6 or 3.7 build on a free-threaded interpreter"
-    if b.kind == "abi3" and 0x030c0000 <= b.floor < 0x030f0000 and i.free_threaded:
-        return "limited API 3.12+ on a free-threaded interpreter"
+    there: the name of its NO_EVIDENCE class, or None (none is left)."""
     return None
 
 
@@ -391,6 +383,11 @@ w("")
 w("Each class, why the file carries no evidence, and its pairs. With the record every one of "
   "these pairs is refused (the table above): baking the record closes them.")
 w("")
+if not NO_EVIDENCE:
+    w("None: every record-less file above carries the evidence of its mismatch. The last two "
+      "classes, 3.6 or 3.7 builds and limited-API 3.12+ builds on a free-threaded interpreter, "
+      "show it only in their static `PyModuleDef`'s object header (docs/FORMAT.md, \"The "
+      "native record\", 7).")
 for name, why in NO_EVIDENCE.items():
     pairs = classes.get(name, [])
     w("- **%s** (%d pair%s) -- %s. E.g. %s." % (

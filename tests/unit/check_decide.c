@@ -54,6 +54,7 @@ struct row {
     /* ELF identity overrides (0: the profile's) */
     unsigned elf_class, machine, big_endian, pointer_size;
     unsigned slot_id_315;  /* a slot array of 3.15's numbering found by this ID */
+    unsigned moddef;       /* the header of its PyModuleDef: ABIGATE_MODDEF_* */
 };
 
 #define REC(fl, b, a) PRESENT, (fl), (b), (a)
@@ -349,6 +350,29 @@ static const struct row rows[] = {
      "exports PyModExport_m and no PyInit_ function"},
     {"hook: slots-only on 3.15", NOREC, 0, "m.so", NULL, "PyLong_FromLong", "PyModExport_m",
      "3.15", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "no evidence"},
+    /* no record: the object header of its PyModuleDef (the data's layout) */
+    {"moddef: GIL header on 3.13t", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13t", 0,
+     NULL, STRICT, 0, REFUSE, ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED, 0,
+     "its PyModuleDef starts with the GIL object header", .moddef = ABIGATE_MODDEF_GIL},
+    {"moddef: free-threaded header on 3.13", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL,
+     "3.13", 0, NULL, STRICT, 0, REFUSE, ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL, 0,
+     "free-threaded object header", .moddef = ABIGATE_MODDEF_FREETHREADED},
+    {"moddef: GIL header on 3.13", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13", 0,
+     NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "layout: GIL (its PyModuleDef's header)",
+     .moddef = ABIGATE_MODDEF_GIL},
+    {"moddef: free-threaded header on 3.13t", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL,
+     "3.13t", 0, NULL, STRICT, 0, ACCEPT, ABIGATE_R_NONE, 0, "(its PyModuleDef's header)",
+     .moddef = ABIGATE_MODDEF_FREETHREADED},
+    {"moddef: two headers", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13", 0, NULL,
+     STRICT, 0, REFUSE, ABIGATE_R_LAYOUT_CONFLICT, 0, "structures disagree",
+     .moddef = ABIGATE_MODDEF_GIL | ABIGATE_MODDEF_FREETHREADED},
+    {"moddef: free-threaded header, _Py_Dealloc imported", NOREC, 0, "m.so", NULL,
+     "PyLong_FromLong,_Py_Dealloc", NULL, "3.13t", 0, NULL, STRICT, 0, REFUSE,
+     ABIGATE_R_LAYOUT_CONFLICT, 0, "its code and its data disagree",
+     .moddef = ABIGATE_MODDEF_FREETHREADED},
+    {"moddef: two headers, warn", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.13", 0,
+     NULL, WARN, 0, ACCEPT, ABIGATE_R_LAYOUT_CONFLICT, 1, "disagree",
+     .moddef = ABIGATE_MODDEF_GIL | ABIGATE_MODDEF_FREETHREADED},
     /* no record: module slots in 3.15's numbering (3.15+ headers) */
     {"slots: Py_mod_exec = 85 on 3.14", NOREC, 0, "m.so", NULL, "PyLong_FromLong", NULL, "3.14", 0,
      NULL, STRICT, 0, REFUSE, ABIGATE_R_SLOT_NUMBERING, 0, "(\"unknown slot ID 85\")",
@@ -458,6 +482,7 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
     }
     fi->legacy_read = 1;
     fi->slot_id_315 = r->slot_id_315;
+    fi->moddef_layout = r->moddef;
     fill_symbols(&file_syms, r->imports ? r->imports : "");
     fi->n_pysyms = file_syms.count;
 }

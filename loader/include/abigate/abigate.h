@@ -247,6 +247,10 @@ enum abigate_found_via {
     ABIGATE_VIA_PYABIINFO
 };
 
+/* abigate_file_info.moddef_layout: the object header of a PyModuleDef. */
+#define ABIGATE_MODDEF_GIL 1u          /* ob_refcnt, ob_type (16 bytes; 8 on 32-bit) */
+#define ABIGATE_MODDEF_FREETHREADED 2u /* ob_tid ... ob_ref_shared, ob_type (32; 20) */
+
 #define ABIGATE_NAME_MAX 128     /* stored hook / library names, NUL included */
 #define ABIGATE_MAX_LIBPYTHON 4  /* DT_NEEDED libpython entries kept */
 
@@ -295,6 +299,13 @@ typedef struct abigate_file_info {
      * write these IDs (in a limited-API build below 3.15 they keep the old
      * ones); older interpreters reject them ("unknown slot ID 85"). */
     unsigned slot_id_315;
+    /* The object header of its static PyModuleDef (PyModuleDef_HEAD_INIT,
+     * its m_name relocated to the module's name: the file name's, which
+     * CPython's import requires), found the same way: ABIGATE_MODDEF_GIL,
+     * _FREETHREADED, both (structures that disagree), or 0 (none found: a
+     * slots-only module, no file name given, or a file with a record of its
+     * own). */
+    unsigned moddef_layout;
 } abigate_file_info;
 
 /* Optional scratch buffer receiving the names of the undefined Py symbols.

@@ -43,3 +43,4 @@ X(ABIGATE_R_WHEEL_METADATA,       37, "the wheel's tags cannot all be read: WHEE
 X(ABIGATE_R_NO_INIT_HOOK,         38, "no record; named as a CPython extension, but it exports no init hook (PyInit_, PyInitU_ or PyModExport_)")
 X(ABIGATE_R_RECORD_CONFLICT,      39, "its records disagree: abigate's record and its PyABIInfo, or the PyABIInfo of two of its modules")
 X(ABIGATE_R_SLOT_NUMBERING,       40, "no record; its module slots use CPython 3.15's numbering (3.15+ headers), below 3.15")
+X(ABIGATE_R_LAYOUT_CONFLICT,      41, "no record; its object layout evidence disagrees: its reference counting and its PyModuleDef, or two PyModuleDef")
