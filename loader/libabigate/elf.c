@@ -1264,7 +1264,6 @@ out:
 #define NATIVE_MAX_RELOCS (8u << 20)  /* relocation entries read, all tables */
 #define NATIVE_MAX_ARRAYS 16u         /* arrays followed from their anchors */
 #define NATIVE_MAX_SLOTS 64u          /* entries of one array */
-#define NATIVE_MAX_DEFS 64u           /* PyModuleDef candidates followed */
 #define NATIVE_CHUNK 65536u
 
 /* PEP 820's module slot IDs (3.15 headers): 0 none, 1 a pointer the loader
@@ -1312,29 +1311,21 @@ struct native_array {
     unsigned anchor;      /* the slot ID it was found by: Py_mod_abi, or 85/84 */
 };
 
-/* A PyModuleDef candidate: its m_name place, and the object header it
- * was matched with. */
-struct native_def {
-    size_t place;         /* its m_name pointer's place in places[]; then those of
-                           * ob_type, m_init, m_index, m_copy and m_size, which
-                           * no relocation may fill (a RELA relocation leaves a
-                           * zero in place) */
-    unsigned layout;      /* ABIGATE_MODDEF_GIL or _FREETHREADED */
-};
-
-#define NATIVE_DEF_PLACES 6u
-#define NATIVE_MAX_PLACES (NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1) + \
-                           NATIVE_DEF_PLACES * NATIVE_MAX_DEFS)
+#define NATIVE_MAX_PLACES (NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1))
 
 struct native {
     int be, is64;
     unsigned word;        /* pointer size */
     uint64_t lo, hi;      /* the noted places lie in [lo, hi] */
-    size_t nplaces, narrays, ndefs;
+    size_t nplaces, narrays;
+    /* the PyModuleDef search (a file without a record of its own): the
+     * module name the file's name gives, and the headers found */
+    const char *module;
+    size_t module_len;
+    unsigned moddef;
     struct dyninfo d;     /* the relocation tables and the symbol table (read_dynamic) */
     /* filled as used (find_native zeroes only what comes before) */
     struct native_array arrays[NATIVE_MAX_ARRAYS];
-    struct native_def defs[NATIVE_MAX_DEFS];
     struct place places[NATIVE_MAX_PLACES];
     uint16_t order[NATIVE_MAX_PLACES]; /* places by address */
 };
@@ -1407,22 +1398,24 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
 /* A static PyModuleDef at `o` of the segment bytes seg[0..len) (vaddr
  * base + o): PyModuleDef_HEAD_INIT's object header, GIL or free-threaded,
  * with the values CPython's headers write there, then m_init NULL,
- * m_index 0, m_copy NULL and a plausible m_size; its m_name pointer's
- * place is noted (its value, the module's name, is checked once
- * relocated), and those of the words from ob_type to m_copy and of m_size
- * (none may be relocated: m_size is an integer, the others NULL or 0).
+ * m_index 0, m_copy NULL, a plausible m_size, and m_name pointing at the
+ * module's name.  Read as the file holds them, before any relocation: the
+ * linkers that write a pointer's value in place too (GNU ld's RELA, every
+ * REL and RELR) show a relocated word as non-zero and m_name's target; a
+ * file whose RELA pointers are zero in place (lld's default) shows no
+ * m_name, so nothing is found there: no evidence, never wrong evidence.
  *   GIL:            ob_refcnt: 1 (up to 3.12), UINT_MAX (3.12's core, 3.13;
  *                   32-bit: UINT_MAX >> 2), (3 << 30) | (5 << 48) (3.14+;
  *                   32-bit: 7 << 28); ob_type NULL; m_name at 5 words
  *   free-threaded:  ob_tid 0, ob_flags 0 or 4, ob_mutex 0, ob_gc_bits 0,
  *                   ob_ref_local 0xffffffff, ob_ref_shared 0, ob_type NULL;
  *                   m_name at 56 bytes (32 on 32-bit) */
-static void note_def(struct native *n, const unsigned char *seg, uint64_t len, uint64_t base,
+static void note_def(struct elf *e, struct native *n, const unsigned char *seg, uint64_t len,
                      uint64_t o)
 {
     unsigned w = n->word, name, type, layout = 0;
-    if (n->ndefs == NATIVE_MAX_DEFS)
-        return;
+    if (o + 8 * w > len)
+        return; /* a PyModuleDef's first 8 words are read below; the segment may end sooner */
     uint64_t first = get_word(seg + o, n);
     if (first == 0 && o + (n->is64 ? 56u : 32u) + 3 * w <= len) {
         const unsigned char *h = seg + o + w; /* ob_flags, ob_mutex, ob_gc_bits */
@@ -1432,28 +1425,38 @@ static void note_def(struct native *n, const unsigned char *seg, uint64_t len, u
         if ((flags == 0 || flags == 4) && h[2] == 0 && h[3] == 0 &&
             abigate__get32(h + 4, n->be) == 0xffffffffu && get_word(seg + o + type - w, n) == 0)
             layout = ABIGATE_MODDEF_FREETHREADED;
-    } else if (o + 8 * w <= len &&
-               (first == 1 || (n->is64 ? first == 0xffffffffu || first == 0x00050000c0000000u
-                                       : first == 0x3fffffffu || first == 0x70000000u))) {
+    } else if (first == 1 || (n->is64 ? first == 0xffffffffu || first == 0x00050000c0000000u
+                                      : first == 0x3fffffffu || first == 0x70000000u)) {
         name = 5 * w;
         type = w;
         layout = ABIGATE_MODDEF_GIL;
     }
     if (!layout)
-        return;
+        return; /* not a header */
     for (unsigned k = type; k < name; k += w) /* ob_type, m_init, m_index, m_copy */
         if (get_word(seg + o + k, n) != 0)
             return;
-    uint64_t size = get_word(seg + o + name + 2 * w, n);
+    uint64_t size = get_word(seg + o + name + 2 * w, n), at = get_word(seg + o + name, n), off;
     if (size != (n->is64 ? UINT64_MAX : UINT32_MAX) && size >= (1u << 24))
         return; /* m_size: -1, or a state's size */
-    struct native_def *d = &n->defs[n->ndefs++];
-    d->place = n->nplaces;
-    d->layout = layout;
-    n->places[n->nplaces++] = (struct place){base + o + name, 0, 0};
-    for (unsigned k = type; k < name; k += w) /* ob_type, m_init, m_index, m_copy */
-        n->places[n->nplaces++] = (struct place){base + o + k, 0, 0};
-    n->places[n->nplaces++] = (struct place){base + o + name + 2 * w, 0, 0}; /* m_size */
+    /* m_name: the module's name, its last dotted part the file name's
+     * module (what CPython's import requires of PyInit_<module>) */
+    unsigned char b[64];
+    uint64_t room = sizeof b;
+    if (!at || map_addr(e, at, &off))
+        return;
+    if (past_end(e->src, off, room)) {
+        if (!e->src->size_known || e->src->size <= off)
+            return;
+        room = e->src->size - off;
+    }
+    if (room < 2 || src_read(e->src, off, b, (size_t)room, ABIGATE_E_IO))
+        return;
+    size_t slen = strnlen((const char *)b, (size_t)room), m = n->module_len;
+    if (slen == room || slen < m || memcmp(b + slen - m, n->module, m) ||
+        (slen > m && b[slen - m - 1] != '.'))
+        return;
+    n->moddef |= layout;
 }
 
 /* Sort n->order by address (insertion sort: at most a few hundred places). */
@@ -1497,10 +1500,27 @@ static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
             static const unsigned anchors[] = {SLOT_MOD_ABI, SLOT_MOD_EXEC, SLOT_MOD_CREATE};
             const unsigned *at = n->be ? at_be : at_le;
             unsigned nat = n->be ? 2 : 1;
-            /* and, with `numbering`, the static PyModuleDef structures */
-            for (uint64_t o = (n->word - p.vaddr % n->word) % n->word; numbering && o < p.filesz;
-                 o += n->word)
-                note_def(n, seg, p.filesz, p.vaddr, o);
+            /* and, with `numbering` and a module name, the static PyModuleDef:
+             * a word is looked at only when it may start a header (the
+             * free-threaded one's ob_ref_local 0xffffffff one word on; the
+             * GIL one's ob_refcnt, never zero, its ob_type zero) */
+            /* backwards from the segment's end, where .data lies (after
+             * .data.rel.ro, .dynamic and .got), up to the first found */
+            unsigned w = n->word;
+            uint64_t start = (w - p.vaddr % w) % w, d = start + (p.filesz - start) / w * w;
+            while (numbering && n->module_len && !n->moddef && d >= start + w) {
+                d -= w;
+                if (d + 8 * w > p.filesz)
+                    continue;
+                const unsigned char *q = seg + d;
+                uint32_t next[2], here[2]; /* zero tests need no byte order */
+                memcpy(next, q + w, 8);
+                memcpy(here, q, 8);
+                if (next[1] == 0xffffffffu ||
+                    (w == 8 ? (next[0] | next[1]) == 0 && (here[0] | here[1]) != 0
+                            : next[0] == 0 && here[0] != 0))
+                    note_def(e, n, seg, p.filesz, d);
+            }
             for (unsigned a = 0; a < (numbering ? 3u : 1u); a++) {
                 const unsigned char *q = seg, *end = seg + p.filesz;
                 while ((q = memchr(q, (int)anchors[a], (size_t)(end - q)))) {
@@ -1701,8 +1721,10 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
     n->be = e->be;
     n->is64 = e->is64;
     n->word = e->is64 ? 8 : 4;
+    if (slot_id_315 && module)
+        n->module_len = strlen(n->module = module);
     find_slot_arrays(e, n, slot_id_315 != NULL);
-    if (n->narrays || n->ndefs) {
+    if (n->narrays) {
         sort_places(n);
         read_reloc_dynamic(e, n);
         apply_relocations(e, n);
@@ -1737,33 +1759,8 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
             *found = -1;
         }
     }
-    /* the PyModuleDef candidates: m_name relocated to the module's name in
-     * the file (at most 63 bytes; its last dotted part the file name's
-     * module, which CPython's import requires of PyInit_<module>) */
-    size_t mlen = module ? strlen(module) : 0;
-    for (size_t k = 0; moddef && mlen && k < n->ndefs; k++) {
-        const struct place *pl = &n->places[n->defs[k].place];
-        uint64_t off;
-        unsigned char b[64];
-        int fixed = 0;
-        for (unsigned j = 1; j < NATIVE_DEF_PLACES; j++)
-            fixed |= pl[j].relocated != 0;
-        if (pl->relocated != 1 || fixed || !in_file(e, pl->value, 1, &off))
-            continue;
-        uint64_t room = sizeof b; /* or what is left of the file */
-        if (past_end(s, off, room)) {
-            if (!s->size_known || s->size <= off)
-                continue;
-            room = s->size - off;
-        }
-        if (room < 2 || src_read(s, off, b, (size_t)room, ABIGATE_E_IO))
-            continue;
-        size_t len = strnlen((const char *)b, (size_t)room);
-        if (len == room || len < mlen || memcmp(b + len - mlen, module, mlen) ||
-            (len > mlen && b[len - mlen - 1] != '.'))
-            continue;
-        *moddef |= n->defs[k].layout;
-    }
+    if (moddef)
+        *moddef = n->moddef;
     free(n);
     abigate__ok(s->err);
 }

@@ -342,6 +342,58 @@ START_TEST(test_every_truncation)
 }
 END_TEST
 
+/* Every input a fuzzer crashed the reader with (tests/fuzz/regressions),
+ * read again as the fuzz target read it: from memory, and through
+ * abigate_read_io in pieces, with and without a file name; under valgrind
+ * (tests/unit/valgrind.sh) an over-read of the reader's own copies shows,
+ * which a build without sanitizers would not. */
+struct regression_pieces {
+    const unsigned char *p;
+    size_t len;
+};
+
+static long regression_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+    const struct regression_pieces *c = ctx;
+    if (off >= c->len)
+        return 0;
+    size_t n = c->len - off < len ? c->len - off : len;
+    n = n < 4093 ? n : 4093;
+    memcpy(buf, c->p + off, n);
+    return (long)n;
+}
+
+START_TEST(test_fuzz_regressions)
+{
+    const char *src = getenv("ABIGATE_SRCDIR");
+    ck_assert_msg(src != NULL, "ABIGATE_SRCDIR is not set: run through make check");
+    static const char *const names[] = {"moddef-segment-end.elf"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/fuzz/regressions/%s", src, names[k]);
+        FILE *f = fopen(path, "rb");
+        ck_assert_msg(f != NULL, "%s: cannot open", path);
+        static unsigned char buf[1 << 20];
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        unsigned char *copy = malloc(len); /* exactly its size: an over-read shows */
+        ck_assert_ptr_nonnull(copy);
+        memcpy(copy, buf, len);
+        for (int named = 0; named < 2; named++) {
+            const char *name = named ? "fuzz.cpython-313t-x86_64-linux-gnu.so" : NULL;
+            abigate_file_info a, b;
+            int ra = abigate_read_buffer(copy, len, name, ABIGATE_READ_LEGACY, &a, NULL, NULL);
+            struct regression_pieces pc = {copy, len};
+            abigate_io io = {regression_read, &pc, len};
+            int rb = abigate_read_io(&io, name, ABIGATE_READ_LEGACY, &b, NULL, NULL);
+            ck_assert_msg(ra <= 0 && ra == rb, "%s: %d from memory, %d in pieces", names[k], ra,
+                          rb);
+        }
+        free(copy);
+    }
+}
+END_TEST
+
 Suite *make_malformed_suite(void)
 {
     Suite *s = suite_create("malformed");
@@ -350,6 +402,7 @@ Suite *make_malformed_suite(void)
     tcase_add_test(tc, test_not_regular);
     tcase_add_test(tc, test_shrinking_input);
     tcase_add_test(tc, test_every_truncation);
+    tcase_add_test(tc, test_fuzz_regressions);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

@@ -300,11 +300,12 @@ typedef struct abigate_file_info {
      * ones); older interpreters reject them ("unknown slot ID 85"). */
     unsigned slot_id_315;
     /* The object header of its static PyModuleDef (PyModuleDef_HEAD_INIT,
-     * its m_name relocated to the module's name: the file name's, which
-     * CPython's import requires), found the same way: ABIGATE_MODDEF_GIL,
-     * _FREETHREADED, both (structures that disagree), or 0 (none found: a
-     * slots-only module, no file name given, or a file with a record of its
-     * own). */
+     * its m_name the module's name: the file name's, which CPython's import
+     * requires), the first found searching the data from its end:
+     * ABIGATE_MODDEF_GIL or _FREETHREADED; 0 when none was found (a
+     * slots-only module, no file name given, pointers not written in place,
+     * or a file with a record of its own).  abigate_decide also takes both
+     * bits (facts that disagree). */
     unsigned moddef_layout;
 } abigate_file_info;
 
