@@ -194,7 +194,7 @@ static void put_tag(struct text *t, const abigate_tag *tag)
 
 /* ---------------------------------------------------------------- the PyABIInfo rules */
 
-ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *a, const abigate_profile *p)
+int abigate__decide_abiinfo(const abigate_abiinfo *a, const abigate_profile *p)
 {
     if (!a || !p)
         return ABIGATE_R_NONE;

@@ -110,7 +110,7 @@ ABIGATE_API abigate_gate *abigate_gate_new(const abigate_gate_config *cfg, abiga
     return gate_alloc(cfg, err);
 }
 
-ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
+abigate_gate *abigate__gate_new_for(const abigate_profile *profile,
                                                const char *exports_path,
                                                const abigate_gate_config *cfg,
                                                abigate_error *err)
@@ -133,6 +133,16 @@ ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
             abigate_gate_free(g);
             return NULL;
         }
+    } else if (profile->exports && !(g->flags & ABIGATE_GATE_NO_SYMBOLS)) {
+        /* the caller's exports: the gate keeps a copy of its own, never the
+         * caller's pointer (it may outlive the caller's buffer) */
+        if (!(g->exports = abigate_symbols_new())) {
+            abigate__fail(err, ABIGATE_E_NOMEM, -1, NULL);
+            abigate_gate_free(g);
+            return NULL;
+        }
+        memcpy(g->exports, profile->exports, sizeof *g->exports);
+        g->profile.exports = g->exports;
     }
     apply_overrides(g, &g->profile);
     g->profile_rc = ABIGATE_OK;

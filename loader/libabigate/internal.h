@@ -200,6 +200,7 @@ struct abigate_wheel_tags {
  * The first published sizes (0.2.0): later versions only append fields. */
 #define ABIGATE__FILE_INFO_MIN (offsetof(abigate_file_info, tag) + sizeof(abigate_tag))
 #define ABIGATE__VERDICT_MIN (offsetof(abigate_verdict, reserved_) + 6 * sizeof(int))
+#define ABIGATE__PROFILE_MIN (offsetof(abigate_profile, exports) + sizeof(void *))
 void *abigate__sized_out(void *p, size_t size, void *whole, size_t whole_size, size_t min,
                          size_t n);
 const void *abigate__sized_in(const void *p, size_t size, void *whole, size_t whole_size,
@@ -215,6 +216,16 @@ int abigate__read_io(const abigate_io *io, const char *name, unsigned flags,
                      abigate_file_info *info, abigate_symbols *syms, abigate_error *err);
 int abigate__zip_read_member(const abigate_zip *z, size_t i, unsigned flags,
                              abigate_file_info *info, abigate_symbols *syms, abigate_error *err);
+int abigate__profile_init(abigate_profile *p, uint32_t hexversion, unsigned flags);
+int abigate__profile_parse(abigate_profile *p, const char *spec, abigate_error *err);
+int abigate__profile_from_process(abigate_profile *p, abigate_symbols *exports,
+                                  abigate_error *err);
+int abigate__profile_load_exports(abigate_profile *p, const char *path, int derive_flags,
+                                  abigate_symbols *exports, abigate_error *err);
+char *abigate__profile_name(const abigate_profile *p, char *buf, size_t len);
+int abigate__decide_abiinfo(const abigate_abiinfo *info, const abigate_profile *profile);
+abigate_gate *abigate__gate_new_for(const abigate_profile *profile, const char *exports_path,
+                                    const abigate_gate_config *cfg, abigate_error *err);
 int abigate__decide(const abigate_file_info *file, const abigate_symbols *file_syms,
                     const abigate_profile *profile, const abigate_policy *policy,
                     abigate_verdict *out);

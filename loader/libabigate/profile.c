@@ -92,7 +92,7 @@ static void add_suffix(abigate_profile *p, const char *fmt, const char *a)
     abigate__copy_clamped(p->suffixes[p->n_suffixes++], sizeof p->suffixes[0], tmp, sizeof tmp);
 }
 
-ABIGATE_API int abigate_profile_init(abigate_profile *p, uint32_t hexversion, unsigned flags)
+int abigate__profile_init(abigate_profile *p, uint32_t hexversion, unsigned flags)
 {
     if (!p || ver_major(hexversion) != 3 || (flags & ~ABIGATE_PROFILE_KNOWN))
         return ABIGATE_E_INVALID_ARG;
@@ -156,7 +156,7 @@ static int parse_uint(const char **s, unsigned max, unsigned *out)
     return 1;
 }
 
-ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abigate_error *err)
+int abigate__profile_parse(abigate_profile *p, const char *spec, abigate_error *err)
 {
     if (!p || !spec)
         return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
@@ -199,7 +199,7 @@ bad:
                          "'%.64s': want MAJOR.MINOR[.MICRO[{a|b|rc}N]][t][d], e.g. 3.13t", spec);
 }
 
-ABIGATE_API char *abigate_profile_name(const abigate_profile *p, char *buf, size_t len)
+char *abigate__profile_name(const abigate_profile *p, char *buf, size_t len)
 {
     char v[24];
     if (!buf || !len)
@@ -230,7 +230,7 @@ static unsigned flags_from_exports(const abigate_symbols *x)
     return f;
 }
 
-ABIGATE_API int abigate_profile_load_exports(abigate_profile *p, const char *path,
+int abigate__profile_load_exports(abigate_profile *p, const char *path,
                                              int derive_flags, abigate_symbols *exports,
                                              abigate_error *err)
 {
@@ -289,7 +289,7 @@ static int mapped_file_of(const void *addr, char *out, size_t cap)
     return found;
 }
 
-ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
+int abigate__profile_from_process(abigate_profile *p, abigate_symbols *exports,
                                              abigate_error *err)
 {
     if (!p)

@@ -123,19 +123,26 @@ ABIGATE_API int abigate_zip_read_member_(const abigate_zip *z, size_t i, unsigne
 
 ABIGATE_API int abigate_decide_(const abigate_file_info *file, size_t file_size,
                                 const abigate_symbols *file_syms, const abigate_profile *profile,
-                                const abigate_policy *policy, abigate_verdict *out, size_t out_size)
+                                size_t profile_size, const abigate_policy *policy,
+                                abigate_verdict *out, size_t out_size)
 {
     abigate_file_info file_whole[1];
-    const abigate_file_info *file_w = abigate__sized_in(
-        file, file_size, file_whole, sizeof *file_whole, ABIGATE__FILE_INFO_MIN, 1);
+    const abigate_file_info *file_w = abigate__sized_in(file, file_size, file_whole,
+                                                        sizeof *file_whole, ABIGATE__FILE_INFO_MIN, 1);
     if (file && !file_w)
         return too_old(NULL, "abigate_decide");
+    abigate_profile profile_whole[1];
+    const abigate_profile *profile_w = abigate__sized_in(profile, profile_size, profile_whole,
+                                                         sizeof *profile_whole,
+                                                         ABIGATE__PROFILE_MIN, 1);
+    if (profile && !profile_w)
+        return too_old(NULL, "abigate_decide");
     abigate_verdict out_whole[1];
-    abigate_verdict *out_w =
-        abigate__sized_out(out, out_size, out_whole, sizeof *out_whole, ABIGATE__VERDICT_MIN, 1);
+    abigate_verdict *out_w = abigate__sized_out(out, out_size, out_whole, sizeof *out_whole,
+                                                ABIGATE__VERDICT_MIN, 1);
     if (out && !out_w)
         return too_old(NULL, "abigate_decide");
-    int r = abigate__decide(file_w, file_syms, profile, policy, out_w);
+    int r = abigate__decide(file_w, file_syms, profile_w, policy, out_w);
     abigate__sized_give(out, out_size, out_w, sizeof *out_whole, 1);
     return r;
 }
@@ -327,4 +334,89 @@ ABIGATE_API unsigned abigate_walk_judge_tags_(const abigate_walk_item *item,
     unsigned r = abigate__walk_judge_tags(item, facts_w, policy, v_w);
     abigate__sized_give(v, v_size, v_w, sizeof *v_whole, ABIGATE_WALK_TAG_SETS);
     return r;
+}
+
+/* The profile (abigate_profile), a structure that grows too. */
+#define PROFILE_OUT(p)                                                                     \
+    abigate_profile p##_whole[1];                                                          \
+    abigate_profile *p##_w = abigate__sized_out(p, p##_size, p##_whole, sizeof *p##_whole, \
+                                                ABIGATE__PROFILE_MIN, 1)
+#define PROFILE_IN(p)                                                                     \
+    abigate_profile p##_whole[1];                                                         \
+    const abigate_profile *p##_w = abigate__sized_in(p, p##_size, p##_whole,              \
+                                                     sizeof *p##_whole, ABIGATE__PROFILE_MIN, 1)
+
+ABIGATE_API int abigate_profile_init_(abigate_profile *p, size_t p_size, uint32_t hexversion,
+                                      unsigned flags)
+{
+    PROFILE_OUT(p);
+    if (p && !p_w)
+        return too_old(NULL, "abigate_profile_init");
+    int r = abigate__profile_init(p_w, hexversion, flags);
+    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    return r;
+}
+
+ABIGATE_API int abigate_profile_parse_(abigate_profile *p, size_t p_size, const char *spec,
+                                       abigate_error *err)
+{
+    /* p is left untouched on failure: read it in, give it back */
+    PROFILE_IN(p);
+    if (p && !p_w)
+        return too_old(err, "abigate_profile_parse");
+    int r = abigate__profile_parse((abigate_profile *)p_w, spec, err);
+    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    return r;
+}
+
+ABIGATE_API int abigate_profile_from_process_(abigate_profile *p, size_t p_size,
+                                              abigate_symbols *exports, abigate_error *err)
+{
+    PROFILE_OUT(p);
+    if (p && !p_w)
+        return too_old(err, "abigate_profile_from_process");
+    int r = abigate__profile_from_process(p_w, exports, err);
+    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    return r;
+}
+
+ABIGATE_API int abigate_profile_load_exports_(abigate_profile *p, size_t p_size, const char *path,
+                                              int derive_flags, abigate_symbols *exports,
+                                              abigate_error *err)
+{
+    PROFILE_IN(p); /* read and written */
+    if (p && !p_w)
+        return too_old(err, "abigate_profile_load_exports");
+    int r = abigate__profile_load_exports((abigate_profile *)p_w, path, derive_flags, exports, err);
+    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    return r;
+}
+
+ABIGATE_API char *abigate_profile_name_(const abigate_profile *p, size_t p_size, char *buf,
+                                        size_t len)
+{
+    PROFILE_IN(p);
+    if (p && !p_w)
+        return NULL;
+    return abigate__profile_name(p_w, buf, len);
+}
+
+ABIGATE_API int abigate_decide_abiinfo_(const abigate_abiinfo *info, const abigate_profile *profile,
+                                        size_t profile_size)
+{
+    PROFILE_IN(profile);
+    if (profile && !profile_w)
+        return too_old(NULL, "abigate_decide_abiinfo");
+    return abigate__decide_abiinfo(info, profile_w);
+}
+
+ABIGATE_API abigate_gate *abigate_gate_new_for_(const abigate_profile *profile,
+                                                size_t profile_size, const char *exports_path,
+                                                const abigate_gate_config *cfg,
+                                                abigate_error *err)
+{
+    PROFILE_IN(profile);
+    if (profile && !profile_w)
+        return too_old(err, "abigate_gate_new_for"), NULL;
+    return abigate__gate_new_for(profile_w, exports_path, cfg, err);
 }

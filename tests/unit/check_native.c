@@ -213,6 +213,64 @@ START_TEST(test_native_numbering)
 }
 END_TEST
 
+/* The PyModuleDef layout (FORMAT.md, "The native record", 7): a static
+ * PyModuleDef at 0x240 of the image (no slot array), its m_name pointing at
+ * "m" (the file is read as "m.so"), with each header CPython's headers
+ * write: GIL with ob_refcnt 1 (3.8 to 3.12), UINT_MAX (3.12's core, 3.13;
+ * 32-bit UINT_MAX >> 2), 3.14+'s immortal value; free-threaded with
+ * ob_flags 0 (3.13t) or 4 (3.14t, 3.15t).  Not found: a relocated ob_type
+ * (non-zero in place), another module's name, a refcount CPython never
+ * writes, a file read without a name. */
+#define DEF 0x240u
+#define NAME_STR 0x310u
+
+static size_t build_def(const struct config *c, int kind, unsigned char *b)
+{
+    unsigned w = c->is64 ? 8 : 4, ehsize = c->is64 ? 64 : 52;
+    memset(b, 0, SIZE);
+    elfimage_header(&c->spec, b, ehsize, 1, 0, 0);
+    elfimage_phdr(&c->spec, b, ehsize, 1, 7, 0, SIZE, 0x1000);
+    unsigned name;
+    if (kind <= 2 || kind >= 5) { /* GIL */
+        static const uint64_t r64[] = {1, 0xffffffffu, 0x00050000c0000000u};
+        static const uint64_t r32[] = {1, 0x3fffffffu, 0x70000000u};
+        int k = kind >= 5 ? 0 : kind;
+        put(c, b, DEF, w, kind == 7 ? 2 : c->is64 ? r64[k] : r32[k]);
+        if (kind == 5)
+            put(c, b, DEF + w, w, CODE); /* ob_type relocated: a pointer in place */
+        name = 5 * w;
+    } else { /* free-threaded: ob_tid 0, ob_flags, ob_ref_local 0xffffffff */
+        put(c, b, DEF + w, 2, kind == 4 ? 4 : 0);
+        put(c, b, DEF + w + 4, 4, 0xffffffffu);
+        name = c->is64 ? 56 : 32;
+    }
+    put(c, b, DEF + name, w, NAME_STR);          /* m_name */
+    put(c, b, DEF + name + 2 * w, w, c->is64 ? UINT64_MAX : UINT32_MAX); /* m_size -1 */
+    memcpy(b + NAME_STR, kind == 6 ? "other" : "pkg.m", 6);
+    return SIZE;
+}
+
+START_TEST(test_moddef_layout)
+{
+    struct config c = config_of(_i % 4); /* 32/64-bit, LE/BE */
+    int kind = _i / 4;
+    static const unsigned want[] = {ABIGATE_MODDEF_GIL, ABIGATE_MODDEF_GIL, ABIGATE_MODDEF_GIL,
+                                    ABIGATE_MODDEF_FREETHREADED, ABIGATE_MODDEF_FREETHREADED,
+                                    0, 0, 0};
+    unsigned char b[SIZE];
+    size_t len = build_def(&c, kind, b);
+    abigate_file_info fi;
+    abigate_error err;
+    ck_assert_int_eq(abigate_read_buffer(b, len, "m.so", ABIGATE_READ_LEGACY, &fi, NULL, &err),
+                     ABIGATE_OK);
+    ck_assert_msg(fi.moddef_layout == want[kind], "%s, kind %d: moddef_layout %u, want %u",
+                  describe(&c), kind, fi.moddef_layout, want[kind]);
+    ck_assert_int_eq(abigate_read_buffer(b, len, NULL, ABIGATE_READ_LEGACY, &fi, NULL, &err),
+                     ABIGATE_OK);
+    ck_assert_uint_eq(fi.moddef_layout, 0); /* no file name: no module name to match */
+}
+END_TEST
+
 Suite *make_native_suite(void)
 {
     Suite *s = suite_create("native");
@@ -220,6 +278,7 @@ Suite *make_native_suite(void)
     tcase_add_loop_test(tc, test_native_found, 0, N_CONFIGS);
     tcase_add_loop_test(tc, test_native_refused, 0, N_CONFIGS * (UNKNOWN_ID - GOOD));
     tcase_add_loop_test(tc, test_native_numbering, 0, N_CONFIGS);
+    tcase_add_loop_test(tc, test_moddef_layout, 0, 4 * 8);
     suite_add_tcase(s, tc);
     return s;
 }

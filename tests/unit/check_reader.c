@@ -625,13 +625,28 @@ START_TEST(test_sized_structures)
     ck_assert_int_ge(kind, 0);
     unsigned char vb[sizeof(abigate_verdict) + PAD];
     memset(vb, 0xa5, sizeof vb);
-    ck_assert_int_eq(abigate_decide_((const abigate_file_info *)big, sizeof big, NULL, &p, &pol,
-                                     (abigate_verdict *)vb, sizeof vb), kind);
+    ck_assert_int_eq(abigate_decide_((const abigate_file_info *)big, sizeof big, NULL, &p,
+                                     sizeof p, &pol, (abigate_verdict *)vb, sizeof vb), kind);
     ck_assert_int_eq(memcmp(vb, &vw, sizeof vw), 0);
     for (size_t k = sizeof vw; k < sizeof vb; k++)
         ck_assert_uint_eq(vb[k], 0);
-    ck_assert_int_eq(abigate_decide_(&want, sizeof want, NULL, &p, &pol, (abigate_verdict *)vb,
-                                     ABIGATE__VERDICT_MIN - 1), ABIGATE_E_INVALID_ARG);
+    ck_assert_int_eq(abigate_decide_(&want, sizeof want, NULL, &p, sizeof p, &pol,
+                                     (abigate_verdict *)vb, ABIGATE__VERDICT_MIN - 1),
+                     ABIGATE_E_INVALID_ARG);
+    /* a profile: a bigger caller's is read; a smaller one than the first is refused */
+    unsigned char pb[sizeof(abigate_profile) + PAD];
+    memset(pb, 0, sizeof pb);
+    memcpy(pb, &p, sizeof p);
+    ck_assert_int_eq(abigate_decide_(&want, sizeof want, NULL, (const abigate_profile *)pb,
+                                     sizeof pb, &pol, &vw, sizeof vw), kind);
+    ck_assert_int_eq(abigate_decide_(&want, sizeof want, NULL, (const abigate_profile *)pb,
+                                     ABIGATE__PROFILE_MIN - 1, &pol, &vw, sizeof vw),
+                     ABIGATE_E_INVALID_ARG);
+    memset(pb, 0xa5, sizeof pb);
+    ck_assert_int_eq(abigate_profile_parse_((abigate_profile *)pb, sizeof pb, "3.13t", NULL),
+                     ABIGATE_OK);
+    for (size_t k = sizeof(abigate_profile); k < sizeof pb; k++)
+        ck_assert_uint_eq(pb[k], 0);
     ck_assert_str_eq(abigate_verdict_rule_((const abigate_verdict *)vb, 1), "ABIGATE_E_INVALID_ARG");
     ck_assert_str_eq(abigate_verdict_rule(&vw), abigate_verdict_rule_((abigate_verdict *)vb, sizeof vb));
     free(buf);

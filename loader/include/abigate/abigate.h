@@ -501,6 +501,9 @@ enum abigate_profile_source {
 #define ABIGATE_PROFILE_TEXT_MAX 96
 #define ABIGATE_PROFILE_PATH_MAX 512
 
+/* A structure that grows (the errors section): the functions taking one
+ * pass the caller's sizeof.  `exports` is borrowed by the profile; a gate
+ * made from it copies them. */
 typedef struct abigate_profile {
     uint32_t hexversion;   /* full PY_VERSION_HEX, release level included */
     unsigned flags;        /* ABIGATE_PROFILE_* */
@@ -525,13 +528,19 @@ typedef struct abigate_profile {
  * machine, multiarch, SOABI and the extension suffixes CPython of that
  * version uses.  exports = NULL, source = ABIGATE_PROFILE_FROM_BUILD.
  * Returns ABIGATE_OK or ABIGATE_E_INVALID_ARG. */
-ABIGATE_API int abigate_profile_init(abigate_profile *p, uint32_t hexversion, unsigned flags);
+ABIGATE_API int abigate_profile_init_(abigate_profile *p, size_t p_size, uint32_t hexversion,
+                                      unsigned flags);
+#define abigate_profile_init(p, hexversion, flags) \
+    abigate_profile_init_((p), sizeof(abigate_profile), (hexversion), (flags))
 
 /* Parse a spec: MAJOR.MINOR[.MICRO[{a|b|rc}N]] followed by ABI letters
  * 't' (free-threaded) and/or 'd' (debug), e.g. "3.13", "3.13t", "3.15d",
  * "3.11.2", "3.15.0b1".  Without a micro version the profile is MAJOR.MINOR.0
  * final.  Returns ABIGATE_OK or ABIGATE_E_BAD_SPEC (`p` untouched). */
-ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abigate_error *err);
+ABIGATE_API int abigate_profile_parse_(abigate_profile *p, size_t p_size, const char *spec,
+                                       abigate_error *err);
+#define abigate_profile_parse(p, spec, err) \
+    abigate_profile_parse_((p), sizeof(abigate_profile), (spec), (err))
 
 /* Profile the interpreter this process runs (code linked into or loaded by
  * CPython): the runtime version from Py_Version (3.11+) or Py_GetVersion(),
@@ -541,20 +550,28 @@ ABIGATE_API int abigate_profile_parse(abigate_profile *p, const char *spec, abig
  * linked from the profile; when it is NULL only the version is learned
  * (flags stay 0).  Returns ABIGATE_OK, ABIGATE_E_NO_INTERPRETER when no
  * CPython is in the process, or a read error. */
-ABIGATE_API int abigate_profile_from_process(abigate_profile *p, abigate_symbols *exports,
-                                             abigate_error *err);
+ABIGATE_API int abigate_profile_from_process_(abigate_profile *p, size_t p_size,
+                                              abigate_symbols *exports, abigate_error *err);
+#define abigate_profile_from_process(p, exports, err) \
+    abigate_profile_from_process_((p), sizeof(abigate_profile), (exports), (err))
 
 /* Read the exports of an interpreter's libpython or executable `path` into
  * `exports` (indexed) and link them from `p` (exports_path is set).  When
  * `derive_flags` is 1, the free-threaded / debug / trace-refs flags are
  * set from symbols only such builds export.  Returns ABIGATE_OK or a read
  * error; ABIGATE_E_NOT_INTERPRETER when the file exports no Py_Initialize. */
-ABIGATE_API int abigate_profile_load_exports(abigate_profile *p, const char *path,
-                                             int derive_flags, abigate_symbols *exports,
-                                             abigate_error *err);
+ABIGATE_API int abigate_profile_load_exports_(abigate_profile *p, size_t p_size, const char *path,
+                                              int derive_flags, abigate_symbols *exports,
+                                              abigate_error *err);
+#define abigate_profile_load_exports(p, path, derive_flags, exports, err) \
+    abigate_profile_load_exports_((p), sizeof(abigate_profile), (path), (derive_flags), \
+                                  (exports), (err))
 
 /* Short name of the profile, like a spec: "3.13.15t", "3.15.2d". */
-ABIGATE_API char *abigate_profile_name(const abigate_profile *p, char *buf, size_t len);
+ABIGATE_API char *abigate_profile_name_(const abigate_profile *p, size_t p_size, char *buf,
+                                        size_t len);
+#define abigate_profile_name(p, buf, len) \
+    abigate_profile_name_((p), sizeof(abigate_profile), (buf), (len))
 
 /* ---------------------------------------------------------------- the decision */
 
@@ -636,16 +653,19 @@ typedef struct abigate_verdict {
  * or ABIGATE_E_INVALID_ARG (NULL arguments, unknown mode). */
 ABIGATE_API int abigate_decide_(const abigate_file_info *file, size_t file_size,
                                 const abigate_symbols *file_syms, const abigate_profile *profile,
-                                const abigate_policy *policy, abigate_verdict *out,
-                                size_t out_size);
+                                size_t profile_size, const abigate_policy *policy,
+                                abigate_verdict *out, size_t out_size);
 #define abigate_decide(file, file_syms, profile, policy, out) \
-    abigate_decide_((file), sizeof(abigate_file_info), (file_syms), (profile), (policy), (out), \
-                    sizeof(abigate_verdict))
+    abigate_decide_((file), sizeof(abigate_file_info), (file_syms), (profile), \
+                    sizeof(abigate_profile), (policy), (out), sizeof(abigate_verdict))
 
 /* The PyABIInfo part alone, with CPython 3.15's PyABIInfo_Check semantics
  * plus abigate's stricter rules (docs/POLICY.md): ABIGATE_R_NONE when
  * compatible, else the reason. */
-ABIGATE_API int abigate_decide_abiinfo(const abigate_abiinfo *info, const abigate_profile *profile);
+ABIGATE_API int abigate_decide_abiinfo_(const abigate_abiinfo *info, const abigate_profile *profile,
+                                        size_t profile_size);
+#define abigate_decide_abiinfo(info, profile) \
+    abigate_decide_abiinfo_((info), (profile), sizeof(abigate_profile))
 
 /* "ABIGATE_R_VERSION", ...; and a short text ("needs the same major.minor"). */
 ABIGATE_API const char *abigate_reason_name(int reason);
@@ -747,11 +767,15 @@ ABIGATE_API abigate_gate *abigate_gate_new(const abigate_gate_config *cfg, abiga
 /* A gate for another interpreter, for tools: `profile` is copied (from
  * abigate_profile_parse, abigate_profile_init, or a probe), and when
  * `exports_path` is not NULL the exports of that libpython or executable
- * are read now (heap-owned by the gate) and give symbol evidence. */
-ABIGATE_API abigate_gate *abigate_gate_new_for(const abigate_profile *profile,
-                                               const char *exports_path,
-                                               const abigate_gate_config *cfg,
-                                               abigate_error *err);
+ * are read now (heap-owned by the gate) and give symbol evidence; else the
+ * profile's own exports, when it has them, are copied (the gate never keeps
+ * the caller's buffer). */
+ABIGATE_API abigate_gate *abigate_gate_new_for_(const abigate_profile *profile,
+                                                size_t profile_size, const char *exports_path,
+                                                const abigate_gate_config *cfg,
+                                                abigate_error *err);
+#define abigate_gate_new_for(profile, exports_path, cfg, err) \
+    abigate_gate_new_for_((profile), sizeof(abigate_profile), (exports_path), (cfg), (err))
 
 /* The gate's profile (taken now if not yet), or NULL with `err` filled. */
 ABIGATE_API const abigate_profile *abigate_gate_profile(abigate_gate *gate, abigate_error *err);
