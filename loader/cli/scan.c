@@ -2,7 +2,7 @@
  * target interpreter, and why not.
  *
  * The PATHs (site-packages, plain directories, directories of wheels,
- * wheels, files) are walked as inputs.c walks them; each file and each
+ * wheels, files) are walked by libabigate's walk (abigate_walk); each file and each
  * wheel (all its extension members, and their tags) is one job, judged by
  * libabigate's gate on -j N threads; then the results are grouped by
  * distribution (a *.dist-info's RECORD where present, a wheel's own name,
