@@ -53,29 +53,36 @@ static int too_old(abigate_error *err, const char *fn)
                          "%s: the caller's structure is older than this library's first", fn);
 }
 
+/* The structure an entry point works on for its caller's `p` (n of them):
+ * p_whole, the library's own, and p_w, the one passed on (p itself when
+ * the sizes agree); GIVE copies an output back. */
+#define SIZED_OUT(type, p, min, n)                                                                 \
+    type p##_whole[n];                                                                             \
+    type *p##_w = abigate__sized_out(p, p##_size, p##_whole, sizeof *p##_whole, min, n)
+#define SIZED_IN(type, p, min, n)                                                                  \
+    type p##_whole[n];                                                                             \
+    const type *p##_w = abigate__sized_in(p, p##_size, p##_whole, sizeof *p##_whole, min, n)
+#define GIVE(p, n) abigate__sized_give(p, p##_size, p##_w, sizeof *p##_whole, n)
+
 ABIGATE_API int abigate_read_path_(const char *path, unsigned flags, abigate_file_info *info,
                                    size_t info_size, abigate_symbols *syms, abigate_error *err)
 {
-    abigate_file_info info_whole[1];
-    abigate_file_info *info_w = abigate__sized_out(info, info_size, info_whole, sizeof *info_whole,
-                                                   ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, info, ABIGATE__FILE_INFO_MIN, 1);
     if (info && !info_w)
         return too_old(err, "abigate_read_path");
     int r = abigate__read_path(path, flags, info_w, syms, err);
-    abigate__sized_give(info, info_size, info_w, sizeof *info_whole, 1);
+    GIVE(info, 1);
     return r;
 }
 
 ABIGATE_API int abigate_read_fd_(int fd, const char *name, unsigned flags, abigate_file_info *info,
                                  size_t info_size, abigate_symbols *syms, abigate_error *err)
 {
-    abigate_file_info info_whole[1];
-    abigate_file_info *info_w = abigate__sized_out(info, info_size, info_whole, sizeof *info_whole,
-                                                   ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, info, ABIGATE__FILE_INFO_MIN, 1);
     if (info && !info_w)
         return too_old(err, "abigate_read_fd");
     int r = abigate__read_fd(fd, name, flags, info_w, syms, err);
-    abigate__sized_give(info, info_size, info_w, sizeof *info_whole, 1);
+    GIVE(info, 1);
     return r;
 }
 
@@ -83,13 +90,11 @@ ABIGATE_API int abigate_read_buffer_(const void *buf, size_t len, const char *na
                                      abigate_file_info *info, size_t info_size,
                                      abigate_symbols *syms, abigate_error *err)
 {
-    abigate_file_info info_whole[1];
-    abigate_file_info *info_w = abigate__sized_out(info, info_size, info_whole, sizeof *info_whole,
-                                                   ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, info, ABIGATE__FILE_INFO_MIN, 1);
     if (info && !info_w)
         return too_old(err, "abigate_read_buffer");
     int r = abigate__read_buffer(buf, len, name, flags, info_w, syms, err);
-    abigate__sized_give(info, info_size, info_w, sizeof *info_whole, 1);
+    GIVE(info, 1);
     return r;
 }
 
@@ -97,13 +102,11 @@ ABIGATE_API int abigate_read_io_(const abigate_io *io, const char *name, unsigne
                                  abigate_file_info *info, size_t info_size, abigate_symbols *syms,
                                  abigate_error *err)
 {
-    abigate_file_info info_whole[1];
-    abigate_file_info *info_w = abigate__sized_out(info, info_size, info_whole, sizeof *info_whole,
-                                                   ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, info, ABIGATE__FILE_INFO_MIN, 1);
     if (info && !info_w)
         return too_old(err, "abigate_read_io");
     int r = abigate__read_io(io, name, flags, info_w, syms, err);
-    abigate__sized_give(info, info_size, info_w, sizeof *info_whole, 1);
+    GIVE(info, 1);
     return r;
 }
 
@@ -111,13 +114,11 @@ ABIGATE_API int abigate_zip_read_member_(const abigate_zip *z, size_t i, unsigne
                                          abigate_file_info *info, size_t info_size,
                                          abigate_symbols *syms, abigate_error *err)
 {
-    abigate_file_info info_whole[1];
-    abigate_file_info *info_w = abigate__sized_out(info, info_size, info_whole, sizeof *info_whole,
-                                                   ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, info, ABIGATE__FILE_INFO_MIN, 1);
     if (info && !info_w)
         return too_old(err, "abigate_zip_read_member");
     int r = abigate__zip_read_member(z, i, flags, info_w, syms, err);
-    abigate__sized_give(info, info_size, info_w, sizeof *info_whole, 1);
+    GIVE(info, 1);
     return r;
 }
 
@@ -126,24 +127,17 @@ ABIGATE_API int abigate_decide_(const abigate_file_info *file, size_t file_size,
                                 size_t profile_size, const abigate_policy *policy,
                                 abigate_verdict *out, size_t out_size)
 {
-    abigate_file_info file_whole[1];
-    const abigate_file_info *file_w = abigate__sized_in(file, file_size, file_whole,
-                                                        sizeof *file_whole, ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_IN(abigate_file_info, file, ABIGATE__FILE_INFO_MIN, 1);
     if (file && !file_w)
         return too_old(NULL, "abigate_decide");
-    abigate_profile profile_whole[1];
-    const abigate_profile *profile_w = abigate__sized_in(profile, profile_size, profile_whole,
-                                                         sizeof *profile_whole,
-                                                         ABIGATE__PROFILE_MIN, 1);
+    SIZED_IN(abigate_profile, profile, ABIGATE__PROFILE_MIN, 1);
     if (profile && !profile_w)
         return too_old(NULL, "abigate_decide");
-    abigate_verdict out_whole[1];
-    abigate_verdict *out_w = abigate__sized_out(out, out_size, out_whole, sizeof *out_whole,
-                                                ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, out, ABIGATE__VERDICT_MIN, 1);
     if (out && !out_w)
         return too_old(NULL, "abigate_decide");
     int r = abigate__decide(file_w, file_syms, profile_w, policy, out_w);
-    abigate__sized_give(out, out_size, out_w, sizeof *out_whole, 1);
+    GIVE(out, 1);
     return r;
 }
 
@@ -151,13 +145,11 @@ ABIGATE_API int abigate_gate_judge_(abigate_gate *gate, const char *path,
                                     const abigate_policy *policy, abigate_verdict *v, size_t v_size,
                                     abigate_error *err)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(err, "abigate_gate_judge");
     int r = abigate__gate_judge(gate, path, policy, v_w, err);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
+    GIVE(v, 1);
     return r;
 }
 
@@ -165,13 +157,11 @@ ABIGATE_API int abigate_gate_judge_fd_(abigate_gate *gate, int fd, const char *n
                                        const abigate_policy *policy, abigate_verdict *v,
                                        size_t v_size, abigate_error *err)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(err, "abigate_gate_judge_fd");
     int r = abigate__gate_judge_fd(gate, fd, name, policy, v_w, err);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
+    GIVE(v, 1);
     return r;
 }
 
@@ -179,13 +169,11 @@ ABIGATE_API int abigate_gate_judge_zip_member_(abigate_gate *gate, const abigate
                                                const abigate_policy *policy, abigate_verdict *v,
                                                size_t v_size, abigate_error *err)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(err, "abigate_gate_judge_zip_member");
     int r = abigate__gate_judge_zip_member(gate, zip, i, policy, v_w, err);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
+    GIVE(v, 1);
     return r;
 }
 
@@ -195,19 +183,15 @@ ABIGATE_API int abigate_gate_judge_zip_member_facts_(abigate_gate *gate, const a
                                                      abigate_file_info *facts, size_t facts_size,
                                                      abigate_error *err)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(err, "abigate_gate_judge_zip_member_facts");
-    abigate_file_info facts_whole[1];
-    abigate_file_info *facts_w = abigate__sized_out(facts, facts_size, facts_whole,
-                                                    sizeof *facts_whole, ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, facts, ABIGATE__FILE_INFO_MIN, 1);
     if (facts && !facts_w)
         return too_old(err, "abigate_gate_judge_zip_member_facts");
     int r = abigate__gate_judge_zip_member_facts(gate, zip, i, policy, v_w, facts_w, err);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
-    abigate__sized_give(facts, facts_size, facts_w, sizeof *facts_whole, 1);
+    GIVE(v, 1);
+    GIVE(facts, 1);
     return r;
 }
 
@@ -216,13 +200,11 @@ ABIGATE_API int abigate_wheel_tags_decide_(const abigate_wheel_tags *tags, int r
                                            const abigate_policy *policy, abigate_verdict *out,
                                            size_t out_size)
 {
-    abigate_verdict out_whole[1];
-    abigate_verdict *out_w =
-        abigate__sized_out(out, out_size, out_whole, sizeof *out_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, out, ABIGATE__VERDICT_MIN, 1);
     if (out && !out_w)
         return too_old(NULL, "abigate_wheel_tags_decide");
     int r = abigate__wheel_tags_decide(tags, read_rc, problem, source, policy, out_w);
-    abigate__sized_give(out, out_size, out_w, sizeof *out_whole, 1);
+    GIVE(out, 1);
     return r;
 }
 
@@ -231,18 +213,14 @@ ABIGATE_API int abigate_wheel_decide_(const abigate_wheel_tags *tags, const char
                                       const abigate_policy *policy, abigate_verdict *out,
                                       size_t out_size)
 {
-    abigate_file_info member_whole[1];
-    const abigate_file_info *member_w = abigate__sized_in(
-        member, member_size, member_whole, sizeof *member_whole, ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_IN(abigate_file_info, member, ABIGATE__FILE_INFO_MIN, 1);
     if (member && !member_w)
         return too_old(NULL, "abigate_wheel_decide");
-    abigate_verdict out_whole[1];
-    abigate_verdict *out_w =
-        abigate__sized_out(out, out_size, out_whole, sizeof *out_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, out, ABIGATE__VERDICT_MIN, 1);
     if (out && !out_w)
         return too_old(NULL, "abigate_wheel_decide");
     int r = abigate__wheel_decide(tags, source, member_w, policy, out_w);
-    abigate__sized_give(out, out_size, out_w, sizeof *out_whole, 1);
+    GIVE(out, 1);
     return r;
 }
 
@@ -250,26 +228,22 @@ ABIGATE_API void *abigate_gate_dlopen_(abigate_gate *gate, const char *path, int
                                        const abigate_policy *policy, abigate_verdict *v,
                                        size_t v_size, abigate_error *err)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(err, "abigate_gate_dlopen"), NULL;
     void *r = abigate__gate_dlopen(gate, path, dlflags, policy, v_w, err);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
+    GIVE(v, 1);
     return r;
 }
 
 ABIGATE_API int abigate_verdict_unreadable_(const abigate_policy *policy, const abigate_error *why,
                                             abigate_verdict *v, size_t v_size)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(NULL, "abigate_verdict_unreadable");
     int r = abigate__verdict_unreadable(policy, why, v_w);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
+    GIVE(v, 1);
     return r;
 }
 
@@ -277,9 +251,7 @@ ABIGATE_API size_t abigate_gate_format_(int kind, const char *action, const char
                                         const char *path, const abigate_verdict *v, size_t v_size,
                                         const abigate_error *err, char *buf, size_t len)
 {
-    abigate_verdict v_whole[1];
-    const abigate_verdict *v_w =
-        abigate__sized_in(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_IN(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return 0;
     return abigate__gate_format(kind, action, module, path, v_w, err, buf, len);
@@ -287,9 +259,7 @@ ABIGATE_API size_t abigate_gate_format_(int kind, const char *action, const char
 
 ABIGATE_API const char *abigate_verdict_rule_(const abigate_verdict *v, size_t v_size)
 {
-    abigate_verdict v_whole[1];
-    const abigate_verdict *v_w =
-        abigate__sized_in(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_IN(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return abigate_code_name(ABIGATE_E_INVALID_ARG);
     return abigate__verdict_rule(v_w);
@@ -299,19 +269,15 @@ ABIGATE_API int abigate_walk_judge_(abigate_gate *gate, const abigate_walk_item 
                                     const abigate_policy *policy, abigate_verdict *v, size_t v_size,
                                     abigate_file_info *facts, size_t facts_size, abigate_error *err)
 {
-    abigate_verdict v_whole[1];
-    abigate_verdict *v_w =
-        abigate__sized_out(v, v_size, v_whole, sizeof *v_whole, ABIGATE__VERDICT_MIN, 1);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, 1);
     if (v && !v_w)
         return too_old(err, "abigate_walk_judge");
-    abigate_file_info facts_whole[1];
-    abigate_file_info *facts_w = abigate__sized_out(facts, facts_size, facts_whole,
-                                                    sizeof *facts_whole, ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_OUT(abigate_file_info, facts, ABIGATE__FILE_INFO_MIN, 1);
     if (facts && !facts_w)
         return too_old(err, "abigate_walk_judge");
     int r = abigate__walk_judge(gate, item, policy, v_w, facts_w, err);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, 1);
-    abigate__sized_give(facts, facts_size, facts_w, sizeof *facts_whole, 1);
+    GIVE(v, 1);
+    GIVE(facts, 1);
     return r;
 }
 
@@ -321,39 +287,27 @@ ABIGATE_API unsigned abigate_walk_judge_tags_(const abigate_walk_item *item,
                                               abigate_verdict v[ABIGATE_WALK_TAG_SETS],
                                               size_t v_size)
 {
-    abigate_file_info facts_whole[1];
-    const abigate_file_info *facts_w = abigate__sized_in(
-        facts, facts_size, facts_whole, sizeof *facts_whole, ABIGATE__FILE_INFO_MIN, 1);
+    SIZED_IN(abigate_file_info, facts, ABIGATE__FILE_INFO_MIN, 1);
     if (facts && !facts_w)
         return 0;
-    abigate_verdict v_whole[ABIGATE_WALK_TAG_SETS];
-    abigate_verdict *v_w = abigate__sized_out(v, v_size, v_whole, sizeof *v_whole,
-                                              ABIGATE__VERDICT_MIN, ABIGATE_WALK_TAG_SETS);
+    SIZED_OUT(abigate_verdict, v, ABIGATE__VERDICT_MIN, ABIGATE_WALK_TAG_SETS);
     if (v && !v_w)
         return 0;
     unsigned r = abigate__walk_judge_tags(item, facts_w, policy, v_w);
-    abigate__sized_give(v, v_size, v_w, sizeof *v_whole, ABIGATE_WALK_TAG_SETS);
+    GIVE(v, ABIGATE_WALK_TAG_SETS);
     return r;
 }
 
 /* The profile (abigate_profile), a structure that grows too. */
-#define PROFILE_OUT(p)                                                                     \
-    abigate_profile p##_whole[1];                                                          \
-    abigate_profile *p##_w = abigate__sized_out(p, p##_size, p##_whole, sizeof *p##_whole, \
-                                                ABIGATE__PROFILE_MIN, 1)
-#define PROFILE_IN(p)                                                                     \
-    abigate_profile p##_whole[1];                                                         \
-    const abigate_profile *p##_w = abigate__sized_in(p, p##_size, p##_whole,              \
-                                                     sizeof *p##_whole, ABIGATE__PROFILE_MIN, 1)
 
 ABIGATE_API int abigate_profile_init_(abigate_profile *p, size_t p_size, uint32_t hexversion,
                                       unsigned flags)
 {
-    PROFILE_OUT(p);
+    SIZED_OUT(abigate_profile, p, ABIGATE__PROFILE_MIN, 1);
     if (p && !p_w)
         return too_old(NULL, "abigate_profile_init");
     int r = abigate__profile_init(p_w, hexversion, flags);
-    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    GIVE(p, 1);
     return r;
 }
 
@@ -361,22 +315,22 @@ ABIGATE_API int abigate_profile_parse_(abigate_profile *p, size_t p_size, const 
                                        abigate_error *err)
 {
     /* p is left untouched on failure: read it in, give it back */
-    PROFILE_IN(p);
+    SIZED_IN(abigate_profile, p, ABIGATE__PROFILE_MIN, 1);
     if (p && !p_w)
         return too_old(err, "abigate_profile_parse");
     int r = abigate__profile_parse((abigate_profile *)p_w, spec, err);
-    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    GIVE(p, 1);
     return r;
 }
 
 ABIGATE_API int abigate_profile_from_process_(abigate_profile *p, size_t p_size,
                                               abigate_symbols *exports, abigate_error *err)
 {
-    PROFILE_OUT(p);
+    SIZED_OUT(abigate_profile, p, ABIGATE__PROFILE_MIN, 1);
     if (p && !p_w)
         return too_old(err, "abigate_profile_from_process");
     int r = abigate__profile_from_process(p_w, exports, err);
-    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    GIVE(p, 1);
     return r;
 }
 
@@ -384,18 +338,18 @@ ABIGATE_API int abigate_profile_load_exports_(abigate_profile *p, size_t p_size,
                                               int derive_flags, abigate_symbols *exports,
                                               abigate_error *err)
 {
-    PROFILE_IN(p); /* read and written */
+    SIZED_IN(abigate_profile, p, ABIGATE__PROFILE_MIN, 1); /* read and written */
     if (p && !p_w)
         return too_old(err, "abigate_profile_load_exports");
     int r = abigate__profile_load_exports((abigate_profile *)p_w, path, derive_flags, exports, err);
-    abigate__sized_give(p, p_size, p_w, sizeof *p_whole, 1);
+    GIVE(p, 1);
     return r;
 }
 
 ABIGATE_API char *abigate_profile_name_(const abigate_profile *p, size_t p_size, char *buf,
                                         size_t len)
 {
-    PROFILE_IN(p);
+    SIZED_IN(abigate_profile, p, ABIGATE__PROFILE_MIN, 1);
     if (p && !p_w)
         return NULL;
     return abigate__profile_name(p_w, buf, len);
@@ -404,18 +358,17 @@ ABIGATE_API char *abigate_profile_name_(const abigate_profile *p, size_t p_size,
 ABIGATE_API int abigate_decide_abiinfo_(const abigate_abiinfo *info, const abigate_profile *profile,
                                         size_t profile_size)
 {
-    PROFILE_IN(profile);
+    SIZED_IN(abigate_profile, profile, ABIGATE__PROFILE_MIN, 1);
     if (profile && !profile_w)
         return too_old(NULL, "abigate_decide_abiinfo");
     return abigate__decide_abiinfo(info, profile_w);
 }
 
-ABIGATE_API abigate_gate *abigate_gate_new_for_(const abigate_profile *profile,
-                                                size_t profile_size, const char *exports_path,
-                                                const abigate_gate_config *cfg,
-                                                abigate_error *err)
+ABIGATE_API abigate_gate *abigate_gate_new_for_(const abigate_profile *profile, size_t profile_size,
+                                                const char *exports_path,
+                                                const abigate_gate_config *cfg, abigate_error *err)
 {
-    PROFILE_IN(profile);
+    SIZED_IN(abigate_profile, profile, ABIGATE__PROFILE_MIN, 1);
     if (profile && !profile_w)
         return too_old(err, "abigate_gate_new_for"), NULL;
     return abigate__gate_new_for(profile_w, exports_path, cfg, err);
