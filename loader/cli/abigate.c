@@ -18,7 +18,7 @@
 
 const char usage_text[] =
     "usage: abigate inspect [--json] [--symbols] FILE...\n"
-    "       abigate check [--python PATH | --target SPEC] [--mode MODE] [--json] FILE...\n"
+    "       abigate check [--python PATH | --target SPEC | --tags] [--mode MODE] [--json] FILE...\n"
     "       abigate profile [--python PATH | --target SPEC] [--json]\n"
     "       abigate scan [--python PATH | --target SPEC] [--mode MODE] [--json] [-j N] PATH...\n"
     "       abigate --version | --help\n"
@@ -35,7 +35,11 @@ const char usage_text[] =
     "                 default: the python3 next to this program, else python3\n"
     "                 on PATH; python -m abigate: that interpreter)\n"
     "  --target SPEC  an interpreter described by a spec: 3.13, 3.13t, 3.15d,\n"
-    "                 3.11.2, 3.15.0b1 (no symbol evidence)\n"
+    "                 3.11.2, 3.15.0b1 (no symbol evidence); -PLATFORM (a wheel's\n"
+    "                 platform tag) for another platform: 3.13t-win_amd64,\n"
+    "                 3.15-macosx_11_0_arm64, 3.13-manylinux_2_17_aarch64\n"
+    "  --tags     check: judge each wheel for the interpreters its tags claim,\n"
+    "             then one line per wheel (a mixed wheelhouse, in one run)\n"
     "  --mode MODE    warn, strict (default) or require; off checks nothing\n"
     "  --json     one JSON document on stdout instead of one line per file\n"
     "  --symbols  also list the undefined Py* / _Py* symbols each file imports\n"
@@ -43,8 +47,9 @@ const char usage_text[] =
     "\n"
     "FILE may be a wheel (*.whl: each extension member is read in place, shown as\n"
     "WHEEL/MEMBER; check also judges it against the wheel's tags) or a directory\n"
-    "(its *.so files and wheels, recursively, in name order; links followed, each\n"
-    "real file given once, loops reported; other file systems reported, not walked).\n"
+    "(its *.so and *.pyd files and wheels, recursively, in name order; links\n"
+    "followed, each real file given once, loops reported; other file systems\n"
+    "reported, not walked).  ELF, Windows PE and macOS Mach-O files are read.\n"
     "\n"
     "Exit status: inspect: 0 all files read, 1 some file unreadable or malformed,\n"
     "2 usage.  check: 0 every file acceptable, 1 some file refused, 2 usage, an\n"
@@ -85,6 +90,33 @@ static const char *tag_kind_word(int kind)
 
 /* What a record says; `native`: CPython's PyABIInfo, which cannot say
  * whether the build was a debug one. */
+/* " [ELF64 LE x86-64]", " [PE32+ x86-64]", " [Mach-O 64-bit AArch64, macOS 11.0]",
+ * " [Mach-O universal: x86-64, AArch64; macOS 10.13]" */
+static void print_identity(const abigate_file_info *fi)
+{
+    const char *m = abigate_machine_name(fi->machine);
+    if (fi->format == ABIGATE_FORMAT_PE) {
+        printf(" [PE32%s %s]\n", fi->elf_class == 64 ? "+" : "", m ? m : "?");
+        return;
+    }
+    if (fi->format != ABIGATE_FORMAT_MACHO) {
+        printf(" [ELF%u %s %s]\n", fi->elf_class, fi->big_endian ? "BE" : "LE", m ? m : "?");
+        return;
+    }
+    if (fi->n_slices) {
+        fputs(" [Mach-O universal:", stdout);
+        for (unsigned i = 0; i < fi->n_slices && i < ABIGATE_MAX_SLICES; i++) {
+            const char *sm = abigate_machine_name(fi->slice[i].machine);
+            printf("%s %s", i ? "," : "", sm ? sm : "?");
+        }
+    } else {
+        printf(" [Mach-O %u-bit %s", fi->elf_class, m ? m : "?");
+    }
+    if (fi->min_os)
+        printf("%s macOS %u.%u", fi->n_slices ? ";" : ",", fi->min_os >> 16, fi->min_os >> 8 & 0xff);
+    fputs("]\n", stdout);
+}
+
 static void describe_record(const abigate_record *r, int native, FILE *out)
 {
     char ver[32], floor[16];
@@ -179,8 +211,7 @@ static void print_human(const abigate_walk_item *it, const abigate_file_info *fi
                fi->moddef_layout == ABIGATE_MODDEF_GIL           ? "GIL"
                : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
                                                                   : "GIL and the free-threaded");
-    const char *m = abigate_machine_name(fi->machine);
-    printf(" [ELF%u %s %s]\n", fi->elf_class, fi->big_endian ? "BE" : "LE", m ? m : "?");
+    print_identity(fi);
     if (list_symbols && syms)
         for (unsigned i = 0; i < abigate_symbols_count(syms); i++)
             printf("    %s%s\n", abigate_symbols_name(syms, i), abigate_symbols_weak(syms, i) ? " (weak)" : "");
@@ -263,8 +294,25 @@ static void json_file(const abigate_walk_item *it, int rc, const abigate_error *
         json_string(m);
     else
         fputs("null", stdout);
-    printf(", \"type\": %u, \"size\": %llu}, \"record\": ", fi->elf_type,
-           (unsigned long long)fi->file_size);
+    printf(", \"type\": %u, \"size\": %llu}, \"format\": \"%s\", \"min_os\": ", fi->elf_type,
+           (unsigned long long)fi->file_size,
+           fi->format == ABIGATE_FORMAT_PE ? "pe" : fi->format == ABIGATE_FORMAT_MACHO ? "macho" : "elf");
+    if (fi->min_os)
+        printf("\"%u.%u\"", fi->min_os >> 16, fi->min_os >> 8 & 0xff);
+    else
+        fputs("null", stdout);
+    fputs(", \"slices\": [", stdout);
+    for (unsigned i = 0; i < fi->n_slices && i < ABIGATE_MAX_SLICES; i++) {
+        const char *sm = abigate_machine_name(fi->slice[i].machine);
+        printf("%s{\"class\": %u, \"machine\": %u, \"machine_name\": ", i ? ", " : "",
+               fi->slice[i].elf_class, fi->slice[i].machine);
+        if (sm)
+            json_string(sm);
+        else
+            fputs("null", stdout);
+        fputs("}", stdout);
+    }
+    fputs("], \"record\": ", stdout);
     if (fi->record_state == ABIGATE_RECORD_ABSENT)
         fputs("null", stdout);
     else

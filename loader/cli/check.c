@@ -1,7 +1,8 @@
 /* check.c -- `abigate check` and `abigate profile`.
  *
- *   abigate check [--python PATH | --target SPEC] [--mode MODE] [--json] FILE...
- *     One verdict per file.  Exit 0 when every file is acceptable (accept,
+ *   abigate check [--python PATH | --target SPEC | --tags] [--mode MODE] [--json] FILE...
+ *     One verdict per file (--tags: per wheel member and interpreter its
+ *     wheel's tags claim, then one line per wheel).  Exit 0 when every file is acceptable (accept,
  *     adapt, or a warning under --mode warn), 1 when any is refused, 2 on a
  *     usage error or a file that cannot be read.
  *   abigate profile [--python PATH | --target SPEC] [--json]
@@ -30,6 +31,10 @@ int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
         const char **slot = NULL;
         if (!strcmp(a, "--json")) {
             o->json = 1;
+            continue;
+        }
+        if ((allow_mode & OPT_TAGS) && !strcmp(a, "--tags")) {
+            o->tags = 1;
             continue;
         }
         if (!strcmp(a, "--cross-filesystems")) {
@@ -82,7 +87,12 @@ int parse_options(const char *cmd, int argc, char **argv, int allow_mode,
         fprintf(stderr, "abigate %s: give --python or --target, not both\n", cmd);
         return EXIT_USAGE;
     }
-    if (!o->python && !o->target)
+    if (o->tags && (o->python || o->target)) {
+        fprintf(stderr, "abigate %s: --tags judges each wheel for the interpreters its tags "
+                        "claim: give it without --python and --target\n", cmd);
+        return EXIT_USAGE;
+    }
+    if (!o->python && !o->target && !o->tags)
         o->python = default_python ? default_python : "python3";
     o->files = argv + i;
     o->nfiles = argc - i;
@@ -138,7 +148,7 @@ static const char *source_word(int s)
 
 static void json_profile(const abigate_profile *p)
 {
-    char name[32], v[24];
+    char name[48], v[24];
     printf("{\"name\": ");
     json_string(abigate_profile_name(p, name, sizeof name));
     printf(", \"source\": \"%s\", \"origin\": ", source_word(p->source));
@@ -152,7 +162,8 @@ static void json_profile(const abigate_profile *p)
     printf("\"pointer_size\": %u, \"elf_class\": %u, \"big_endian\": %s, \"machine\": ",
            p->pointer_size, p->elf_class, p->big_endian ? "true" : "false");
     json_string(m ? m : "unknown");
-    printf(", \"soabi\": ");
+    printf(", \"format\": \"%s\", \"soabi\": ",
+           p->format == ABIGATE_FORMAT_PE ? "pe" : p->format == ABIGATE_FORMAT_MACHO ? "macho" : "elf");
     json_string(p->soabi);
     printf(", \"multiarch\": ");
     json_string(p->multiarch);
@@ -175,7 +186,7 @@ static void json_profile(const abigate_profile *p)
 
 static void print_profile(const abigate_profile *p)
 {
-    char name[32], v[24];
+    char name[48], v[24];
     const char *m = abigate_machine_name(p->machine);
     printf("interpreter:  %s (%s: %s)\n", abigate_profile_name(p, name, sizeof name),
            source_word(p->source), p->origin);
@@ -184,8 +195,9 @@ static void print_profile(const abigate_profile *p)
     printf("threading:    %s\n", p->flags & ABIGATE_PROFILE_FREETHREADED ? "free-threaded" : "GIL");
     printf("debug:        %s\n", p->flags & ABIGATE_PROFILE_DEBUG ? "yes (Py_DEBUG)" : "no");
     printf("trace-refs:   %s\n", p->flags & ABIGATE_PROFILE_TRACE_REFS ? "yes" : "no");
-    printf("platform:     ELF%u %s-endian %s, %u-byte pointers\n", p->elf_class,
-           p->big_endian ? "big" : "little", m ? m : "unknown", p->pointer_size);
+    printf("platform:     %s%u %s-endian %s, %u-byte pointers\n",
+           p->format == ABIGATE_FORMAT_PE ? "PE" : p->format == ABIGATE_FORMAT_MACHO ? "Mach-O " : "ELF",
+           p->elf_class, p->big_endian ? "big" : "little", m ? m : "unknown", p->pointer_size);
     printf("soabi:        %s\n", p->soabi);
     printf("multiarch:    %s\n", p->multiarch[0] ? p->multiarch : "(unknown)");
     printf("suffixes:    ");
@@ -225,10 +237,24 @@ int cmd_profile(int argc, char **argv, const char *default_python)
     return rc;
 }
 
+/* --tags: the gates of the interpreters the wheels' tags claim, one per
+ * spec, made when first needed; and the wheel being judged. */
+#define TAG_GATES 64
+struct wheel_summary {
+    char *path;
+    unsigned judged, refused, failed, unclaimed, tags_refused;
+    char targets[256];
+};
+
 struct check_state {
     abigate_gate *gate;
     abigate_policy policy;
-    int json, n, refused, failed;
+    int json, n, refused, failed, tags;
+    unsigned tags_refused; /* by the last check_tags */
+    unsigned ngates;
+    struct { char spec[64]; abigate_gate *gate; } gates[TAG_GATES];
+    struct wheel_summary *wheels;
+    size_t nwheels, wheels_cap;
 };
 
 /* A wheel member against the wheel's tags (file name, then WHEEL): one
@@ -237,14 +263,17 @@ static void check_tags(struct check_state *st, const abigate_walk_item *it, cons
 {
     abigate_verdict tv[ABIGATE_WALK_TAG_SETS];
     unsigned judged = abigate_walk_judge_tags(it, fi, &st->policy, tv);
+    st->tags_refused = 0;
     if (st->json)
         fputs(", \"tags\": [", stdout);
     for (int k = 0, n = 0; k < ABIGATE_WALK_TAG_SETS; k++) {
         const abigate_verdict *v = &tv[k];
         if (!(judged & 1u << k))
             continue;
-        if (v->kind == ABIGATE_REFUSE)
+        if (v->kind == ABIGATE_REFUSE) {
             st->refused = 1;
+            st->tags_refused++;
+        }
         if (st->json) {
             printf("%s{\"source\": \"%s\", \"verdict\": \"%s\", \"reason\": \"%s\", "
                    "\"warning\": %s, \"message\": ", n++ ? ", " : "", abigate_walk_tag_source(k),
@@ -262,17 +291,22 @@ static void check_tags(struct check_state *st, const abigate_walk_item *it, cons
         putchar(']');
 }
 
-/* One input: judged by the gate (a file, or a wheel's member in place), printed. */
-static int check_one(const abigate_walk_item *it, void *ctx)
+/* One input: judged by `gate` (a file, or a wheel's member in place), printed
+ * (with --tags, for interpreter `spec`; its wheel-tag lines only once). */
+static int judge_print(struct check_state *st, abigate_gate *gate, const char *spec,
+                       int with_tags, const abigate_walk_item *it)
 {
-    struct check_state *st = ctx;
     abigate_verdict v;
     abigate_file_info fi;
     abigate_error err;
-    int rc = input_judge(st->gate, it, &v, &fi, &err);
+    int rc = input_judge(gate, it, &v, &fi, &err);
     if (st->json) {
         printf("%s\n  {", st->n++ ? "," : "");
         input_json_name(it);
+        if (spec) {
+            fputs(", \"target\": ", stdout);
+            json_string(spec);
+        }
         if (rc != ABIGATE_OK) {
             printf(", \"error\": {\"code\": \"%s\", \"message\": ", abigate_code_name(rc));
             json_string(err.message);
@@ -283,7 +317,7 @@ static int check_one(const abigate_walk_item *it, void *ctx)
                    abigate_verdict_name(v.kind), v.adapt, abigate_reason_name(v.reason),
                    v.warning ? "true" : "false", evidence_word(v.evidence));
             json_string(v.message);
-            if (it->member)
+            if (it->member && with_tags)
                 check_tags(st, it, &fi);
             printf("}");
         }
@@ -291,18 +325,147 @@ static int check_one(const abigate_walk_item *it, void *ctx)
         input_report_error(it, &err);
     } else {
         input_print_name(it, stdout);
+        if (spec)
+            printf(" [for %s]", spec);
         printf(": %s%s: %s", abigate_verdict_name(v.kind), v.warning ? " with a warning" : "",
                v.message);
         if (v.reason)
             printf(" [%s]", abigate_reason_name(v.reason));
         printf("\n");
-        if (it->member)
+        if (it->member && with_tags)
             check_tags(st, it, &fi);
     }
     if (rc != ABIGATE_OK)
         st->failed = 1;
     else if (v.kind == ABIGATE_REFUSE)
         st->refused = 1;
+    return rc != ABIGATE_OK ? -1 : v.kind == ABIGATE_REFUSE;
+}
+
+static int check_one(const abigate_walk_item *it, void *ctx)
+{
+    judge_print(ctx, ((struct check_state *)ctx)->gate, NULL, 1, it);
+    return 0;
+}
+
+/* --tags: the gate for `spec`, made once; NULL with a message on stderr. */
+static abigate_gate *tag_gate(struct check_state *st, const char *spec)
+{
+    for (unsigned k = 0; k < st->ngates; k++)
+        if (!strcmp(st->gates[k].spec, spec))
+            return st->gates[k].gate;
+    if (st->ngates == TAG_GATES) {
+        fprintf(stderr, "abigate check: more than %d interpreters claimed by the wheels' tags\n",
+                TAG_GATES);
+        return NULL;
+    }
+    struct options o;
+    memset(&o, 0, sizeof o);
+    o.target = spec;
+    int rc;
+    abigate_gate *g = make_gate("check", &o, &st->policy, &rc);
+    if (g) {
+        snprintf(st->gates[st->ngates].spec, sizeof st->gates[0].spec, "%s", spec);
+        st->gates[st->ngates++].gate = g;
+    }
+    return g;
+}
+
+/* --tags: the summary of the wheel `path`, added when first met. */
+static struct wheel_summary *wheel_of(struct check_state *st, const char *path)
+{
+    if (st->nwheels && !strcmp(st->wheels[st->nwheels - 1].path, path))
+        return &st->wheels[st->nwheels - 1];
+    if (st->nwheels == st->wheels_cap) {
+        size_t cap = st->wheels_cap ? 2 * st->wheels_cap : 16;
+        struct wheel_summary *w = realloc(st->wheels, cap * sizeof *w);
+        if (!w)
+            return NULL;
+        st->wheels = w;
+        st->wheels_cap = cap;
+    }
+    struct wheel_summary *w = &st->wheels[st->nwheels];
+    memset(w, 0, sizeof *w);
+    if (!(w->path = strdup(path)))
+        return NULL;
+    st->nwheels++;
+    return w;
+}
+
+static void add_target(struct wheel_summary *w, const char *spec)
+{
+    size_t n = strlen(w->targets), k = strlen(spec);
+    char pat[72];
+    snprintf(pat, sizeof pat, "%s,", spec);
+    if (strstr(w->targets, pat) || n + k + 2 > sizeof w->targets)
+        return;
+    memcpy(w->targets + n, pat, k + 2);
+}
+
+/* --tags: each member of a wheel, for each interpreter its file name's
+ * tags claim (abigate_wheel_tag_spec), then against the tags themselves. */
+static int check_tags_one(const abigate_walk_item *it, void *ctx)
+{
+    struct check_state *st = ctx;
+    if (it->rc != ABIGATE_OK || !it->member || !it->name_tags) {
+        if (it->rc == ABIGATE_OK) {
+            abigate_error err;
+            err.code = ABIGATE_E_INVALID_ARG;
+            snprintf(err.message, sizeof err.message,
+                     "not a wheel: --tags judges the members of wheels, for the interpreters "
+                     "their tags claim");
+            input_report_error(it, &err);
+            st->failed = 1;
+            return 0;
+        }
+        return judge_print(st, st->gate, NULL, 1, it), 0;
+    }
+    struct wheel_summary *w = wheel_of(st, it->path);
+    if (!w) {
+        fprintf(stderr, "abigate check: out of memory\n");
+        st->failed = 1;
+        return 0;
+    }
+    unsigned judged = 0;
+    for (unsigned i = 0; i < abigate_wheel_tags_count(it->name_tags); i++) {
+        char spec[64];
+        if (abigate_wheel_tag_spec(it->name_tags, i, spec, sizeof spec) != ABIGATE_OK)
+            continue;
+        abigate_gate *g = tag_gate(st, spec);
+        if (!g) {
+            st->failed = 1;
+            w->failed++;
+            continue;
+        }
+        st->tags_refused = 0;
+        int r = judge_print(st, g, spec, judged++ == 0, it);
+        w->tags_refused += st->tags_refused;
+        w->judged++;
+        w->refused += r > 0;
+        w->failed += r < 0;
+        add_target(w, spec);
+    }
+    if (!judged) { /* no CPython interpreter claimed (py3-none-any): its tags alone judge it */
+        w->unclaimed++;
+        abigate_verdict v;
+        abigate_file_info fi;
+        abigate_error err;
+        if (input_judge(st->gate, it, &v, &fi, &err) != ABIGATE_OK) {
+            judge_print(st, st->gate, NULL, 1, it); /* reports why it cannot be read */
+            w->failed++;
+            return 0;
+        }
+        if (st->json) {
+            printf("%s\n  {", st->n++ ? "," : "");
+            input_json_name(it);
+            fputs(", \"target\": null", stdout);
+            check_tags(st, it, &fi);
+            fputs("}", stdout);
+        } else {
+            check_tags(st, it, &fi);
+        }
+        w->tags_refused += st->tags_refused;
+    }
     return 0;
 }
 
@@ -311,7 +474,7 @@ int cmd_check(int argc, char **argv, const char *default_python)
     struct options o;
     abigate_policy policy = {ABIGATE_MODE_STRICT, 0};
     abigate_error err;
-    int rc = parse_options("check", argc, argv, OPT_MODE, default_python, &o);
+    int rc = parse_options("check", argc, argv, OPT_MODE | OPT_TAGS, default_python, &o);
     if (rc)
         return rc;
     if (o.mode && abigate_policy_parse(o.mode, &policy, &err) != ABIGATE_OK) {
@@ -322,22 +485,71 @@ int cmd_check(int argc, char **argv, const char *default_python)
         fprintf(stderr, "abigate check: no FILE given\n%s", usage_text);
         return EXIT_USAGE;
     }
-    abigate_gate *gate = make_gate("check", &o, &policy, &rc);
+    struct options base = o;
+    if (o.tags) /* a wheel whose tags claim no interpreter: this spec's gate, for its tags */
+        base.target = "3.13";
+    abigate_gate *gate = make_gate("check", &base, &policy, &rc);
     if (!gate)
         return EXIT_USAGE;
     const abigate_profile *profile = abigate_gate_profile(gate, &err);
-    struct check_state st = {gate, policy, o.json, 0, 0, 0};
+    struct check_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        abigate_gate_free(gate);
+        fprintf(stderr, "abigate check: out of memory\n");
+        return EXIT_USAGE;
+    }
+    st->gate = gate;
+    st->policy = policy;
+    st->json = o.json;
+    st->tags = o.tags;
     if (o.json) {
         printf("{\"abigate\": \"%s\", \"mode\": \"%s\", \"profile\": ", ABIGATE_VERSION_STRING,
                abigate_mode_name(policy.mode));
-        json_profile(profile);
+        if (o.tags)
+            fputs("\"the interpreters each wheel's tags claim\"", stdout);
+        else
+            json_profile(profile);
         printf(", \"files\": [");
     }
     for (int j = 0; j < o.nfiles; j++)
-        abigate_walk(o.files[j], o.walk_flags, check_one, &st);
-    int refused = st.refused, failed = st.failed;
+        abigate_walk(o.files[j], o.walk_flags, o.tags ? check_tags_one : check_one, st);
+    if (o.json && o.tags)
+        printf("\n], \"wheels\": [");
+    for (size_t k = 0; k < st->nwheels; k++) {
+        const struct wheel_summary *w = &st->wheels[k];
+        int bad = w->refused || w->tags_refused;
+        const char *verdict = w->failed ? "error" : bad ? "refuse" : "accept";
+        size_t tl = strlen(w->targets);
+        if (o.json) {
+            printf("%s\n  {\"path\": ", k ? "," : "");
+            json_string(w->path);
+            printf(", \"verdict\": \"%s\", \"judged\": %u, \"refused\": %u, \"failed\": %u, "
+                   "\"tags_refused\": %u, \"targets\": [", verdict, w->judged, w->refused, w->failed,
+                   w->tags_refused);
+            for (const char *t = w->targets; *t;) {
+                const char *comma = strchr(t, ',');
+                printf("%s\"%.*s\"", t == w->targets ? "" : ", ", (int)(comma - t), t);
+                t = comma + 1;
+            }
+            printf("]}");
+        } else {
+            printf("%s: %s: its members judged for %.*s%s (%u judgement%s, %u refused, %u "
+                   "unreadable), against its tags (%u refusal%s)%s\n", w->path,
+                   bad || w->failed ? "does not fit" : "fits", tl ? (int)tl - 1 : 0, w->targets,
+                   tl ? "" : "no interpreter its tags claim", w->judged, w->judged == 1 ? "" : "s",
+                   w->refused, w->failed, w->tags_refused, w->tags_refused == 1 ? "" : "s",
+                   w->unclaimed ? "; members its tags claim no interpreter for were judged by "
+                                  "the tags alone" : "");
+        }
+        free(w->path);
+    }
+    int refused = st->refused, failed = st->failed;
     if (o.json)
         printf("\n]}\n");
+    for (unsigned k = 0; k < st->ngates; k++)
+        abigate_gate_free(st->gates[k].gate);
+    free(st->wheels);
+    free(st);
     abigate_gate_free(gate);
     if (fflush(stdout) != 0) {
         perror("abigate: writing output");

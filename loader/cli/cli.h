@@ -45,13 +45,14 @@ void input_report_error(const abigate_walk_item *it, const abigate_error *err);
  * (OPT_MODE), -j N (OPT_JOBS), --json; then the files. */
 struct options {
     const char *python, *target, *mode;
-    int json, jobs;
+    int json, jobs, tags; /* tags: --tags (check) */
     unsigned walk_flags; /* --cross-filesystems: ABIGATE_WALK_CROSS_FILESYSTEMS */
     char **files;
     int nfiles;
 };
 #define OPT_MODE 1
 #define OPT_JOBS 2
+#define OPT_TAGS 4
 int parse_options(const char *cmd, int argc, char **argv, int allow,
                   const char *default_python, struct options *o);
 /* The gate the options ask for; NULL with *rc set (1: cannot profile, or EXIT_USAGE). */

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define VERSION_3_2  0x03020000u
 #define VERSION_3_12 0x030c0000u
@@ -369,7 +370,7 @@ static int check_symbols(struct text *t, const abigate_file_info *f, const abiga
         return ABIGATE_R_NONE;
     int release = !(p->flags & ABIGATE_PROFILE_DEBUG);
     if (p->exports && count_names(syms, pick_missing, p->exports)) {
-        char name[32];
+        char name[48];
         put(t, "needs ");
         put_names(t, syms, pick_missing, p->exports);
         put(t, ", which this %s interpreter does not export",
@@ -543,24 +544,121 @@ int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
 
 /* ---------------------------------------------------------------- files without a record */
 
-/* "libpython3.11d.so.1.0" -> minor 11, ft/debug letters; 0 if not one. */
-static int parse_libpython(const char *name, unsigned *minor, int *ft)
+/* What a linked CPython library names (docs/POLICY.md, "Linked
+ * libraries"): ELF's "libpython3.11d.so.1.0"; Windows' "python313t.dll",
+ * "python313_d.dll", "python3.dll" (abi3), "python3t.dll" (abi3t); macOS'
+ * "@rpath/libpython3.13.dylib" or ".../Python.framework/Versions/3.13/
+ * Python".  0 when the name is none of these (libpython3.so, ELF's
+ * stable-ABI forwarder, says nothing). */
+struct pylink {
+    unsigned minor; /* 0: the stable ABI's DLL */
+    int ft, debug;
+};
+
+static int parse_libpython(const abigate_file_info *f, const char *name, struct pylink *l)
 {
     const char *s = name;
-    if (strncmp(s, "libpython3.", 11))
-        return 0;
-    s += 11;
-    unsigned m = 0;
+    memset(l, 0, sizeof *l);
+    if (f->format == ABIGATE_FORMAT_PE) {
+        /* python3[MINOR][t][_d].dll, any case */
+        if (strncasecmp(s, "python3", 7))
+            return 0;
+        s += 7;
+        while (*s >= '0' && *s <= '9' && l->minor < 1000)
+            l->minor = l->minor * 10 + (unsigned)(*s++ - '0');
+        if (*s == 't' || *s == 'T')
+            l->ft = 1, s++;
+        if (s[0] == '_' && (s[1] == 'd' || s[1] == 'D'))
+            l->debug = 1, s += 2;
+        return !strcasecmp(s, ".dll");
+    }
+    const char *slash = strrchr(s, '/');
+    if (f->format == ABIGATE_FORMAT_MACHO && slash && !strcmp(slash, "/Python")) {
+        const char *v = strstr(s, "/Versions/3.");
+        if (!v)
+            return 0;
+        s = v + 12; /* the framework's version directory: 3.13, 3.13t */
+    } else {
+        s = slash ? slash + 1 : s;
+        if (strncmp(s, "libpython3.", 11))
+            return 0;
+        s += 11;
+    }
     if (*s < '0' || *s > '9')
         return 0; /* libpython3.so: the stable-ABI forwarder */
-    while (*s >= '0' && *s <= '9' && m < 1000)
-        m = m * 10 + (unsigned)(*s++ - '0');
-    *ft = 0;
-    for (; *s && *s != '.'; s++)
+    while (*s >= '0' && *s <= '9' && l->minor < 1000)
+        l->minor = l->minor * 10 + (unsigned)(*s++ - '0');
+    for (; *s && *s != '.' && *s != '/'; s++) {
         if (*s == 't')
-            *ft = 1;
-    *minor = m;
+            l->ft = 1;
+        else if (*s == 'd')
+            l->debug = 1;
+    }
     return 1;
+}
+
+/* The stable-ABI DLL a Windows file links (python3.dll, python3t.dll,
+ * their _d builds), or NULL. */
+static const char *stable_dll(const abigate_file_info *f, struct pylink *l)
+{
+    for (unsigned i = 0; f->format == ABIGATE_FORMAT_PE && i < f->n_libpython &&
+                         i < ABIGATE_MAX_LIBPYTHON; i++)
+        if (parse_libpython(f, f->libpython[i], l) && l->minor == 0)
+            return f->libpython[i];
+    return NULL;
+}
+
+/* The CPython library a record-less file links: ELF's DT_NEEDED
+ * libpython3.X, a Mach-O's libpython or framework, the DLL a Windows file
+ * imports from (each Windows build has its own: version, free-threading,
+ * debug, the stable ABI's two). */
+static int check_linked(struct text *t, const abigate_file_info *f, const abigate_profile *p,
+                        const char *name)
+{
+    const abigate_tag *tag = &f->tag;
+    unsigned minor = ver_minor(p->hexversion);
+    int ft = profile_ft(p);
+    int debug = (p->flags & ABIGATE_PROFILE_DEBUG) != 0;
+    for (unsigned i = 0; i < f->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
+        struct pylink l;
+        const char *lib = f->libpython[i];
+        if (!parse_libpython(f, lib, &l))
+            continue;
+        if (f->format != ABIGATE_FORMAT_PE) {
+            if (l.minor != minor || l.ft != ft) {
+                put(t, "linked against %s (%s); this interpreter is %s", lib,
+                    f->format == ABIGATE_FORMAT_MACHO ? "LC_LOAD_DYLIB" : "DT_NEEDED", name);
+                return ABIGATE_R_LIBPYTHON;
+            }
+            continue;
+        }
+        if (l.minor == 0 && !l.ft && ft) {
+            put(t, "it imports from %s, the GIL stable ABI (abi3); this interpreter is "
+                   "free-threaded %s, which needs a free-threaded or abi3t build; ", lib, name);
+            put_tag(t, tag);
+            return ABIGATE_R_ABI3_FREETHREADED;
+        }
+        if (l.minor == 0 && l.ft && p->hexversion < VERSION_3_15) {
+            put(t, "it imports from %s, the free-threading agnostic stable ABI (abi3t), which "
+                   "interpreters load from 3.15 on; this interpreter is %s; ", lib, name);
+            put_tag(t, tag);
+            return ABIGATE_R_ABI3T_TOO_OLD;
+        }
+        if ((l.minor && (l.minor != minor || l.ft != ft)) || l.debug != debug) {
+            if (l.minor)
+                put(t, "it imports from %s, the DLL of %s%s CPython 3.%u", lib,
+                    l.ft ? "free-threaded" : "GIL", l.debug ? " debug" : "", l.minor);
+            else
+                put(t, "it imports from %s, the stable ABI's DLL of %s builds", lib,
+                    l.debug ? "debug" : "release");
+            put(t, "; this interpreter is %s, whose DLL is python3%u%s%s.dll; ", name, minor,
+                ft ? "t" : "", debug ? "_d" : "");
+            put_tag(t, tag);
+            return ABIGATE_R_PYTHON_DLL;
+        }
+    }
+
+    return ABIGATE_R_NONE;
 }
 
 /* The object layout a record-less file was compiled for, from the entry
@@ -618,13 +716,19 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
     const abigate_tag *tag = &f->tag;
     unsigned minor = ver_minor(p->hexversion);
     int ft = profile_ft(p);
-    char name[32];
+    char name[48];
     name[0] = '\0';
     if (t->cap) /* a silent text (ABIGATE_POLICY_QUIET's first pass) names nothing */
         abigate_profile_name(p, name, sizeof name);
 
+    /* 0. A Windows file names its interpreter's build in the DLL it
+     * imports from: the strongest evidence it has. */
+    int reason;
+    if (f->format == ABIGATE_FORMAT_PE && (reason = check_linked(t, f, p, name)))
+        return reason;
+
     /* 1. Imported symbols against what the interpreter exports. */
-    int reason = check_symbols(t, f, syms, p);
+    reason = check_symbols(t, f, syms, p);
     if (reason) {
         put(t, "; ");
         put_tag(t, tag);
@@ -719,17 +823,9 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_NO_INIT_HOOK;
     }
 
-    /* 4. DT_NEEDED libpython3.X */
-    for (unsigned i = 0; i < f->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
-        unsigned lm;
-        int lft;
-        if (!parse_libpython(f->libpython[i], &lm, &lft))
-            continue;
-        if (lm != minor || lft != ft) {
-            put(t, "linked against %s (DT_NEEDED); this interpreter is %s", f->libpython[i], name);
-            return ABIGATE_R_LIBPYTHON;
-        }
-    }
+    /* 4. The CPython library it links (ELF, Mach-O; Windows' came first) */
+    if (f->format != ABIGATE_FORMAT_PE && (reason = check_linked(t, f, p, name)))
+        return reason;
 
     /* 5. The file-name tag */
     switch (tag->kind) {
@@ -778,19 +874,23 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_TAG_PLATFORM;
     }
 
-    /* 6. abi3 claims against the stable ABI table */
-    if ((tag->kind == ABIGATE_TAG_ABI3 || tag->kind == ABIGATE_TAG_ABI3T) && syms &&
+    /* 6. abi3 claims against the stable ABI table: a file name's, or a
+     * Windows file's stable-ABI DLL (whose imports are what it needs). */
+    struct pylink sl;
+    const char *sdll = stable_dll(f, &sl);
+    if ((tag->kind == ABIGATE_TAG_ABI3 || tag->kind == ABIGATE_TAG_ABI3T || sdll) && syms &&
         f->legacy_read && !syms->truncated) {
+        const char *claim = sdll ? sdll : tag->tag;
         if (XY(p->hexversion) <= XY(abigate_stable_abi_version()) &&
             count_names(syms, pick_not_stable, NULL)) {
-            put(t, "the file is tagged %s but needs ", tag->tag);
+            put(t, "the file %s %s but needs ", sdll ? "imports from" : "is tagged", claim);
             put_names(t, syms, pick_not_stable, NULL);
             put(t, ", outside the stable ABI (up to 3.%u)", ver_minor(abigate_stable_abi_version()));
             return ABIGATE_R_ABI3_NOT_STABLE;
         }
         uint32_t rt = p->hexversion;
         if (count_names(syms, pick_too_new, &rt)) {
-            put(t, "the file is tagged %s and needs ", tag->tag);
+            put(t, "the file %s %s and needs ", sdll ? "imports from" : "is tagged", claim);
             put_names(t, syms, pick_too_new, &rt);
             put(t, ", added to the stable ABI after %u.%u; this interpreter is %s",
                 rt >> 24 & 0xff, ver_minor(rt), name);
@@ -823,6 +923,28 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
 
 /* ---------------------------------------------------------------- the verdict */
 
+static const char *format_name(unsigned format)
+{
+    return format == ABIGATE_FORMAT_PE ? "Windows PE" : format == ABIGATE_FORMAT_MACHO ? "macOS Mach-O" : "ELF";
+}
+
+static const char *format_system(unsigned format)
+{
+    return format == ABIGATE_FORMAT_PE      ? "Windows (PE files)"
+           : format == ABIGATE_FORMAT_MACHO ? "macOS (Mach-O files)"
+                                            : "an ELF system (Linux, ...)";
+}
+
+/* A universal file: one of its slices is for the interpreter's machine. */
+static int slice_fits(const abigate_file_info *f, const abigate_profile *p)
+{
+    for (unsigned i = 0; i < f->n_slices && i < ABIGATE_MAX_SLICES; i++)
+        if ((!p->machine || f->slice[i].machine == p->machine) &&
+            (!p->elf_class || f->slice[i].elf_class == p->elf_class))
+            return 1;
+    return 0;
+}
+
 /* The verdict, its message written to `t` (silent when t->cap is 0). */
 static void judge(const abigate_file_info *f, const abigate_symbols *syms,
                   const abigate_profile *p, const abigate_policy *pol, struct text *t,
@@ -838,18 +960,36 @@ static void judge(const abigate_file_info *f, const abigate_symbols *syms,
     }
     out->evidence = f->record_state == ABIGATE_RECORD_ABSENT ? ABIGATE_EVIDENCE_INFERRED
                                                           : ABIGATE_EVIDENCE_RECORD;
-    if (p->elf_class && f->elf_class != p->elf_class) {
-        put(t, "a %u-bit ELF file; this interpreter is %u-bit", f->elf_class, p->elf_class);
+    if (f->format != p->format) {
+        put(t, "a %s file; this interpreter runs on %s", format_name(f->format),
+            format_system(p->format));
+        reason = ABIGATE_R_FORMAT;
+    } else if (f->n_slices && !slice_fits(f, p)) {
+        put(t, "a universal file whose slices are ");
+        for (unsigned i = 0; i < f->n_slices && i < ABIGATE_MAX_SLICES; i++) {
+            const char *mn = abigate_machine_name(f->slice[i].machine);
+            put(t, "%s%s %u-bit", i ? ", " : "", mn ? mn : "unknown", f->slice[i].elf_class);
+        }
+        const char *pm = abigate_machine_name(p->machine);
+        put(t, "; none is for this interpreter's %s %u-bit", pm ? pm : "unknown", p->elf_class);
+        reason = ABIGATE_R_MACHINE;
+    } else if (!f->n_slices && p->elf_class && f->elf_class != p->elf_class) {
+        put(t, "a %u-bit %s file; this interpreter is %u-bit", f->elf_class,
+            format_name(f->format), p->elf_class);
         reason = ABIGATE_R_ELF_CLASS;
     } else if (f->big_endian != p->big_endian) {
         put(t, "a %s-endian ELF file; this interpreter is %s-endian",
             f->big_endian ? "big" : "little", p->big_endian ? "big" : "little");
         reason = ABIGATE_R_BYTE_ORDER;
-    } else if (p->machine && f->machine != p->machine) {
+    } else if (!f->n_slices && p->machine && f->machine != p->machine) {
         const char *fm = abigate_machine_name(f->machine), *pm = abigate_machine_name(p->machine);
         put(t, "built for machine %s (e_machine %u); this interpreter runs on %s",
             fm ? fm : "unknown", f->machine, pm ? pm : "unknown");
         reason = ABIGATE_R_MACHINE;
+    } else if (f->format == ABIGATE_FORMAT_MACHO && p->min_os && f->min_os > p->min_os) {
+        put(t, "it needs macOS %u.%u or later (its minos); the target is macOS %u.%u",
+            f->min_os >> 16, f->min_os >> 8 & 0xff, p->min_os >> 16, p->min_os >> 8 & 0xff);
+        reason = ABIGATE_R_MIN_OS;
     } else if (f->record_state == ABIGATE_RECORD_UNSUPPORTED) {
         put(t, "its abigate record has version %u.%u, which this abigate (record %d.x) "
                 "cannot read", f->record.major, f->record.minor, ABIGATE_RECORD_MAJOR);

@@ -71,7 +71,7 @@
 
 /* ------------------------------------------------------------------ input */
 
-struct src {
+struct abigate__src {
     const abigate_io *io;
     uint64_t size;         /* UINT64_MAX until known (size_known) */
     int size_known;        /* 0 only from read_fd: stat_fd is asked when needed */
@@ -86,7 +86,7 @@ struct src {
 
 /* The bytes [off, off+len) when they are in memory (the head, or the
  * tail), else NULL. */
-static inline const unsigned char *src_mem(const struct src *s, uint64_t off, uint64_t len)
+static inline const unsigned char *src_mem(const struct abigate__src *s, uint64_t off, uint64_t len)
 {
     if (off < s->head_len && s->head_len - off >= len)
         return s->head + off;
@@ -101,7 +101,7 @@ static inline const unsigned char *src_mem(const struct src *s, uint64_t off, ui
  * is checked or at the end of the parse.  A failure (not a regular file,
  * or one now shorter than the head) fails the parse; read_fd then reports
  * the reason. */
-static int learn_size(struct src *s)
+static int learn_size(struct abigate__src *s)
 {
     struct stat st;
     if (fstat(s->stat_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -115,7 +115,7 @@ static int learn_size(struct src *s)
 /* 1 when [off, off+len) is not all inside the input.  Bytes in the head are
  * inside; past it, a size not known yet is learned now (a failure to learn
  * it counts as outside). */
-static int past_end(struct src *s, uint64_t off, uint64_t len)
+static int past_end(struct abigate__src *s, uint64_t off, uint64_t len)
 {
     if (!s->size_known) {
         if (off <= s->head_len && s->head_len - off >= len)
@@ -129,7 +129,7 @@ static int past_end(struct src *s, uint64_t off, uint64_t len)
 /* Read exactly `len` bytes at `off`.  `bounds_code` is the error reported
  * when the range lies outside the input, so each caller names what it was
  * reading.  src_read serves the head inline; src_read_io does the rest. */
-static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
+static int src_read_io(struct abigate__src *s, uint64_t off, void *buf, size_t len, int bounds_code)
 {
     if (past_end(s, off, len))
         return abigate__fail(s->err, bounds_code, (int64_t)off,
@@ -153,7 +153,7 @@ static int src_read_io(struct src *s, uint64_t off, void *buf, size_t len, int b
     return ABIGATE_OK;
 }
 
-static inline int src_read(struct src *s, uint64_t off, void *buf, size_t len, int bounds_code)
+static inline int src_read(struct abigate__src *s, uint64_t off, void *buf, size_t len, int bounds_code)
 {
     const unsigned char *mem = src_mem(s, off, len);
     if (mem) {
@@ -198,7 +198,7 @@ static void window_init(struct window *w, uint64_t lo, uint64_t hi)
  * instead of one per window miss; a window that slides to each string
  * would read the table again and again.  Without memory the window works
  * as before. */
-static int window_whole(struct src *s, struct window *w, int bounds_code)
+static int window_whole(struct abigate__src *s, struct window *w, int bounds_code)
 {
     uint64_t n = w->hi - w->lo;
     if (n == 0 || n > WHOLE_MAX || w->whole || src_mem(s, w->lo, n))
@@ -219,7 +219,7 @@ static int window_whole(struct src *s, struct window *w, int bounds_code)
  * window from `off` when they are not cached.  The caller has checked that
  * the bytes lie inside [lo, hi).  window_get serves the head inline;
  * window_fill does the rest. */
-static int window_fill(struct src *s, struct window *w, uint64_t off, size_t len,
+static int window_fill(struct abigate__src *s, struct window *w, uint64_t off, size_t len,
                        int bounds_code, const unsigned char **out)
 {
     if (off >= w->lo && off <= w->hi && w->hi - off >= len) {
@@ -249,7 +249,7 @@ static int window_fill(struct src *s, struct window *w, uint64_t off, size_t len
     return ABIGATE_OK;
 }
 
-static inline int window_get(struct src *s, struct window *w, uint64_t off, size_t len,
+static inline int window_get(struct abigate__src *s, struct window *w, uint64_t off, size_t len,
                              int bounds_code, const unsigned char **out)
 {
     const unsigned char *mem;
@@ -262,14 +262,14 @@ static inline int window_get(struct src *s, struct window *w, uint64_t off, size
 
 /* The window's whole region in memory (read whole, or inside the head), or
  * NULL when it is read a window at a time. */
-static inline const unsigned char *window_base(const struct src *s, const struct window *w)
+static inline const unsigned char *window_base(const struct abigate__src *s, const struct window *w)
 {
     return w->whole ? w->whole : src_mem(s, w->lo, w->hi - w->lo);
 }
 
 /* Point *str at the NUL-terminated string at string-table offset `stroff`
  * and set *len.  Strings longer than STRING_MAX count as unterminated. */
-static int window_string(struct src *s, struct window *w, uint64_t stroff, const char **str,
+static int window_string(struct abigate__src *s, struct window *w, uint64_t stroff, const char **str,
                          size_t *len)
 {
     uint64_t size = w->hi - w->lo;
@@ -304,7 +304,7 @@ struct phdr {
 };
 
 struct elf {
-    struct src *src;
+    struct abigate__src *src;
     struct window shwin;  /* section header table cache */
     int shwin_ready;      /* shwin covers the table */
     int tail_tried;       /* read_tail has run */
@@ -343,7 +343,7 @@ static int check_sh_table(struct elf *e)
 
 static int parse_ehdr(struct elf *e)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     const unsigned char *h = s->head;
     static const unsigned char magic[4] = {0x7f, 'E', 'L', 'F'};
 
@@ -474,7 +474,7 @@ static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset);
  * known (read_fd), one byte more is asked: a short count that ends with
  * the span ends the file, which gives the size without an fstat (the
  * section headers are usually the last thing in a linked file). */
-static unsigned char *read_probing(struct src *s, uint64_t lo, size_t span)
+static unsigned char *read_probing(struct abigate__src *s, uint64_t lo, size_t span)
 {
     size_t want = span + !s->size_known, got = 0;
     unsigned char *buf = malloc(want);
@@ -507,7 +507,7 @@ static unsigned char *read_probing(struct src *s, uint64_t lo, size_t span)
  * leaves them to their own reads (and bounds errors to them). */
 static int read_tail(struct elf *e)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     uint64_t table = (uint64_t)e->shnum * e->shentsize; /* its bounds: check_sh_table */
     if (e->tail_tried || !table || s->io->read == read_mem_cb)
         return ABIGATE_OK;
@@ -555,7 +555,7 @@ static int read_tail(struct elf *e)
  * window over the table turns a pread per header into one per 16 KiB. */
 static int read_shdr(struct elf *e, unsigned i, struct shdr *sh)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     uint64_t table = (uint64_t)e->shnum * e->shentsize; /* in bounds: parse_ehdr */
     if (!e->shwin_ready) {
         window_init(&e->shwin, e->shoff, e->shoff + table);
@@ -631,7 +631,7 @@ static int next_section(struct elf *e, unsigned *i, uint32_t type, struct shdr *
 static int take_record(struct elf *e, uint64_t off, uint32_t descsz, int via,
                        struct record_state *st)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     unsigned char raw[ABIGATE_RECORD_MAX_SIZE];
     if (descsz > ABIGATE_RECORD_MAX_SIZE)
         return abigate__fail(s->err, ABIGATE_E_RECORD_TOO_BIG, (int64_t)off,
@@ -678,7 +678,7 @@ static int take_record(struct elf *e, uint64_t off, uint32_t descsz, int via,
 static int scan_notes(struct elf *e, uint64_t off, uint64_t size, uint64_t align, int via,
                       struct record_state *st)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     if (past_end(s, off, size))
         return abigate__fail(s->err, ABIGATE_E_NOTE_BOUNDS, (int64_t)off,
                              "note area of %llu bytes at offset %llu runs past the end of the "
@@ -804,7 +804,7 @@ static int map_addr(struct elf *e, uint64_t addr, uint64_t *off)
  * is not in memory already. */
 static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d, int tail)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     memset(d, 0, offsetof(struct dyninfo, needed)); /* needed[] is filled in order */
     for (unsigned i = 0; i < e->phnum; i++) {
         struct phdr p;
@@ -877,7 +877,7 @@ static int read_dynamic(struct elf *e, struct legacy *L, struct dyninfo *d, int 
 static int count_dynsyms(struct elf *e, struct legacy *L, const struct dyninfo *d,
                          uint64_t *count)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     uint64_t off;
     int rc;
     unsigned char b[16];
@@ -1036,7 +1036,7 @@ static void keep_symbol(abigate_symbols *syms, const char *name, size_t len, int
 /* Point the string-table window at [off, off+size), read whole when it is
  * not in the head (window_whole).  The DT_NEEDED names and the symbol
  * names usually share one table (.dynstr): it is read once for both. */
-static int strtab_open(struct src *s, struct legacy *L, uint64_t off, uint64_t size)
+static int strtab_open(struct abigate__src *s, struct legacy *L, uint64_t off, uint64_t size)
 {
     if (L->strwin_open && L->strwin.lo == off && L->strwin.hi == off + size)
         return ABIGATE_OK;
@@ -1065,7 +1065,7 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
                         uint64_t entsize, uint64_t stroff, uint64_t strsz,
                         abigate_file_info *info, abigate_symbols *syms)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     uint64_t want = e->is64 ? 24 : 16;
     if (entsize != want)
         return abigate__fail(s->err, ABIGATE_E_BAD_SYMENT, (int64_t)symoff,
@@ -1140,14 +1140,7 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
             if (keep_exports)
                 keep_symbol(syms, str, len, bind == 2, hash);
         }
-        if (starts_with(str, len, "PyInit_") || starts_with(str, len, "PyInitU_")) {
-            /* PyInitU_: the hook of a module whose name is not ASCII */
-            if (info->n_pyinit++ == 0)
-                abigate__copy_clamped(info->pyinit, sizeof info->pyinit, str, len);
-        } else if (starts_with(str, len, "PyModExport_")) {
-            if (info->n_modexport++ == 0)
-                abigate__copy_clamped(info->modexport, sizeof info->modexport, str, len);
-        }
+        abigate__take_hook(info, str, len);
     }
     info->n_pysyms += n_pysyms;
     info->n_pysyms_weak += n_pysyms_weak;
@@ -1155,9 +1148,21 @@ static int walk_symbols(struct elf *e, struct legacy *L, uint64_t symoff, uint64
     return ABIGATE_OK;
 }
 
+void abigate__take_hook(abigate_file_info *info, const char *name, size_t len)
+{
+    if (starts_with(name, len, "PyInit_") || starts_with(name, len, "PyInitU_")) {
+        /* PyInitU_: the hook of a module whose name is not ASCII */
+        if (info->n_pyinit++ == 0)
+            abigate__copy_clamped(info->pyinit, sizeof info->pyinit, name, len);
+    } else if (starts_with(name, len, "PyModExport_")) {
+        if (info->n_modexport++ == 0)
+            abigate__copy_clamped(info->modexport, sizeof info->modexport, name, len);
+    }
+}
+
 static int read_legacy(struct elf *e, abigate_file_info *info, abigate_symbols *syms)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     struct dyninfo d;
     int rc;
     struct legacy legacy, *L = &legacy;
@@ -1479,7 +1484,7 @@ static void sort_places(struct native *n)
  * numbering). */
 static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     for (unsigned i = 0; i < e->phnum && i < PH_CACHE; i++) {
         struct phdr p;
         if (read_phdr(e, i, &p) || p.type != PT_LOAD_ || !(p.flags & PF_W_) || p.filesz == 0 ||
@@ -1712,7 +1717,7 @@ static void read_reloc_dynamic(struct elf *e, struct native *n)
 static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, int *found,
                         unsigned *slot_id_315, unsigned *moddef, const char *module)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
     *found = 0;
     if (!n)
@@ -1793,7 +1798,7 @@ static int mentions_origin(const char *str, size_t len)
 /* The string at string-table offset `stroff`: mentions ORIGIN (*origin
  * set), and, with `names`, copied into its pool (offset in *at).  0, or
  * -1 when it cannot be read or does not fit. */
-static int search_string(struct src *s, struct legacy *L, uint64_t stroff,
+static int search_string(struct abigate__src *s, struct legacy *L, uint64_t stroff,
                          struct abigate__search_names *names, uint32_t *at, int *origin)
 {
     const char *str;
@@ -1814,7 +1819,7 @@ static int search_string(struct src *s, struct legacy *L, uint64_t stroff,
 /* The strings the search uses: DT_NEEDED, DT_RPATH, DT_RUNPATH; whether
  * they mention ORIGIN (*origin, *needed_origin), and with `names` copied
  * into it.  0, or -1 when one cannot be read or kept. */
-static int search_strings(struct src *s, struct legacy *L, const struct dyninfo *d,
+static int search_strings(struct abigate__src *s, struct legacy *L, const struct dyninfo *d,
                           struct abigate__search_names *names, int *origin, int *needed_origin)
 {
     uint32_t scratch;
@@ -1843,7 +1848,7 @@ static int search_strings(struct src *s, struct legacy *L, const struct dyninfo 
  * guess). */
 static void read_search(struct elf *e, struct abigate__search *out)
 {
-    struct src *s = e->src;
+    struct abigate__src *s = e->src;
     abigate_error *saved = s->err, scratch;
     struct legacy legacy, *L = &legacy;
     struct dyninfo d;
@@ -1900,11 +1905,59 @@ void abigate__search_release(struct abigate__search *search)
     }
 }
 
+/* ------------------------------------------------------------------ for the other formats
+ *
+ * pe.c and macho.c read through the same input and the same bounds, keep
+ * symbols in the same buffer, and find abigate's record as the same note
+ * (internal.h). */
+
+int abigate__src_read(struct abigate__src *s, uint64_t off, void *buf, size_t len,
+                      int bounds_code)
+{
+    return src_read(s, off, buf, len, bounds_code);
+}
+
+int abigate__src_size(struct abigate__src *s, uint64_t *size)
+{
+    int rc = s->size_known ? ABIGATE_OK : learn_size(s);
+    *size = s->size;
+    return rc;
+}
+
+abigate_error *abigate__src_err(struct abigate__src *s)
+{
+    return s->err;
+}
+
+void abigate__keep_symbol(abigate_symbols *syms, const char *name, size_t len, int weak)
+{
+    keep_symbol(syms, name, len, weak, name_hash_n(name, len));
+}
+
+int abigate__scan_record_notes(struct abigate__src *s, uint64_t off, uint64_t size, int be,
+                               abigate_file_info *out)
+{
+    struct elf e;
+    struct record_state st;
+    memset(&e, 0, offsetof(struct elf, ph));
+    e.src = s;
+    e.be = be;
+    st.found = 0;
+    int rc = scan_notes(&e, off, size, 4, ABIGATE_VIA_SECTION, &st);
+    if (rc == ABIGATE_OK && st.found) {
+        out->record_state = st.found;
+        out->record_via = st.via;
+        out->record_offset = st.offset;
+        out->record = st.rec;
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------------ entry points */
 
 /* Fill s->head from the start of the input: a small file whole (a legacy
  * read then makes no other read), else its first HEAD_SIZE bytes. */
-static int fill_head(struct src *s)
+static int fill_head(struct abigate__src *s)
 {
     s->head_len = 0; /* empty until filled: src_read must not serve from it yet */
     size_t head = s->size <= SMALL_FILE ? (size_t)s->size : HEAD_SIZE;
@@ -1923,7 +1976,53 @@ static int valid_args(const abigate_file_info *info, unsigned flags)
  * first head_len bytes.  With `stage` (ABIGATE_READ_LEGACY asked), the
  * legacy facts are read only when stage(what was read so far) gives a
  * buffer for the symbols (abigate__read_fd_staged). */
-static int parse_src(struct src *s, const char *name, unsigned flags, abigate_file_info *info,
+/* Empty `syms` (may be NULL) before a read fills it. */
+static void empty_symbols(abigate_symbols *syms)
+{
+    if (!syms)
+        return;
+    syms->count = 0;
+    syms->truncated = 0;
+    syms->indexed = 0;
+    syms->sorted = 0;
+    syms->hashed = 1; /* keep_symbol hashes each name */
+    syms->pool_used = 0;
+}
+
+/* A PE or Mach-O file (pe.c, macho.c): the identity and the record, then,
+ * as parse_src does, the legacy facts when asked and needed. */
+static int parse_other(struct abigate__src *s, int pe, const char *name, unsigned flags,
+                       abigate_file_info *info, abigate_symbols *syms,
+                       const struct abigate__stage *stage)
+{
+    int (*parse)(struct abigate__src *, int, int, abigate_file_info *, abigate_symbols *) =
+        pe ? abigate__parse_pe : abigate__parse_macho;
+    abigate_file_info out;
+    memset(&out, 0, sizeof out);
+    if (name)
+        abigate_tag_parse(name, &out.tag);
+    int rc = parse(s, 0, 0, &out, NULL);
+    if (rc)
+        return rc;
+    if (stage && (flags & ABIGATE_READ_LEGACY)) {
+        if (!(syms = stage->need(&out, stage->ctx)))
+            flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
+    }
+    if (flags & (ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)) {
+        empty_symbols(syms);
+        if ((rc = parse(s, 1, (flags & ABIGATE_READ_EXPORTS) != 0, &out, syms)))
+            return rc;
+        out.legacy_read = 1;
+    }
+    uint64_t size;
+    if ((rc = abigate__src_size(s, &size)))
+        return rc;
+    out.file_size = size;
+    *info = out;
+    return ABIGATE_OK;
+}
+
+static int parse_src(struct abigate__src *s, const char *name, unsigned flags, abigate_file_info *info,
                      abigate_symbols *syms, const struct abigate__stage *stage)
 {
     struct elf e;
@@ -1931,6 +2030,13 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
     abigate_file_info out;
     int rc;
 
+    if (s->head_len >= 2 && (abigate__is_pe(s->head, s->head_len) ||
+                             abigate__is_macho(s->head, s->head_len))) {
+        rc = parse_other(s, abigate__is_pe(s->head, s->head_len), name, flags, info, syms, stage);
+        free(s->tail);
+        s->tail = NULL;
+        return rc;
+    }
     memset(&e, 0, offsetof(struct elf, ph)); /* ph[] is valid up to ph_cached only */
     e.src = s;
     e.keep_exports = (flags & ABIGATE_READ_EXPORTS) != 0;
@@ -1981,14 +2087,7 @@ static int parse_src(struct src *s, const char *name, unsigned flags, abigate_fi
             flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
     }
     if (flags & (ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)) {
-        if (syms) {
-            syms->count = 0;
-            syms->truncated = 0;
-            syms->indexed = 0;
-            syms->sorted = 0;
-            syms->hashed = 1; /* keep_symbol hashes each name */
-            syms->pool_used = 0;
-        }
+        empty_symbols(syms);
         if ((rc = read_legacy(&e, &out, syms)))
             goto out;
         out.legacy_read = 1;
@@ -2015,7 +2114,7 @@ int abigate__read_io(const abigate_io *io, const char *name, unsigned flags,
                                 abigate_file_info *info, abigate_symbols *syms,
                                 abigate_error *err)
 {
-    struct src s;
+    struct abigate__src s;
     s.tail = NULL;
     s.size_known = 1;
     s.stat_fd = -1;
@@ -2057,7 +2156,7 @@ static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset)
 static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
                    abigate_symbols *syms, const struct abigate__stage *stage, abigate_error *err)
 {
-    struct src s;
+    struct abigate__src s;
     s.tail = NULL;
     s.size_known = 1;
     s.stat_fd = -1;

@@ -122,6 +122,52 @@ struct abigate__stage {
                  * without a record even when `need` gives no symbol table */
 };
 
+/* ---------------------------------------------------------------- PE and Mach-O
+ *
+ * elf.c reads the input (the head first, then bounded reads) and hands a
+ * file that is not ELF to pe.c or macho.c, which read through the same
+ * input, keep symbols in the same buffer and find abigate's record as the
+ * same note (docs/FORMAT.md, "PE and Mach-O"). */
+struct abigate__src;
+
+/* elf.c: read exactly `len` bytes at `off`; a range outside the input fails
+ * with `bounds_code` and a message naming it. */
+int abigate__src_read(struct abigate__src *s, uint64_t off, void *buf, size_t len,
+                      int bounds_code);
+/* elf.c: the input's size in *size (asked with fstat when not yet known). */
+int abigate__src_size(struct abigate__src *s, uint64_t *size);
+/* elf.c: where the readers report their errors (may be NULL). */
+abigate_error *abigate__src_err(struct abigate__src *s);
+/* elf.c: add a name to `syms` (may be NULL), hashed as the ELF reader
+ * hashes; a full buffer sets truncated. */
+void abigate__keep_symbol(abigate_symbols *syms, const char *name, size_t len, int weak);
+/* elf.c: count a defined name that is a module's init hook (PyInit_,
+ * PyInitU_, PyModExport_) in n_pyinit / n_modexport, the first kept. */
+void abigate__take_hook(abigate_file_info *info, const char *name, size_t len);
+/* elf.c: abigate's record among the notes in [off, off+size) (the ELF note
+ * format, byte order `be`), into out->record_* (record_via SECTION). */
+int abigate__scan_record_notes(struct abigate__src *s, uint64_t off, uint64_t size, int be,
+                               abigate_file_info *out);
+
+/* pe.c, macho.c: 1 when the first `len` bytes of the input start such a
+ * file (PE: "MZ"; Mach-O: a thin or fat magic, either byte order). */
+int abigate__is_pe(const unsigned char *head, size_t len);
+int abigate__is_macho(const unsigned char *head, size_t len);
+/* pe.c, macho.c: read the input as such a file into `out`, which the
+ * caller zeroed and gave its tag.  With `legacy` 0: the identity (format,
+ * machine, elf_class, elf_type, big_endian, min_os, the slices) and the
+ * record only.  With `legacy` 1 (read again, after a first call): the
+ * legacy facts too (legacy_read, n_pyinit/pyinit, n_modexport/modexport,
+ * n_needed, n_libpython/libpython, n_pysyms, n_pysyms_weak) and the Py
+ * names into `syms` (may be NULL): the imported ones, or with
+ * `exports` 1 the exported ones (n_pyexports).  ABIGATE_OK or
+ * ABIGATE_E_PE / ABIGATE_E_MACHO (or a read error) with a message in
+ * abigate__src_err(s). */
+int abigate__parse_pe(struct abigate__src *s, int legacy, int exports, abigate_file_info *out,
+                      abigate_symbols *syms);
+int abigate__parse_macho(struct abigate__src *s, int legacy, int exports, abigate_file_info *out,
+                         abigate_symbols *syms);
+
 /* What the dynamic loader's search for a file's dependencies depends on
  * (elf.c: read with the record, from the same head; load.c: used to load
  * the judged descriptor as a plain dlopen of its path would).  `state` is

@@ -156,6 +156,119 @@ static int parse_uint(const char **s, unsigned max, unsigned *out)
     return 1;
 }
 
+/* A spec's platform part, as a wheel's platform tag spells it: the format,
+ * machine and class of that platform's interpreters, the multiarch (or
+ * platform tag) its file names carry, and (macOS) the oldest version. */
+struct platform {
+    unsigned format, machine, elf_class;
+    char multiarch[ABIGATE_PROFILE_TEXT_MAX];
+    uint32_t min_os;
+};
+
+static const struct {
+    const char *arch, *multiarch;
+    unsigned machine, elf_class;
+} LINUX_ARCHES[] = {
+    {"x86_64", "x86_64-linux-gnu", 62, 64},   {"i686", "i386-linux-gnu", 3, 32},
+    {"aarch64", "aarch64-linux-gnu", 183, 64}, {"armv7l", "arm-linux-gnueabihf", 40, 32},
+    {"ppc64le", "powerpc64le-linux-gnu", 21, 64}, {"s390x", "s390x-linux-gnu", 22, 64},
+    {"riscv64", "riscv64-linux-gnu", 243, 64},
+};
+
+static int parse_platform(const char *s, struct platform *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    if (!strcmp(s, "win_amd64") || !strcmp(s, "win32") || !strcmp(s, "win_arm64")) {
+        pl->format = ABIGATE_FORMAT_PE;
+        pl->machine = s[4] == 'a' && s[5] == 'm' ? 62 : s[3] == '3' ? 3 : 183;
+        pl->elf_class = s[3] == '3' ? 32 : 64;
+        snprintf(pl->multiarch, sizeof pl->multiarch, "%s", s);
+        return 1;
+    }
+    unsigned major, minor;
+    int n = 0;
+    if (sscanf(s, "macosx_%u_%u_%n", &major, &minor, &n) == 2 && n > 0 && major < 256 &&
+        minor < 256) {
+        const char *arch = s + n;
+        pl->format = ABIGATE_FORMAT_MACHO;
+        pl->elf_class = 64;
+        if (!strcmp(arch, "x86_64"))
+            pl->machine = 62;
+        else if (!strcmp(arch, "arm64"))
+            pl->machine = 183;
+        else if (strcmp(arch, "universal2"))
+            return 0;
+        pl->min_os = major << 16 | minor << 8;
+        snprintf(pl->multiarch, sizeof pl->multiarch, "darwin");
+        return 1;
+    }
+    const char *arch = NULL;
+    if (!strncmp(s, "linux_", 6))
+        arch = s + 6;
+    else if (!strncmp(s, "manylinux", 9) || !strncmp(s, "musllinux", 9))
+        for (size_t i = 0; i < sizeof LINUX_ARCHES / sizeof LINUX_ARCHES[0]; i++) {
+            size_t n1 = strlen(s), k = strlen(LINUX_ARCHES[i].arch);
+            if (n1 > k && s[n1 - k - 1] == '_' && !strcmp(s + n1 - k, LINUX_ARCHES[i].arch))
+                arch = s + n1 - k;
+        }
+    for (size_t i = 0; arch && i < sizeof LINUX_ARCHES / sizeof LINUX_ARCHES[0]; i++)
+        if (!strcmp(arch, LINUX_ARCHES[i].arch)) {
+            pl->format = ABIGATE_FORMAT_ELF;
+            pl->machine = LINUX_ARCHES[i].machine;
+            pl->elf_class = LINUX_ARCHES[i].elf_class;
+            snprintf(pl->multiarch, sizeof pl->multiarch, "%s", LINUX_ARCHES[i].multiarch);
+            if (!strncmp(s, "musllinux", 9))
+                memcpy(strstr(pl->multiarch, "-gnu"), "-musl", 6);
+            return 1;
+        }
+    return 0;
+}
+
+/* The profile of `pl`'s interpreters: its SOABI and suffixes as CPython
+ * spells them there (importlib.machinery.EXTENSION_SUFFIXES of the
+ * python.org builds). */
+static void set_platform(abigate_profile *p, const struct platform *pl)
+{
+    unsigned minor = ver_minor(p->hexversion);
+    int ft = (p->flags & ABIGATE_PROFILE_FREETHREADED) != 0;
+    int debug = (p->flags & ABIGATE_PROFILE_DEBUG) != 0;
+    p->format = pl->format;
+    p->machine = pl->machine;
+    p->elf_class = pl->elf_class;
+    p->pointer_size = pl->elf_class / 8;
+    p->big_endian = 0;
+    memcpy(p->multiarch, pl->multiarch, sizeof p->multiarch);
+    p->min_os = pl->min_os;
+    if (pl->format == ABIGATE_FORMAT_ELF) {
+        abigate_profile tmp = *p;
+        abigate__profile_init(&tmp, p->hexversion, p->flags);
+        snprintf(p->soabi, sizeof p->soabi, "cpython-3%u%s%s%s-%.48s", minor, ft ? "t" : "",
+                 debug ? "d" : "", minor < 8 ? "m" : "", p->multiarch);
+        p->n_suffixes = 0;
+        add_suffix(p, ".%s.so", p->soabi);
+        for (unsigned i = 1; i < tmp.n_suffixes; i++)
+            if (strncmp(tmp.suffixes[i], ".cpython-", 9))
+                add_suffix(p, "%s", tmp.suffixes[i]);
+        return;
+    }
+    p->n_suffixes = 0;
+    if (pl->format == ABIGATE_FORMAT_PE) {
+        /* Windows: cp313t-win_amd64; a debug build's suffixes start "_d" */
+        snprintf(p->soabi, sizeof p->soabi, "cp3%u%s-%.48s", minor, ft ? "t" : "", p->multiarch);
+        add_suffix(p, debug ? "_d.%s.pyd" : ".%s.pyd", p->soabi);
+        add_suffix(p, "%s", debug ? "_d.pyd" : ".pyd");
+        return;
+    }
+    snprintf(p->soabi, sizeof p->soabi, "cpython-3%u%s%s-darwin", minor, ft ? "t" : "",
+             debug ? "d" : "");
+    add_suffix(p, ".%s.so", p->soabi);
+    if (!ft || minor < 15)
+        add_suffix(p, "%s", ".abi3.so");
+    if (minor >= 15)
+        add_suffix(p, "%s", ".abi3t.so");
+    add_suffix(p, "%s", ".so");
+}
+
 int abigate__profile_parse(abigate_profile *p, const char *spec, abigate_error *err)
 {
     if (!p || !spec)
@@ -175,7 +288,20 @@ int abigate__profile_parse(abigate_profile *p, const char *spec, abigate_error *
                 goto bad;
         }
     }
-    for (; *s; s++) {
+    struct platform pl;
+    int have_platform = 0;
+    const char *dash = strchr(s, '-');
+    if (dash) {
+        if (!parse_platform(dash + 1, &pl))
+            return abigate__fail(err, ABIGATE_E_BAD_SPEC, -1,
+                                 "'%.64s': unknown platform '%.40s' (want a wheel's platform tag: "
+                                 "win_amd64, win32, win_arm64, macosx_11_0_arm64, "
+                                 "macosx_10_13_x86_64, macosx_11_0_universal2, linux_x86_64, "
+                                 "manylinux_2_17_aarch64, ...)",
+                                 spec, dash + 1);
+        have_platform = 1;
+    }
+    for (; *s && s != dash; s++) {
         unsigned f = *s == 't' ? ABIGATE_PROFILE_FREETHREADED
                    : *s == 'd' ? ABIGATE_PROFILE_DEBUG : 0;
         if (!f || (flags & f))
@@ -189,6 +315,8 @@ int abigate__profile_parse(abigate_profile *p, const char *spec, abigate_error *
     uint32_t hex = (uint32_t)(major << 24 | minor << 16 | micro << 8 | level << 4 | serial);
     if (abigate_profile_init(&tmp, hex, flags) != ABIGATE_OK)
         goto bad;
+    if (have_platform)
+        set_platform(&tmp, &pl);
     tmp.source = ABIGATE_PROFILE_FROM_SPEC;
     abigate__copy_clamped(tmp.origin, sizeof tmp.origin, spec, strlen(spec));
     *p = tmp;
@@ -196,7 +324,8 @@ int abigate__profile_parse(abigate_profile *p, const char *spec, abigate_error *
     return ABIGATE_OK;
 bad:
     return abigate__fail(err, ABIGATE_E_BAD_SPEC, -1,
-                         "'%.64s': want MAJOR.MINOR[.MICRO[{a|b|rc}N]][t][d], e.g. 3.13t", spec);
+                         "'%.64s': want MAJOR.MINOR[.MICRO[{a|b|rc}N]][t][d][-PLATFORM], e.g. 3.13t, "
+                         "3.13t-win_amd64", spec);
 }
 
 char *abigate__profile_name(const abigate_profile *p, char *buf, size_t len)
@@ -208,9 +337,12 @@ char *abigate__profile_name(const abigate_profile *p, char *buf, size_t len)
         snprintf(buf, len, "?");
         return buf;
     }
-    snprintf(buf, len, "%s%s%s", abigate_format_version(p->hexversion, v, sizeof v),
+    snprintf(buf, len, "%s%s%s%s%.24s", abigate_format_version(p->hexversion, v, sizeof v),
              p->flags & ABIGATE_PROFILE_FREETHREADED ? "t" : "",
-             p->flags & ABIGATE_PROFILE_DEBUG ? "d" : "");
+             p->flags & ABIGATE_PROFILE_DEBUG ? "d" : "",
+             p->format == ABIGATE_FORMAT_ELF ? "" : "-",
+             p->format == ABIGATE_FORMAT_PE ? p->multiarch
+             : p->format == ABIGATE_FORMAT_MACHO ? "macos" : "");
     return buf;
 }
 

@@ -5,6 +5,7 @@
  *   name.abi3.so / name.abi3t.so            stable ABI (abi3t: 3.15+)
  *   name.abi3-x86_64-linux-gnu.so           multiarch spelling of abi3
  *   name.so                                 bare: any CPython 3 loads it
+ *   name.cp313t-win_amd64.pyd, name.pyd     Windows (and _d.… for debug builds)
  * The module name is everything before the first '.', the tag everything
  * between that dot and the final ".so".  The name is a claim, not a fact:
  * this parser reports what it says and nothing more.
@@ -50,6 +51,35 @@ static int parse_cpython(const char *p, const char *end, abigate_tag *out)
     return 1;
 }
 
+/* Windows (PC/pyconfig.h, Python/dynload_win.c): "name.cp313t-win_amd64.pyd",
+ * "name.pyd"; a debug build's files end "_d.cp313-win_amd64.pyd" or
+ * "_d.pyd", the module name without the "_d". */
+static void parse_pyd(const char *base, const char *dot, size_t len, abigate_tag *t)
+{
+    const char *tag_start = dot + 1, *tag_end = base + len - 4;
+    int debug = dot - base > 2 && dot[-2] == '_' && dot[-1] == 'd';
+    if (debug)
+        t->module[dot - base - 2] = '\0';
+    if (tag_start > tag_end) {
+        t->kind = ABIGATE_TAG_BARE;
+        t->debug = (unsigned)debug;
+        return;
+    }
+    abigate__copy_clamped(t->tag, sizeof t->tag, tag_start, (size_t)(tag_end - tag_start));
+    const char *dash = strchr(t->tag, '-');
+    if (dash)
+        abigate__copy_clamped(t->platform, sizeof t->platform, dash + 1, strlen(dash + 1));
+    const char *vend = dash ? dash : t->tag + strlen(t->tag);
+    if (strncmp(t->tag, "cp", 2) == 0 && parse_cpython(t->tag + 2, vend, t) && !t->debug &&
+        !t->pymalloc) {
+        t->kind = ABIGATE_TAG_CPYTHON;
+        t->debug = (unsigned)debug;
+    } else {
+        t->kind = ABIGATE_TAG_OTHER;
+        t->major = t->minor = t->free_threaded = t->debug = t->pymalloc = 0;
+    }
+}
+
 ABIGATE_API int abigate_tag_parse(const char *path, abigate_tag *out)
 {
     abigate_tag t;
@@ -63,6 +93,11 @@ ABIGATE_API int abigate_tag_parse(const char *path, abigate_tag *out)
     const char *dot = strchr(base, '.');
     abigate__copy_clamped(t.module, sizeof t.module, base, dot ? (size_t)(dot - base) : len);
 
+    if (dot && len >= 4 && strcmp(base + len - 4, ".pyd") == 0) {
+        parse_pyd(base, dot, len, &t);
+        *out = t;
+        return ABIGATE_OK;
+    }
     if (!dot || len < 3 || strcmp(base + len - 3, ".so") != 0) {
         t.kind = ABIGATE_TAG_NONE;
         *out = t;

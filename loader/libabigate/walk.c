@@ -161,7 +161,8 @@ static int walk(struct walk *w, const char *dir, const struct stat *dst);
 static int entry(struct walk *w, const char *path, const char *name, const struct stat *st,
                  int linked)
 {
-    int wheel_name = ends_with(name, ".whl"), so_name = ends_with(name, ".so");
+    int wheel_name = ends_with(name, ".whl"),
+        so_name = ends_with(name, ".so") || ends_with(name, ".pyd");
     if (S_ISDIR(st->st_mode)) {
         w->linked_depth += linked;
         int rc = walk(w, path, st);
@@ -218,7 +219,8 @@ static int walk(struct walk *w, const char *dir, const struct stat *dst)
             } else {
                 snprintf(path, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", name);
                 unsigned char type = names[i]->d_type;
-                int interesting = ends_with(name, ".so") || ends_with(name, ".whl");
+                int interesting = ends_with(name, ".so") || ends_with(name, ".pyd") ||
+                                  ends_with(name, ".whl");
                 if (type == DT_REG && !interesting) {
                     /* d_type saves an lstat where the file system gives it */
                 } else if (type == DT_REG) {

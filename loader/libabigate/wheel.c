@@ -185,6 +185,26 @@ static void describe_member(const abigate_file_info *f, struct member *m)
             m->gil = 0;
         return;
     }
+    /* A Windows file names its build in the DLL it imports from */
+    for (unsigned i = 0; f->format == ABIGATE_FORMAT_PE && i < f->n_libpython &&
+                         i < ABIGATE_MAX_LIBPYTHON; i++) {
+        const char *d = f->libpython[i] + 7; /* after "python3" (pe.c matched it) */
+        unsigned minor = 0;
+        while (*d >= '0' && *d <= '9' && minor < 1000)
+            minor = minor * 10 + (unsigned)(*d++ - '0');
+        m->known = 1;
+        m->from = "the DLL it imports from";
+        m->ft = *d == 't' || *d == 'T';
+        m->gil = !m->ft;
+        if (minor) {
+            m->major = 3;
+            m->minor = minor;
+        } else {
+            m->stable = 1; /* python3.dll: abi3; python3t.dll: abi3t, loaded by both builds */
+            m->gil = 1;
+        }
+        return;
+    }
     m->from = "file name";
     if (f->tag.kind == ABIGATE_TAG_CPYTHON) {
         m->known = 1;
@@ -216,6 +236,85 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+static const char *format_words(const abigate_file_info *f)
+{
+    return f->format == ABIGATE_FORMAT_PE      ? "Windows PE"
+           : f->format == ABIGATE_FORMAT_MACHO ? "macOS Mach-O"
+                                               : "ELF";
+}
+
+/* 1 when the file (a universal one: one of its slices) is for `machine`
+ * with `elf_class`. */
+static int has_machine(const abigate_file_info *f, unsigned machine, unsigned elf_class)
+{
+    if (!f->n_slices)
+        return f->machine == machine && f->elf_class == elf_class;
+    for (unsigned i = 0; i < f->n_slices && i < ABIGATE_MAX_SLICES; i++)
+        if (f->slice[i].machine == machine && f->slice[i].elf_class == elf_class)
+            return 1;
+    return 0;
+}
+
+/* The machines a file is for, in words ("x86-64", "x86-64 and AArch64"). */
+static void machines_words(const abigate_file_info *f, char *buf, size_t len)
+{
+    unsigned n = f->n_slices ? f->n_slices : 1;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < n && i < ABIGATE_MAX_SLICES && used < len; i++) {
+        unsigned m = f->n_slices ? f->slice[i].machine : f->machine;
+        unsigned c = f->n_slices ? f->slice[i].elf_class : f->elf_class;
+        const char *mn = abigate_machine_name(m);
+        int w = snprintf(buf + used, len - used, "%s%s %u-bit", i ? (i + 1 == n ? " and " : ", ") : "",
+                         mn ? mn : "unknown", c);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* Windows and macOS platform tags against a file of that format: its
+ * machines (win_amd64, win32, win_arm64; macosx_*_x86_64, _arm64, and
+ * _universal2 / _intel, which need each of their slices) and, on macOS,
+ * the oldest version the tag names against the file's minos. */
+static int judge_platform(const char *plat, const abigate_file_info *f, char *why, size_t wlen)
+{
+    static const struct {
+        const char *tag;
+        unsigned m1, m2, elf_class;
+    } NEEDS[] = {
+        {"win_amd64", 62, 0, 64}, {"win32", 3, 0, 32},        {"win_arm64", 183, 0, 64},
+        {"x86_64", 62, 0, 64},    {"arm64", 183, 0, 64},      {"universal2", 62, 183, 64},
+        {"intel", 62, 3, 0},      {"i386", 3, 0, 32},
+    };
+    const char *arch = plat;
+    unsigned major = 0, minor = 0;
+    int n = 0;
+    if (f->format == ABIGATE_FORMAT_MACHO) {
+        if (sscanf(plat, "macosx_%u_%u_%n", &major, &minor, &n) != 2 || n == 0)
+            return ABIGATE_R_NONE; /* not a tag this reads: not judged */
+        arch = plat + n;
+    }
+    char words[160];
+    machines_words(f, words, sizeof words);
+    for (size_t i = 0; i < sizeof NEEDS / sizeof NEEDS[0]; i++) {
+        if (strcmp(arch, NEEDS[i].tag))
+            continue;
+        unsigned c1 = NEEDS[i].elf_class ? NEEDS[i].elf_class : 64;
+        unsigned c2 = NEEDS[i].elf_class ? NEEDS[i].elf_class : 32;
+        if (!has_machine(f, NEEDS[i].m1, c1) || (NEEDS[i].m2 && !has_machine(f, NEEDS[i].m2, c2))) {
+            snprintf(why, wlen, "a %s file for %s%s", format_words(f), words,
+                     NEEDS[i].m2 ? " (the tag needs both slices)" : "");
+            return ABIGATE_R_WHEEL_PLATFORM;
+        }
+        break;
+    }
+    if (f->format == ABIGATE_FORMAT_MACHO && f->min_os && (major << 16 | minor << 8) < f->min_os) {
+        snprintf(why, wlen, "a Mach-O file that needs macOS %u.%u (its minos); the tag says %u.%u",
+                 f->min_os >> 16, f->min_os >> 8 & 0xff, major, minor);
+        return ABIGATE_R_WHEEL_PLATFORM;
+    }
+    return ABIGATE_R_NONE;
+}
+
 /* The reason one tag triple refuses the member, or ABIGATE_R_NONE; `why`
  * gets the member's side in words. */
 static int judge_triple(const struct abigate_wheel_tag *t, const abigate_file_info *f,
@@ -227,10 +326,18 @@ static int judge_triple(const struct abigate_wheel_tag *t, const abigate_file_in
                  f->record_state == ABIGATE_RECORD_PRESENT ? "record" : "its exports and imports");
         return ABIGATE_R_WHEEL_NONE_ABI;
     }
-    if (strcmp(plat, "any") == 0 || strncmp(plat, "win", 3) == 0 || strncmp(plat, "macosx", 6) == 0) {
-        snprintf(why, wlen, "an ELF file");
+    unsigned want = strncmp(plat, "win", 3) == 0      ? ABIGATE_FORMAT_PE
+                    : strncmp(plat, "macosx_", 7) == 0 ? ABIGATE_FORMAT_MACHO
+                                                       : ABIGATE_FORMAT_ELF;
+    if (strcmp(plat, "any") == 0 || f->format != want) {
+        snprintf(why, wlen, "a %s file", format_words(f));
         return ABIGATE_R_WHEEL_PLATFORM;
     }
+    if (want != ABIGATE_FORMAT_ELF) {
+        int r = judge_platform(plat, f, why, wlen);
+        if (r)
+            return r;
+    } else
     for (size_t i = 0; i < sizeof ARCHES / sizeof ARCHES[0]; i++)
         if (ends_with(plat, ARCHES[i].suffix) && strlen(plat) > strlen(ARCHES[i].suffix) &&
             plat[strlen(plat) - strlen(ARCHES[i].suffix) - 1] == '_') {
@@ -282,6 +389,34 @@ static int judge_triple(const struct abigate_wheel_tag *t, const abigate_file_in
         return ABIGATE_R_WHEEL_THREADING;
     }
     return ABIGATE_R_NONE;
+}
+
+ABIGATE_API int abigate_wheel_tag_spec(const abigate_wheel_tags *tags, unsigned i, char *buf,
+                                       size_t len)
+{
+    if (!tags || i >= tags->count || i >= ABIGATE_WHEEL_MAX_TAGS || !buf || len < 8)
+        return ABIGATE_E_INVALID_ARG;
+    const struct abigate_wheel_tag *t = &tags->tag[i];
+    unsigned pmaj, pmin, amaj, amin;
+    char flags[8] = "", rest[2];
+    if (sscanf(t->python, "cp%1u%2u%1s", &pmaj, &pmin, rest) != 2 || pmaj != 3 ||
+        !strcmp(t->platform, "any"))
+        return ABIGATE_E_BAD_SPEC; /* another implementation's, or no binary at all */
+    int n;
+    if (!strcmp(t->abi, "abi3"))
+        n = snprintf(buf, len, "3.%u-%s", pmin, t->platform);
+    else if (!strcmp(t->abi, "abi3t")) /* abi3t: the free-threaded runtimes, from 3.15 on */
+        n = snprintf(buf, len, "3.%ut-%s", pmin < 15 ? 15 : pmin, t->platform);
+    else if (sscanf(t->abi, "cp%1u%2u%7s", &amaj, &amin, flags) >= 2 && amaj == 3 &&
+             strspn(flags, "td") == strlen(flags))
+        n = snprintf(buf, len, "3.%u%s%s-%s", amin, strchr(flags, 't') ? "t" : "",
+                     strchr(flags, 'd') ? "d" : "", t->platform);
+    else
+        return ABIGATE_E_BAD_SPEC; /* "none", another implementation's ABI */
+    if (n < 0 || (size_t)n >= len)
+        return ABIGATE_E_INVALID_ARG;
+    abigate_profile p;
+    return abigate_profile_parse(&p, buf, NULL); /* a platform this library knows */
 }
 
 ABIGATE_API abigate_wheel_tags *abigate_wheel_tags_new(void)

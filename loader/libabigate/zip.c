@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -829,20 +830,23 @@ int abigate_zip_member_is_elf(const abigate_zip *z, size_t i)
     size_t n = en->name_len;
     if (outside_import_path(name))
         return 0;
-    if (n >= 3 && memcmp(name + n - 3, ".so", 3) == 0)
+    if ((n >= 3 && memcmp(name + n - 3, ".so", 3) == 0) ||
+        (n >= 4 && strcasecmp(name + n - 4, ".pyd") == 0))
         return 1;
     if (en->usize < 4 || name[n - 1] == '/')
         return 0;
     struct member *m = member_new(z, i);
     if (!m)
         return ABIGATE_E_NOMEM;
-    unsigned char magic[4];
-    size_t got = member_read_all(m, magic, sizeof magic);
+    unsigned char magic[8];
+    size_t got = member_read_all(m, magic, en->usize < 8 ? 4 : sizeof magic);
     int code = m->code;
     member_free(m);
     if (got < 4)
         return code == ABIGATE_E_NOMEM || code == ABIGATE_E_IO ? code : 0;
-    return memcmp(magic, "\177ELF", 4) == 0;
+    /* ELF, Mach-O (a .dylib that delocate vendored), or a DLL (delvewheel's) */
+    return memcmp(magic, "\177ELF", 4) == 0 || abigate__is_macho(magic, got) ||
+           (magic[0] == 'M' && magic[1] == 'Z' && n >= 4 && strcasecmp(name + n - 4, ".dll") == 0);
 }
 
 /* ------------------------------------------------------------------ the gate */

@@ -8,7 +8,8 @@
  *     ABIGATE_RECORD(ABIGATE_HOOK_PYINIT);      // module exports PyInit_<name>
  *  or ABIGATE_RECORD(ABIGATE_HOOK_MODEXPORT);   // PEP 793 PyModExport_<name>
  *
- * The record is an ELF note (owner "abigate", section .note.abigate) that
+ * The record is an ELF note (owner "abigate", section .note.abigate; on
+ * Windows the PE section .abigate, on macOS __TEXT,__abigate) that
  * describes the headers and macros in effect for this compilation: the full
  * PY_VERSION_HEX, Py_LIMITED_API, Py_GIL_DISABLED, Py_TARGET_ABI3T /
  * _Py_OPAQUE_PYOBJECT, Py_DEBUG, Py_TRACE_REFS, Py_BUILD_CORE and the pointer
@@ -40,12 +41,27 @@
 #error "abigate/slot.h: include <Python.h> before <abigate/slot.h> (the record describes the Python headers in effect)"
 #endif
 
-#if !defined(__ELF__)
-#error "abigate/slot.h: the abigate record is an ELF note; this target does not produce ELF objects"
-#endif
-
-#if !defined(__GNUC__)
-#error "abigate/slot.h: needs a GNU-compatible compiler (section and used attributes)"
+/* Where the note goes (docs/FORMAT.md, "PE and Mach-O"): an ELF note
+ * section; a PE section named ".abigate" (MinGW's GCC and clang with GNU
+ * attributes, MSVC and clang-cl with __declspec(allocate), kept by an
+ * /include of its name); the Mach-O section __TEXT,__abigate (used: not
+ * dead-stripped).  The note's bytes are the same in all three. */
+#if defined(__ELF__) && defined(__GNUC__)
+#  define ABIGATE__SECTION __attribute__((section(".note.abigate"), used, aligned(4))) static
+#elif defined(__APPLE__) && defined(__GNUC__)
+#  define ABIGATE__SECTION __attribute__((section("__TEXT,__abigate"), used, aligned(4))) static
+#elif defined(_WIN32) && defined(__GNUC__)
+#  define ABIGATE__SECTION __attribute__((section(".abigate"), used, aligned(4))) static
+#elif defined(_MSC_VER)
+#  pragma section(".abigate", read)
+#  if defined(_M_IX86)
+#    pragma comment(linker, "/include:_abigate_note_record")
+#  else
+#    pragma comment(linker, "/include:abigate_note_record")
+#  endif
+#  define ABIGATE__SECTION __declspec(allocate(".abigate")) extern
+#else
+#  error "abigate/slot.h: this compiler and target have no known way to place the record (ELF, PE or Mach-O)"
 #endif
 
 /* Values of the hook argument (docs/FORMAT.md, record flags). */
@@ -153,8 +169,7 @@ struct abigate_note {
 };
 
 #define ABIGATE__NOTE_MINOR(hooks, minor, extra)                                      \
-    __attribute__((section(".note.abigate"), used, aligned(4)))                       \
-    static const struct abigate_note abigate_note_record = {                          \
+    ABIGATE__SECTION const struct abigate_note abigate_note_record = {                \
         8, 40, 0x41424931u, {'a', 'b', 'i', 'g', 'a', 't', 'e', '\0'},                \
         {'A', 'B', 'I', 'G'}, 1, (minor), 40,                                         \
         1, 0, (unsigned short)ABIGATE__ABIINFO_FLAGS,                                 \

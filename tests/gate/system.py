@@ -119,7 +119,7 @@ verdicts = {k: ("refuse" if ": refuse" in lines.get(files[k], "") else
 tap.eq(verdicts, {"good": "accept", "abi3": "accept", "plain": "accept", "dbg": "refuse",
                   "newer": "refuse", "notelf": "error"},
        "python -m abigate check (the hook's package runs the program for this interpreter)")
-tap.ok(p.returncode == 2 and "not an ELF file" in p.stderr,
+tap.ok(p.returncode == 2 and "not an ELF, PE or Mach-O file" in p.stderr,
        "python -m abigate check: exit 2 (a file that cannot be read), and why on stderr",
        p.stdout + p.stderr)
 q = testlib.run([cli, "check", "--python", python] + [files[k] for k in sorted(files)])

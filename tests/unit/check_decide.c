@@ -30,6 +30,7 @@ enum { ABSENT = ABIGATE_RECORD_ABSENT, PRESENT = ABIGATE_RECORD_PRESENT,
 enum { OFF = ABIGATE_MODE_OFF, WARN = ABIGATE_MODE_WARN, STRICT = ABIGATE_MODE_STRICT,
        REQUIRE = ABIGATE_MODE_REQUIRE };
 enum { ACCEPT = ABIGATE_ACCEPT, ADAPT = ABIGATE_ADAPT, REFUSE = ABIGATE_REFUSE };
+enum { PE = ABIGATE_FORMAT_PE, MACHO = ABIGATE_FORMAT_MACHO };
 
 struct row {
     const char *name;
@@ -55,6 +56,11 @@ struct row {
     unsigned elf_class, machine, big_endian, pointer_size;
     unsigned slot_id_315;  /* a slot array of 3.15's numbering found by this ID */
     unsigned moddef;       /* the header of its PyModuleDef: ABIGATE_MODDEF_* */
+    /* PE and Mach-O (0: ELF): the format, its minos, a universal file's
+     * slices' machines (all 64-bit) */
+    unsigned format;
+    uint32_t min_os;
+    unsigned n_slices, slice_machine[2];
 };
 
 #define REC(fl, b, a) PRESENT, (fl), (b), (a)
@@ -411,6 +417,87 @@ static const struct row rows[] = {
      "3.13", 0, NULL, REQUIRE, 0, REFUSE, ABIGATE_R_VERSION, 0, "3.12"},
     {"warn: no record", NOREC, 0, "m.so", NULL, NULL, NULL, "3.13", 0, NULL, WARN, 0, ACCEPT,
      ABIGATE_R_NONE, 0, "no evidence"},
+    /* PE (Windows) and Mach-O (macOS): the format, the DLL, the slices */
+#define PE_ROW(nm, fname, dll, imp, sp, k, rs, text) \
+    {.name = nm, .state = ABSENT, .file_name = fname, .libpython = dll, .imports = imp, \
+     .spec = sp, .mode = STRICT, .kind = k, .reason = rs, .says = text, .format = PE}
+    PE_ROW("a PE file on Linux", "m.pyd", "python313.dll", NULL, "3.13", REFUSE, ABIGATE_R_FORMAT,
+           "a Windows PE file; this interpreter runs on an ELF system"),
+    PE_ROW("python313.dll on 3.13 Windows", "m.cp313-win_amd64.pyd", "python313.dll",
+           "PyLong_FromLong,_Py_Dealloc", "3.13-win_amd64", ACCEPT, ABIGATE_R_NONE, "no evidence"),
+    PE_ROW("python313t.dll on 3.13 Windows", "m.pyd", "python313t.dll", NULL, "3.13-win_amd64",
+           REFUSE, ABIGATE_R_PYTHON_DLL, "python313t.dll, the DLL of free-threaded CPython 3.13"),
+    PE_ROW("python313.dll on 3.13t Windows (psutil#2442)", "m.cp313t-win_amd64.pyd",
+           "python313.dll", NULL, "3.13t-win_amd64", REFUSE, ABIGATE_R_PYTHON_DLL,
+           "whose DLL is python313t.dll"),
+    PE_ROW("python312.dll on 3.13 Windows", "m.pyd", "PYTHON312.DLL", NULL, "3.13-win_amd64",
+           REFUSE, ABIGATE_R_PYTHON_DLL, "the DLL of GIL CPython 3.12"),
+    PE_ROW("python313_d.dll on a release 3.13", "m_d.pyd", "python313_d.dll", NULL,
+           "3.13-win_amd64", REFUSE, ABIGATE_R_PYTHON_DLL, "GIL debug CPython 3.13"),
+    PE_ROW("python313_d.dll on 3.13d", "m_d.pyd", "python313_d.dll", NULL, "3.13d-win_amd64",
+           ACCEPT, ABIGATE_R_NONE, "no evidence"),
+    PE_ROW("python313.dll on 3.13d", "m.pyd", "python313.dll", NULL, "3.13d-win_amd64", REFUSE,
+           ABIGATE_R_PYTHON_DLL, "whose DLL is python313_d.dll"),
+    PE_ROW("python3.dll on 3.13t Windows", "m.pyd", "python3.dll", NULL, "3.13t-win_amd64",
+           REFUSE, ABIGATE_R_ABI3_FREETHREADED, "python3.dll, the GIL stable ABI"),
+    PE_ROW("python3.dll on 3.12 Windows", "m.pyd", "python3.dll", "PyLong_FromLong",
+           "3.12-win_amd64", ACCEPT, ABIGATE_R_NONE, "no evidence"),
+    PE_ROW("python3_d.dll on a release build", "m_d.pyd", "python3_d.dll", NULL,
+           "3.13-win_amd64", REFUSE, ABIGATE_R_PYTHON_DLL, "the stable ABI's DLL of debug builds"),
+    PE_ROW("python3t.dll on 3.14 Windows", "m.pyd", "python3t.dll", NULL, "3.14t-win_amd64",
+           REFUSE, ABIGATE_R_ABI3T_TOO_OLD, "python3t.dll, the free-threading agnostic"),
+    PE_ROW("python3t.dll on 3.15t Windows", "m.pyd", "python3t.dll", NULL, "3.15t-win_amd64",
+           ACCEPT, ABIGATE_R_NONE, "no evidence"),
+    PE_ROW("python3.dll, a non-stable import", "m.pyd", "python3.dll",
+           "PyLong_FromLong,_PyUnicode_Ready", "3.13-win_amd64", REFUSE,
+           ABIGATE_R_ABI3_NOT_STABLE, "imports from python3.dll but needs _PyUnicode_Ready"),
+    PE_ROW("python3.dll, a stable import newer than the runtime", "m.pyd", "python3.dll",
+           "PyLong_AsInt", "3.12-win_amd64", REFUSE, ABIGATE_R_ABI3_SYMBOL_TOO_NEW,
+           "needs PyLong_AsInt, added to the stable ABI after"),
+    PE_ROW("a .pyd tagged for 3.12", "m.cp312-win_amd64.pyd", NULL, NULL, "3.13-win_amd64", REFUSE,
+           ABIGATE_R_TAG_VERSION, "tagged cp312-win_amd64"),
+    PE_ROW("a .pyd tagged for win32 on win_amd64", "m.cp313-win32.pyd", NULL, NULL,
+           "3.13-win_amd64", REFUSE, ABIGATE_R_TAG_PLATFORM, "tagged for win32"),
+    {.name = "a 64-bit PE file on win32", .state = ABSENT, .file_name = "m.pyd",
+     .spec = "3.13-win32", .mode = STRICT, .kind = REFUSE, .reason = ABIGATE_R_ELF_CLASS,
+     .says = "a 64-bit Windows PE file; this interpreter is 32-bit", .format = PE,
+     .elf_class = 64, .machine = 62},
+#undef PE_ROW
+#define MACHO_ROW(nm, fname, lib, imp, sp, k, rs, text, ...) \
+    {.name = nm, .state = ABSENT, .file_name = fname, .libpython = lib, .imports = imp, \
+     .spec = sp, .mode = STRICT, .kind = k, .reason = rs, .says = text, .format = MACHO, \
+     __VA_ARGS__}
+    MACHO_ROW("a Mach-O file on Windows", "m.so", NULL, NULL, "3.13-win_amd64", REFUSE,
+              ABIGATE_R_FORMAT, "a macOS Mach-O file; this interpreter runs on Windows", .elf_class = 0),
+    MACHO_ROW("a Mach-O file on macOS", "m.cpython-313-darwin.so", NULL,
+              "PyLong_FromLong,_Py_Dealloc", "3.13-macosx_11_0_arm64", ACCEPT, ABIGATE_R_NONE,
+              "tagged cpython-313-darwin", .elf_class = 0),
+    MACHO_ROW("a darwin tag on Linux", "m.cpython-313-darwin.so", NULL, NULL, "3.13", REFUSE,
+              ABIGATE_R_FORMAT, "macOS Mach-O", .elf_class = 0),
+    MACHO_ROW("libpython3.12.dylib on 3.13", "m.so", "@rpath/libpython3.12.dylib", NULL,
+              "3.13-macosx_11_0_arm64", REFUSE, ABIGATE_R_LIBPYTHON,
+              "linked against @rpath/libpython3.12.dylib (LC_LOAD_DYLIB)", .elf_class = 0),
+    MACHO_ROW("a 3.12 framework on 3.13", "m.so",
+              "/Library/Frameworks/Python.framework/Versions/3.12/Python", NULL,
+              "3.13-macosx_11_0_x86_64", REFUSE, ABIGATE_R_LIBPYTHON, "Versions/3.12/Python",
+              .elf_class = 0),
+    MACHO_ROW("the 3.13 framework on 3.13", "m.so",
+              "/Library/Frameworks/Python.framework/Versions/3.13/Python", NULL,
+              "3.13-macosx_11_0_x86_64", ACCEPT, ABIGATE_R_NONE, "no evidence", .elf_class = 0),
+    MACHO_ROW("minos 12.0 on a macOS 11.0 target", "m.so", NULL, NULL, "3.13-macosx_11_0_arm64",
+              REFUSE, ABIGATE_R_MIN_OS, "needs macOS 12.0 or later", .min_os = 0x0c0000),
+    MACHO_ROW("minos 10.13 on a macOS 11.0 target", "m.so", NULL, NULL, "3.13-macosx_11_0_arm64",
+              ACCEPT, ABIGATE_R_NONE, "no evidence", .min_os = 0x0a0d00),
+    MACHO_ROW("universal2 on arm64", "m.so", NULL, NULL, "3.13-macosx_11_0_arm64", ACCEPT,
+              ABIGATE_R_NONE, "no evidence", .n_slices = 2, .slice_machine = {62, 183}),
+    MACHO_ROW("an x86_64-only universal file on arm64", "m.so", NULL, NULL,
+              "3.13-macosx_11_0_arm64", REFUSE, ABIGATE_R_MACHINE,
+              "slices are x86-64 64-bit; none is for this interpreter's AArch64",
+              .n_slices = 1, .slice_machine = {62}),
+    MACHO_ROW("an arm64 file on an x86_64 target", "m.so", NULL, NULL, "3.13-macosx_11_0_x86_64",
+              REFUSE, ABIGATE_R_MACHINE, "built for machine AArch64", .machine = 183),
+#undef MACHO_ROW
+
 };
 
 /* Fill `syms` from "a,~b,c". */
@@ -483,6 +570,13 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
     fi->legacy_read = 1;
     fi->slot_id_315 = r->slot_id_315;
     fi->moddef_layout = r->moddef;
+    fi->format = r->format;
+    fi->min_os = r->min_os;
+    fi->n_slices = r->n_slices;
+    for (unsigned k = 0; k < r->n_slices; k++) {
+        fi->slice[k].machine = r->slice_machine[k];
+        fi->slice[k].elf_class = 64;
+    }
     fill_symbols(&file_syms, r->imports ? r->imports : "");
     fi->n_pysyms = file_syms.count;
 }
@@ -694,6 +788,61 @@ START_TEST(test_spec)
 }
 END_TEST
 
+/* A spec's platform part: a wheel's platform tag. */
+static const struct platform_case {
+    const char *spec;
+    unsigned format, machine, elf_class;
+    const char *multiarch, *first_suffix, *name;
+    uint32_t min_os;
+} platform_specs[] = {
+    {"3.13t-win_amd64", ABIGATE_FORMAT_PE, 62, 64, "win_amd64", ".cp313t-win_amd64.pyd",
+     "3.13.0t-win_amd64", 0},
+    {"3.13d-win32", ABIGATE_FORMAT_PE, 3, 32, "win32", "_d.cp313-win32.pyd", "3.13.0d-win32", 0},
+    {"3.15-win_arm64", ABIGATE_FORMAT_PE, 183, 64, "win_arm64", ".cp315-win_arm64.pyd",
+     "3.15.0-win_arm64", 0},
+    {"3.15-macosx_11_0_arm64", ABIGATE_FORMAT_MACHO, 183, 64, "darwin", ".cpython-315-darwin.so",
+     "3.15.0-macos", 0x0b0000},
+    {"3.12-macosx_10_13_x86_64", ABIGATE_FORMAT_MACHO, 62, 64, "darwin",
+     ".cpython-312-darwin.so", "3.12.0-macos", 0x0a0d00},
+    {"3.13-macosx_11_0_universal2", ABIGATE_FORMAT_MACHO, 0, 64, "darwin",
+     ".cpython-313-darwin.so", "3.13.0-macos", 0x0b0000},
+    {"3.13-manylinux_2_17_aarch64", ABIGATE_FORMAT_ELF, 183, 64, "aarch64-linux-gnu",
+     ".cpython-313-aarch64-linux-gnu.so", "3.13.0", 0},
+    {"3.11-linux_i686", ABIGATE_FORMAT_ELF, 3, 32, "i386-linux-gnu",
+     ".cpython-311-i386-linux-gnu.so", "3.11.0", 0},
+    {"3.12-musllinux_1_2_x86_64", ABIGATE_FORMAT_ELF, 62, 64, "x86_64-linux-musl",
+     ".cpython-312-x86_64-linux-musl.so", "3.12.0", 0},
+    {"3.13-win_amd65", 0, 0, 0, NULL, NULL, NULL, 0},
+    {"3.13-macosx_11_0_ppc", 0, 0, 0, NULL, NULL, NULL, 0},
+    {"3.13-", 0, 0, 0, NULL, NULL, NULL, 0},
+    {"3.13-linux_mips", 0, 0, 0, NULL, NULL, NULL, 0},
+};
+
+START_TEST(test_platform_spec)
+{
+    const struct platform_case *c = &platform_specs[_i];
+    abigate_profile p;
+    abigate_error err;
+    char name[64];
+    int rc = abigate_profile_parse(&p, c->spec, &err);
+    if (!c->multiarch) {
+        ck_assert_int_eq(rc, ABIGATE_E_BAD_SPEC);
+        ck_assert_msg(strstr(err.message, "unknown platform") && strstr(err.message, "win_amd64"),
+                      "%s", err.message);
+        return;
+    }
+    ck_assert_int_eq(rc, ABIGATE_OK);
+    ck_assert_uint_eq(p.format, c->format);
+    ck_assert_uint_eq(p.machine, c->machine);
+    ck_assert_uint_eq(p.elf_class, c->elf_class);
+    ck_assert_uint_eq(p.pointer_size, c->elf_class / 8);
+    ck_assert_uint_eq(p.min_os, c->min_os);
+    ck_assert_str_eq(p.multiarch, c->multiarch);
+    ck_assert_str_eq(p.suffixes[0], c->first_suffix);
+    ck_assert_str_eq(abigate_profile_name(&p, name, sizeof name), c->name);
+}
+END_TEST
+
 static const struct policy_case {
     const char *text;
     int rc, mode;
@@ -786,6 +935,8 @@ Suite *make_decide_suite(void)
     suite_add_tcase(s, tc);
     TCase *tp = tcase_create("profiles");
     tcase_add_loop_test(tp, test_spec, 0, (int)(sizeof specs / sizeof specs[0]));
+    tcase_add_loop_test(tp, test_platform_spec, 0,
+                        (int)(sizeof platform_specs / sizeof platform_specs[0]));
     tcase_add_loop_test(tp, test_policy_parse, 0, (int)(sizeof policies / sizeof policies[0]));
     tcase_add_test(tp, test_stable_abi_table);
     tcase_add_test(tp, test_symbols_lookup);

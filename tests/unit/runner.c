@@ -14,6 +14,8 @@ int main(void)
     srunner_add_suite(sr, make_gate_suite());
     srunner_add_suite(sr, make_wheel_suite());
     srunner_add_suite(sr, make_native_suite());
+    srunner_add_suite(sr, make_pe_suite());
+    srunner_add_suite(sr, make_macho_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

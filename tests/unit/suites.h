@@ -10,4 +10,6 @@ Suite *make_decide_suite(void);
 Suite *make_gate_suite(void);
 Suite *make_wheel_suite(void);
 Suite *make_native_suite(void);
+Suite *make_pe_suite(void);
+Suite *make_macho_suite(void);
 #endif

@@ -253,6 +253,14 @@ enum abigate_found_via {
 
 #define ABIGATE_NAME_MAX 128     /* stored hook / library names, NUL included */
 #define ABIGATE_MAX_LIBPYTHON 4  /* DT_NEEDED libpython entries kept */
+#define ABIGATE_MAX_SLICES 8     /* slices of a universal Mach-O file kept */
+
+/* abigate_file_info.format and abigate_profile.format */
+enum abigate_format {
+    ABIGATE_FORMAT_ELF = 0, /* Linux and the other ELF systems */
+    ABIGATE_FORMAT_PE,      /* Windows: PE32 and PE32+ */
+    ABIGATE_FORMAT_MACHO    /* macOS: Mach-O, thin or universal (fat) */
+};
 
 /* Hard caps that bound the reader's work and memory whatever the file size
  * (docs/FORMAT.md, "Reader limits"). */
@@ -307,6 +315,25 @@ typedef struct abigate_file_info {
      * or a file with a record of its own).  abigate_decide also takes both
      * bits (facts that disagree). */
     unsigned moddef_layout;
+    /* The binary format: ABIGATE_FORMAT_ELF (0), _PE (Windows DLLs and
+     * .pyd) or _MACHO (macOS, thin or universal).  The identity at the top
+     * is given in ELF's terms whatever the format (docs/FORMAT.md, "PE and
+     * Mach-O"): machine in e_machine numbering (a PE's AMD64 or a Mach-O's
+     * CPU_TYPE_X86_64 is 62; 0 for one ELF has no number for), elf_class 32
+     * or 64 (PE32 / PE32+, 32- / 64-bit Mach-O), elf_type 3 for a library
+     * (a DLL, an MH_BUNDLE or MH_DYLIB) and 2 for a program.  For PE,
+     * libpython[] holds the imported python*.dll names and n_needed counts
+     * every imported DLL; for Mach-O, the LC_LOAD_DYLIB commands. */
+    unsigned format;
+    /* The oldest OS the file asks for: a Mach-O's minos (LC_BUILD_VERSION
+     * or LC_VERSION_MIN_MACOSX, as Apple writes it: 0xXXXXYYZZ for X.Y.Z);
+     * a PE's subsystem version (major << 16 | minor << 8); 0 when unknown. */
+    uint32_t min_os;
+    /* A universal (fat) Mach-O file: its slices, in file order, in ELF's
+     * terms; the facts above are those of its first slice.  0 for a thin
+     * file and the other formats. */
+    unsigned n_slices;
+    struct { unsigned machine, elf_class; } slice[ABIGATE_MAX_SLICES];
 } abigate_file_info;
 
 /* Optional scratch buffer receiving the names of the undefined Py symbols.
@@ -460,8 +487,9 @@ ABIGATE_API void abigate_zip_close(abigate_zip *z); /* NULL: nothing */
 ABIGATE_API size_t abigate_zip_count(const abigate_zip *z);
 ABIGATE_API int abigate_zip_entry_get(const abigate_zip *z, size_t i, abigate_zip_entry *out);
 
-/* 1 when member `i` is an extension candidate: its name ends in ".so", or
- * its first four bytes are the ELF magic; else 0.  A member a wheel
+/* 1 when member `i` is an extension candidate: its name ends in ".so" or
+ * ".pyd", or its first bytes are the ELF or a Mach-O magic, or the "MZ" of
+ * a ".dll" (a vendored library, in any format); else 0.  A member a wheel
  * installs outside the import path ("<dist>.data/scripts/", "headers/",
  * "data/": a native tool's program, say) is not one.  A negative code
  * (ABIGATE_E_NOMEM, ABIGATE_E_IO) when its first bytes could not be read:
@@ -521,6 +549,15 @@ typedef struct abigate_profile {
     /* The Py symbols this interpreter exports (indexed), or NULL: unknown, in
      * which case no symbol evidence is used.  Not owned by the profile. */
     const abigate_symbols *exports;
+    /* Appended after the first published size.  The binary format of the
+     * interpreter's platform (enum abigate_format): ELF for the running
+     * one; a spec's platform part may name another ("3.13t-win_amd64",
+     * "3.15-macosx_11_0_arm64"); multiarch then holds that platform tag. */
+    unsigned format;
+    /* The oldest OS version its platform part names (macOS: major << 16 |
+     * minor << 8, as a Mach-O's minos), 0 when none: a file asking for a
+     * newer one is refused (ABIGATE_R_MIN_OS). */
+    uint32_t min_os;
 } abigate_profile;
 
 /* Fill `p` for CPython `hexversion` with ABIGATE_PROFILE_* `flags` on the
@@ -842,6 +879,16 @@ ABIGATE_API int abigate_wheel_tags_truncated(const abigate_wheel_tags *tags);
 ABIGATE_API int abigate_wheel_tags_get(const abigate_wheel_tags *tags, unsigned i,
                                        const char **python, const char **abi,
                                        const char **platform);
+
+/* The interpreter tag `i` claims, as a spec for abigate_profile_parse:
+ * cp313-cp313t-win_amd64 is "3.13t-win_amd64", cp311-abi3-macosx_11_0_arm64
+ * "3.11-macosx_11_0_arm64" (the floor), cp315-abi3t-… "3.15t-…"; into buf
+ * (at least 8 bytes; 64 hold any).  ABIGATE_E_BAD_SPEC when the tag claims
+ * no CPython interpreter (py3-none-any, another implementation's ABI, a
+ * platform abigate_profile_parse does not know); ABIGATE_E_INVALID_ARG out
+ * of range.  For `abigate check --tags` (since 0.3). */
+ABIGATE_API int abigate_wheel_tag_spec(const abigate_wheel_tags *tags, unsigned i, char *buf,
+                                       size_t len);
 
 /* The tags of a wheel's file name (name-version[-build]-python-abi-platform.whl,
  * compressed tag sets expanded), or of the text of its WHEEL file ("Tag:"

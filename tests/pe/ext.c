@@ -1,0 +1,28 @@
+/* ext.c -- a small CPython extension for the Windows tests (tests/pe/pe.py):
+ * single-phase init, a call that returns a new reference and one that
+ * drops one (Py_DECREF: the object layout's entry points).  With
+ * -DWITH_RECORD it carries abigate's record (<abigate/slot.h>). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#ifdef WITH_RECORD
+#include <abigate/slot.h>
+ABIGATE_RECORD(ABIGATE_HOOK_PYINIT);
+#endif
+
+static PyObject *answer(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    PyObject *n = PyLong_FromLong(42);
+    PyObject *t = Py_BuildValue("(O)", n);
+    Py_DECREF(n);
+    return t;
+}
+
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "ext", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit_ext(void)
+{
+    return PyModule_Create(&def);
+}

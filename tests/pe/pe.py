@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Windows extension modules, built here for real and judged as abigate's
+users meet them: MinGW-w64's GCC (PE32+ and PE32) compiles tests/pe/ext.c
+against CPython 3.13's own headers with its Windows configuration
+(PC/pyconfig.h of the source that tests/interpreters/provision unpacked),
+and links it with an import library that dlltool makes from a definition
+file for the DLL each build imports from: python313.dll, python313t.dll
+(Py_GIL_DISABLED), python313_d.dll (_DEBUG), python3.dll (Py_LIMITED_API),
+two with abigate's record.  (Not here: a delay-loaded DLL.  GNU ld links
+dlltool's delay-load library but leaves the Delay Import Directory empty,
+so nothing but the code finds the DLL; the reader of that directory is
+tested on crafted images in tests/unit/check_pe.c.)  Each file is
+read (inspect --json: format, machine, class, DLL, hook, record), judged
+for Windows targets and for Linux, then packed by `wheel pack` into wheels
+with true and with lying tags, and `check` judges each wheel in place.
+
+Integration tier: the headers come from the provisioning cache."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402
+
+tap = testlib.Tap()
+PY = "/usr/bin/python3.11"  # Debian's, with python3-wheel
+cli = testlib.env("ABIGATE_CLI", tap)
+srcdir = testlib.env("ABIGATE_SRCDIR", tap)
+cache = os.environ.get("ABIGATE_CACHE", "/var/cache/abigate")
+marker = os.path.join(cache, "stable_abi.toml.path")
+if not os.path.exists(marker):
+    tap.bail("no CPython source in the cache (%s): run tests/interpreters/provision" % marker)
+cpython = os.path.dirname(os.path.dirname(open(marker).read().strip()))
+for tool in ("x86_64-w64-mingw32-gcc", "i686-w64-mingw32-gcc", "x86_64-w64-mingw32-dlltool",
+             "i686-w64-mingw32-dlltool", "x86_64-w64-mingw32-nm"):
+    if not shutil.which(tool):
+        tap.bail("%s missing: scripts/common.sh installs gcc-mingw-w64" % tool)
+
+work = testlib.workdir("pe")
+inc = os.path.join(work, "include")
+os.makedirs(inc)
+shutil.copy(os.path.join(cpython, "PC", "pyconfig.h.in"), os.path.join(inc, "pyconfig.h"))
+
+# id: (triplet, defines, DLL, delay-load, file name)
+BUILDS = {
+    "313": ("x86_64", [], "python313", False, "ext.cp313-win_amd64.pyd"),
+    "313t": ("x86_64", ["-DPy_GIL_DISABLED=1"], "python313t", False, "ext.cp313t-win_amd64.pyd"),
+    "313d": ("x86_64", ["-D_DEBUG"], "python313_d", False, "ext_d.cp313-win_amd64.pyd"),
+    "abi3": ("x86_64", ["-DPy_LIMITED_API=0x030b0000"], "python3", False, "ext.pyd"),
+    "313-record": ("x86_64", ["-DWITH_RECORD"], "python313", False, "ext.pyd"),
+    "313t-record": ("x86_64", ["-DPy_GIL_DISABLED=1", "-DWITH_RECORD"], "python313t", False,
+                    "ext.pyd"),
+    "313-win32": ("i686", [], "python313", False, "ext.cp313-win32.pyd"),
+}
+files = {}
+for bid, (arch, defs, dll, delay, name) in sorted(BUILDS.items()):
+    d = os.path.join(work, bid)
+    os.makedirs(d)
+    gcc, nm, dlltool = ("%s-w64-mingw32-%s" % (arch, t) for t in ("gcc", "nm", "dlltool"))
+    obj = os.path.join(d, "ext.o")
+    p = testlib.run([gcc, "-O2", "-c", "-I" + inc, "-I" + os.path.join(cpython, "Include"),
+                     "-I" + os.path.join(srcdir, "slots")] + defs +
+                    [os.path.join(srcdir, "tests", "pe", "ext.c"), "-o", obj])
+    if not tap.ok(p.returncode == 0, "%s: MinGW-w64 compiles ext.c (%s)" % (bid, " ".join(defs) or "defaults"),
+                  p.stderr):
+        continue
+    # the definition file: what the object imports (i686 C names carry one more _)
+    names = set()
+    for ln in testlib.run([nm, "-u", obj]).stdout.splitlines():
+        sym = ln.split()[-1]
+        if sym.startswith("__imp_"):
+            sym = sym[6:]
+            names.add(sym[1:] if arch == "i686" else sym)
+    names = sorted(n for n in names if n.startswith(("Py", "_Py")))
+    deffile = os.path.join(d, dll + ".def")
+    with open(deffile, "w") as f:
+        f.write("LIBRARY %s.dll\nEXPORTS\n%s\n" % (dll, "\n".join(names)))
+    lib = os.path.join(d, "lib%s.a" % dll)
+    p = testlib.run([dlltool, "--def", deffile, "--dllname", dll + ".dll",
+                     "--output-delaylib" if delay else "--output-lib", lib])
+    tap.ok(p.returncode == 0, "%s: dlltool makes the %simport library of %s.dll" %
+           (bid, "delay-load " if delay else "", dll), p.stderr)
+    out = os.path.join(d, name)
+    p = testlib.run([gcc, "-shared", "-o", out, obj, "-L" + d, "-l" + dll])
+    if tap.ok(p.returncode == 0, "%s: links %s" % (bid, name), p.stderr):
+        files[bid] = out
+
+if len(files) != len(BUILDS):
+    tap.bail("not every Windows build could be made")
+
+# ---------------------------------------------------------------- what the reader sees
+rc, doc = testlib.inspect_json(tap, *[files[b] for b in sorted(files)])
+by_path = {f["path"]: f for f in (doc or {}).get("files", [])}
+for bid in sorted(files):
+    arch, defs, dll, delay, name = BUILDS[bid]
+    f = by_path.get(files[bid], {})
+    ok = f.get("ok") and f.get("format") == "pe"
+    ok = ok and f["elf"]["class"] == (32 if arch == "i686" else 64)
+    ok = ok and f["elf"]["machine"] == (3 if arch == "i686" else 62) and f["elf"]["type"] == 3
+    legacy = f.get("legacy") or {}
+    ok = ok and legacy.get("libpython") == [dll + ".dll"] and legacy.get("pyinit") == "PyInit_ext"
+    ok = ok and legacy.get("py_symbols_count", 0) >= 4
+    rec = f.get("record")
+    ok = ok and (rec is not None) == ("-DWITH_RECORD" in defs)
+    if rec is not None:
+        ok = ok and rec.get("threading") == ("free-threaded" if "-DPy_GIL_DISABLED=1" in defs else "gil")
+    tap.ok(ok, "%s: read as PE%s %s, imports from %s.dll%s, exports PyInit_ext%s" % (
+        bid, "32" if arch == "i686" else "32+", "i386" if arch == "i686" else "x86-64", dll,
+        " (delay-load)" if delay else "", ", its record in .abigate" if rec is not None else ""), f)
+
+p = testlib.run([cli, "inspect", files["313t"]])
+tap.ok(p.returncode == 0 and "needs python313t.dll" in p.stdout and "[PE32+ x86-64]" in p.stdout,
+       "inspect names the DLL and the format in words", p.stdout + p.stderr)
+
+# ---------------------------------------------------------------- verdicts
+A, R = "accept", "refuse"
+EXPECT = [
+    # build, target, verdict, reason, words
+    ("313", "3.13-win_amd64", A, "ABIGATE_R_NONE", "no evidence of a mismatch"),
+    ("313", "3.13t-win_amd64", R, "ABIGATE_R_PYTHON_DLL", "whose DLL is python313t.dll"),
+    ("313", "3.12-win_amd64", R, "ABIGATE_R_PYTHON_DLL", "the DLL of GIL CPython 3.13"),
+    ("313", "3.13d-win_amd64", R, "ABIGATE_R_PYTHON_DLL", "python313_d.dll"),
+    ("313", "3.13-win32", R, "ABIGATE_R_ELF_CLASS", "64-bit Windows PE file"),
+    ("313", "3.13", R, "ABIGATE_R_FORMAT", "a Windows PE file; this interpreter runs on an ELF"),
+    ("313", "3.13-macosx_11_0_x86_64", R, "ABIGATE_R_FORMAT", "runs on macOS"),
+    ("313t", "3.13t-win_amd64", A, "ABIGATE_R_NONE", "layout: free-threaded"),
+    ("313t", "3.13-win_amd64", R, "ABIGATE_R_PYTHON_DLL", "python313t.dll, the DLL of free-threaded"),
+    ("313d", "3.13d-win_amd64", A, "ABIGATE_R_NONE", ""),
+    ("313d", "3.13-win_amd64", R, "ABIGATE_R_PYTHON_DLL", "GIL debug CPython 3.13"),
+    ("abi3", "3.11-win_amd64", A, "ABIGATE_R_NONE", ""),
+    ("abi3", "3.14-win_amd64", A, "ABIGATE_R_NONE", ""),
+    ("abi3", "3.13t-win_amd64", R, "ABIGATE_R_ABI3_FREETHREADED", "python3.dll, the GIL stable ABI"),
+    ("313-record", "3.13-win_amd64", A, "ABIGATE_R_NONE", "built for 3.13"),
+    ("313-record", "3.13t-win_amd64", R, "ABIGATE_R_GIL_ON_FREETHREADED", ""),
+    ("313t-record", "3.13t-win_amd64", A, "ABIGATE_R_NONE", ""),
+    ("313t-record", "3.14t-win_amd64", R, "ABIGATE_R_VERSION", ""),
+    ("313-win32", "3.13-win32", A, "ABIGATE_R_NONE", ""),
+    ("313-win32", "3.13-win_amd64", R, "ABIGATE_R_ELF_CLASS", "32-bit Windows PE file"),
+    ("313-win32", "3.13-win_arm64", R, "ABIGATE_R_ELF_CLASS", ""),
+]
+for bid, target, kind, reason, words in EXPECT:
+    rc, doc = testlib.check_json(tap, [files[bid]], target=target)
+    v = (doc or {}).get("files", [{}])[0] if doc else {}
+    tap.ok(v.get("verdict") == kind and v.get("reason") == reason and words in v.get("message", ""),
+           "%s on %s: %s (%s)" % (bid, target, kind, reason), v)
+
+# ---------------------------------------------------------------- wheels, in place
+wheelhouse = os.path.join(work, "wheelhouse")
+os.makedirs(wheelhouse)
+
+
+def pack(dist, bid, member, tags):
+    src = os.path.join(work, "wheel-" + dist, "%s-1.0" % dist)
+    os.makedirs(os.path.join(src, dist))
+    os.makedirs(os.path.join(src, "%s-1.0.dist-info" % dist))
+    shutil.copy(files[bid], os.path.join(src, dist, member))
+    with open(os.path.join(src, "%s-1.0.dist-info" % dist, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n" % dist)
+    with open(os.path.join(src, "%s-1.0.dist-info" % dist, "WHEEL"), "w") as f:
+        f.write("Wheel-Version: 1.0\nGenerator: abigate-tests\nRoot-Is-Purelib: false\nTag: %s\n"
+                % tags)
+    p = testlib.run([PY, "-m", "wheel", "pack", "-d", wheelhouse, src])
+    path = os.path.join(wheelhouse, "%s-1.0-%s.whl" % (dist, tags))
+    tap.ok(p.returncode == 0 and os.path.exists(path), "wheel pack %s (%s)" % (dist, tags),
+           p.stdout + p.stderr)
+    return path
+
+
+WHEELS = [
+    # dist, build, member, tags, target, expected wheel-tag reasons (empty: fits)
+    ("good", "313", "ext.cp313-win_amd64.pyd", "cp313-cp313-win_amd64", "3.13-win_amd64", []),
+    ("goodft", "313t", "ext.cp313t-win_amd64.pyd", "cp313-cp313t-win_amd64", "3.13t-win_amd64", []),
+    ("goodabi3", "abi3", "ext.pyd", "cp311-abi3-win_amd64", "3.12-win_amd64", []),
+    ("good32", "313-win32", "ext.cp313-win32.pyd", "cp313-cp313-win32", "3.13-win32", []),
+    ("liethreading", "313", "ext.pyd", "cp313-cp313t-win_amd64", "3.13t-win_amd64",
+     ["ABIGATE_R_WHEEL_THREADING"]),
+    ("lieversion", "313t", "ext.pyd", "cp314-cp314t-win_amd64", "3.14t-win_amd64",
+     ["ABIGATE_R_WHEEL_VERSION"]),
+    ("liearch", "313", "ext.pyd", "cp313-cp313-win32", "3.13-win32", ["ABIGATE_R_WHEEL_PLATFORM"]),
+    ("lieos", "313", "ext.pyd", "cp313-cp313-manylinux_2_17_x86_64", "3.13",
+     ["ABIGATE_R_WHEEL_PLATFORM"]),
+    ("lieabi3", "313", "ext.pyd", "cp313-abi3-win_amd64", "3.13-win_amd64", ["ABIGATE_R_WHEEL_ABI3"]),
+]
+for dist, bid, member, tags, target, reasons in WHEELS:
+    whl = pack(dist, bid, member, tags)
+    rc, doc = testlib.check_json(tap, [whl], target=target)
+    items = (doc or {}).get("files", [])
+    members = [i for i in items if i.get("member") == "%s/%s" % (dist, member)]
+    got = sorted({t.get("reason") for i in members for t in i.get("tags", [])
+                  if t.get("verdict") == "refuse"})
+    tap.ok(members and got == sorted(reasons) and rc == (1 if reasons or any(
+        i.get("verdict") == "refuse" for i in members) else 0),
+           "wheel %s holding the %s build, judged for %s: %s" % (
+               tags, bid, target, ", ".join(reasons) or "fits its tags and the target"),
+           items)
+
+# ---------------------------------------------------------------- the wheelhouse, as a release pipeline gates on it
+# check --tags: each wheel for the interpreters its file name claims; one summary per wheel
+rc, doc = testlib.cli_json(tap, "check", ["--tags", "--"] + sorted(
+    os.path.join(wheelhouse, w) for w in os.listdir(wheelhouse)))
+wheels = {os.path.basename(w["path"]).split("-")[0]: w for w in (doc or {}).get("wheels", [])}
+want = {dist: ("refuse" if reasons else "accept") for dist, _, _, _, _, reasons in WHEELS}
+want["lieabi3"] = "refuse"  # judged fine for 3.13, but its abi3 tag lies
+tap.eq({d: w["verdict"] for d, w in wheels.items()}, want,
+       "check --tags: one verdict per wheel, for the interpreters its tags claim")
+tap.eq({d: w["targets"] for d, w in wheels.items() if d in ("good", "goodabi3", "good32", "lieos")},
+       {"good": ["3.13-win_amd64"], "goodabi3": ["3.11-win_amd64"], "good32": ["3.13-win32"],
+        "lieos": ["3.13-manylinux_2_17_x86_64"]},
+       "check --tags: the interpreter each wheel's tag claims (abi3: its floor)")
+tap.ok(rc == 1, "check --tags exits 1 when a wheel does not fit", rc)
+good = [os.path.join(wheelhouse, w) for w in os.listdir(wheelhouse) if w.startswith("good")]
+p = testlib.run([cli, "check", "--tags"] + sorted(good))
+tap.ok(p.returncode == 0 and p.stdout.count(": fits: ") == len(good),
+       "check --tags on the wheels that fit: exit 0, one 'fits' line each", p.stdout + p.stderr)
+p = testlib.run([cli, "check", "--tags", "--target", "3.13", good[0]])
+tap.ok(p.returncode == 2 and "--tags" in p.stderr, "--tags with --target: a usage error", p.stderr)
+p = testlib.run([cli, "check", "--tags", files["313"]])
+tap.ok(p.returncode == 2 and "not a wheel" in p.stderr, "--tags on a file outside a wheel: said, exit 2",
+       p.stdout + p.stderr)
+
+tap.done()
