@@ -32,7 +32,21 @@ struct row {
     unsigned pyinit;       /* PyInit_ exports */
     unsigned machine, elf_class;
     int reason;            /* expected; ABIGATE_R_NONE: fits */
+    /* PE and Mach-O: the format, the DLL, a universal file's slices
+     * (64-bit machines), the minos */
+    unsigned format;
+    const char *dll;
+    unsigned slices[2];
+    uint32_t min_os;
 };
+
+#define PE_ROW(nm, tag, dll_, machine_, class_, why) \
+    {.name = nm, .tags = tag, .file_name = "m.pyd", .pyinit = 1, .machine = machine_, \
+     .elf_class = class_, .reason = why, .format = ABIGATE_FORMAT_PE, .dll = dll_}
+#define MACHO_ROW(nm, tag, machine_, why, ...) \
+    {.name = nm, .tags = tag, .record = 1, .abiflags = GIL, .abi = V(3, 13), .file_name = "m.so", \
+     .pyinit = 1, .machine = machine_, .elf_class = 64, .reason = why, \
+     .format = ABIGATE_FORMAT_MACHO, __VA_ARGS__}
 
 #define X86 62, 64
 #define R(n) ABIGATE_R_##n
@@ -95,6 +109,40 @@ static const struct row rows[] = {
      "m.so", 1, X86, R(WHEEL_VERSION)},
     {"another implementation's tag: not judged", "Tag: pp310-pypy310_pp73-linux_x86_64\n", 1, GIL,
      V(3, 11), "m.so", 1, X86, R(NONE)},
+    /* Windows: the DLL names the build; the platform tag the machine */
+    PE_ROW("win_amd64, python313.dll", "Tag: cp313-cp313-win_amd64\n", "python313.dll", 62, 64, R(NONE)),
+    PE_ROW("cp313t tag, python313.dll", "Tag: cp313-cp313t-win_amd64\n", "python313.dll", 62, 64,
+           R(WHEEL_THREADING)),
+    PE_ROW("cp313 tag, python312.dll", "Tag: cp313-cp313-win_amd64\n", "PYTHON312.DLL", 62, 64,
+           R(WHEEL_VERSION)),
+    PE_ROW("abi3 tag, python3.dll", "Tag: cp311-abi3-win_amd64\n", "python3.dll", 62, 64, R(NONE)),
+    PE_ROW("abi3 tag, python313.dll", "Tag: cp311-abi3-win_amd64\n", "python313.dll", 62, 64,
+           R(WHEEL_ABI3)),
+    PE_ROW("win32 tag, a PE32+ x86-64 member", "Tag: cp313-cp313-win32\n", "python313.dll", 62, 64,
+           R(WHEEL_PLATFORM)),
+    PE_ROW("win32 tag, a PE32 member", "Tag: cp313-cp313-win32\n", "python313.dll", 3, 32, R(NONE)),
+    PE_ROW("win_arm64 tag, an x86-64 member", "Tag: cp313-cp313-win_arm64\n", "python313.dll", 62, 64,
+           R(WHEEL_PLATFORM)),
+    PE_ROW("linux tag, a PE member", "Tag: cp313-cp313-manylinux_2_17_x86_64\n", "python313.dll",
+           62, 64, R(WHEEL_PLATFORM)),
+    {"win_amd64 tag, an ELF member", "Tag: cp313-cp313-win_amd64\n", 1, GIL, V(3, 13), "m.so", 1,
+     X86, R(WHEEL_PLATFORM)},
+    /* macOS: the slices against the architecture, the minos against the version */
+    MACHO_ROW("arm64 tag, thin arm64", "Tag: cp313-cp313-macosx_11_0_arm64\n", 183, R(NONE)),
+    MACHO_ROW("arm64 tag, thin x86_64", "Tag: cp313-cp313-macosx_11_0_arm64\n", 62,
+              R(WHEEL_PLATFORM)),
+    MACHO_ROW("universal2 tag, both slices", "Tag: cp313-cp313-macosx_10_13_universal2\n", 62,
+              R(NONE), .slices = {62, 183}),
+    MACHO_ROW("universal2 tag, x86_64 alone", "Tag: cp313-cp313-macosx_10_13_universal2\n", 62,
+              R(WHEEL_PLATFORM)),
+    MACHO_ROW("x86_64 tag, a universal2 file", "Tag: cp313-cp313-macosx_10_13_x86_64\n", 62, R(NONE),
+              .slices = {62, 183}),
+    MACHO_ROW("11.0 tag, minos 12.0", "Tag: cp313-cp313-macosx_11_0_arm64\n", 183,
+              R(WHEEL_PLATFORM), .min_os = 0x0c0000),
+    MACHO_ROW("11.0 tag, minos 11.0", "Tag: cp313-cp313-macosx_11_0_arm64\n", 183, R(NONE),
+              .min_os = 0x0b0000),
+    MACHO_ROW("linux tag, a Mach-O member", "Tag: cp313-cp313-linux_x86_64\n", 62,
+              R(WHEEL_PLATFORM)),
 };
 
 static void member_of(const struct row *r, abigate_file_info *f)
@@ -105,6 +153,17 @@ static void member_of(const struct row *r, abigate_file_info *f)
     f->legacy_read = 1;
     f->n_pyinit = r->pyinit;
     abigate_tag_parse(r->file_name, &f->tag);
+    f->format = r->format;
+    f->min_os = r->min_os;
+    if (r->dll) {
+        f->n_libpython = f->n_needed = 1;
+        snprintf(f->libpython[0], sizeof f->libpython[0], "%s", r->dll);
+    }
+    for (unsigned k = 0; k < 2 && r->slices[k]; k++) {
+        f->slice[k].machine = r->slices[k];
+        f->slice[k].elf_class = 64;
+        f->n_slices = k + 1;
+    }
     if (r->record) {
         f->record_state = ABIGATE_RECORD_PRESENT;
         f->record.major = 1;
@@ -203,6 +262,45 @@ START_TEST(test_tags_decide)
     ck_assert_msg(strstr(v.message, c->words), "%s: \"%s\" lacks \"%s\"", c->what, v.message, c->words);
     ck_assert_int_eq(abigate_wheel_tags_decide(NULL, ABIGATE_OK, NULL, NULL, &pol, &v),
                      ABIGATE_E_INVALID_ARG);
+}
+END_TEST
+
+/* abigate_wheel_tag_spec: the interpreter a tag claims */
+START_TEST(test_tag_spec)
+{
+    static const struct {
+        const char *tag, *spec;
+    } cases[] = {
+        {"cp313-cp313t-win_amd64", "3.13t-win_amd64"},
+        {"cp313-cp313d-win32", "3.13d-win32"},
+        {"cp311-abi3-macosx_11_0_arm64", "3.11-macosx_11_0_arm64"},
+        {"cp312-abi3t-manylinux_2_17_x86_64", "3.15t-manylinux_2_17_x86_64"},
+        {"cp316-abi3t-win_arm64", "3.16t-win_arm64"},
+        {"cp310-cp310-macosx_10_9_universal2", "3.10-macosx_10_9_universal2"},
+        {"cp313-cp313-musllinux_1_2_aarch64", "3.13-musllinux_1_2_aarch64"},
+        {"py3-none-any", NULL},
+        {"cp313-none-win_amd64", NULL},
+        {"pp310-pypy310_pp73-linux_x86_64", NULL},
+        {"cp313-cp313-any", NULL},
+        {"cp313-cp313-freebsd_14_0_amd64", NULL},
+        {"cp27-cp27mu-linux_x86_64", NULL},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char name[128], buf[64];
+        snprintf(name, sizeof name, "x-1.0-%s.whl", cases[k].tag);
+        abigate_wheel_tags *tags = abigate_wheel_tags_new();
+        abigate_error err;
+        ck_assert_int_eq(abigate_wheel_tags_from_filename(name, tags, &err), ABIGATE_OK);
+        int rc = abigate_wheel_tag_spec(tags, 0, buf, sizeof buf);
+        if (cases[k].spec) {
+            ck_assert_msg(rc == ABIGATE_OK, "%s: %s", cases[k].tag, abigate_code_name(rc));
+            ck_assert_str_eq(buf, cases[k].spec);
+        } else {
+            ck_assert_msg(rc == ABIGATE_E_BAD_SPEC, "%s: %s", cases[k].tag, abigate_code_name(rc));
+        }
+        ck_assert_int_eq(abigate_wheel_tag_spec(tags, 1, buf, sizeof buf), ABIGATE_E_INVALID_ARG);
+        abigate_wheel_tags_free(tags);
+    }
 }
 END_TEST
 
@@ -562,6 +660,7 @@ Suite *make_wheel_suite(void)
     TCase *tc = tcase_create("tags");
     tcase_add_loop_test(tc, test_rows, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(tc, test_every_wheel_reason_covered);
+    tcase_add_test(tc, test_tag_spec);
     tcase_add_loop_test(tc, test_tags_decide, 0, (int)(sizeof tags_cases / sizeof tags_cases[0]));
     tcase_add_loop_test(tc, test_file_names, 0, (int)(sizeof names / sizeof names[0]));
     tcase_add_test(tc, test_metadata);
