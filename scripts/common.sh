@@ -13,13 +13,14 @@ say() { printf '\n== %s\n' "$*"; }
 # sonames, as auditwheel makes them); the last line: to build CPython 3.13 from source in
 # tests/interpreters/provision, and the patched CPythons of patches/build-python; the last
 # line: Windows and macOS extensions built for real (MinGW-w64's GCC and dlltool; clang with
-# lld's ld64.lld and llvm-lipo), and an aarch64 cross compiler for the ELF reader's other
-# machine: 16 s to install from Debian's mirror here).
+# lld's ld64.lld and llvm-lipo), and cross compilers for the ELF reader's other machine and
+# byte order (AArch64, s390x): about 30 s to install from Debian's mirror here).
 DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutils
       python3.11-dev python3.11-dbg python3-setuptools python3-wheel python3-pip valgrind dpkg-dev ca-certificates libblas3 liblapack3
       xz-utils libffi-dev libssl-dev libbz2-dev liblzma-dev libsqlite3-dev patch
       meson ninja-build python3-mesonpy time unzip patchelf
-      gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 clang-14 lld-14 llvm-14 gcc-aarch64-linux-gnu)
+      gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 clang-14 lld-14 llvm-14 gcc-aarch64-linux-gnu
+      gcc-s390x-linux-gnu)
 
 install_deps() {
     local missing=() p

@@ -160,19 +160,19 @@ static int parse_uint(const char **s, unsigned max, unsigned *out)
  * machine and class of that platform's interpreters, the multiarch (or
  * platform tag) its file names carry, and (macOS) the oldest version. */
 struct platform {
-    unsigned format, machine, elf_class;
+    unsigned format, machine, elf_class, big_endian;
     char multiarch[ABIGATE_PROFILE_TEXT_MAX];
     uint32_t min_os;
 };
 
 static const struct {
     const char *arch, *multiarch;
-    unsigned machine, elf_class;
+    unsigned machine, elf_class, big_endian;
 } LINUX_ARCHES[] = {
-    {"x86_64", "x86_64-linux-gnu", 62, 64},   {"i686", "i386-linux-gnu", 3, 32},
-    {"aarch64", "aarch64-linux-gnu", 183, 64}, {"armv7l", "arm-linux-gnueabihf", 40, 32},
-    {"ppc64le", "powerpc64le-linux-gnu", 21, 64}, {"s390x", "s390x-linux-gnu", 22, 64},
-    {"riscv64", "riscv64-linux-gnu", 243, 64},
+    {"x86_64", "x86_64-linux-gnu", 62, 64, 0},      {"i686", "i386-linux-gnu", 3, 32, 0},
+    {"aarch64", "aarch64-linux-gnu", 183, 64, 0},   {"armv7l", "arm-linux-gnueabihf", 40, 32, 0},
+    {"ppc64le", "powerpc64le-linux-gnu", 21, 64, 0}, {"ppc64", "powerpc64-linux-gnu", 21, 64, 1},
+    {"s390x", "s390x-linux-gnu", 22, 64, 1},         {"riscv64", "riscv64-linux-gnu", 243, 64, 0},
 };
 
 static int parse_platform(const char *s, struct platform *pl)
@@ -216,6 +216,7 @@ static int parse_platform(const char *s, struct platform *pl)
             pl->format = ABIGATE_FORMAT_ELF;
             pl->machine = LINUX_ARCHES[i].machine;
             pl->elf_class = LINUX_ARCHES[i].elf_class;
+            pl->big_endian = LINUX_ARCHES[i].big_endian;
             snprintf(pl->multiarch, sizeof pl->multiarch, "%s", LINUX_ARCHES[i].multiarch);
             if (!strncmp(s, "musllinux", 9))
                 memcpy(strstr(pl->multiarch, "-gnu"), "-musl", 6);
@@ -236,7 +237,7 @@ static void set_platform(abigate_profile *p, const struct platform *pl)
     p->machine = pl->machine;
     p->elf_class = pl->elf_class;
     p->pointer_size = pl->elf_class / 8;
-    p->big_endian = 0;
+    p->big_endian = pl->big_endian;
     memcpy(p->multiarch, pl->multiarch, sizeof p->multiarch);
     p->min_os = pl->min_os;
     if (pl->format == ABIGATE_FORMAT_ELF) {

@@ -30,9 +30,11 @@ record"), and judged as a record (docs/POLICY.md).
    first is refused below 3.15 by its numbering (ABIGATE_R_SLOT_NUMBERING)
    where the real import fails, and accepted and works on 3.15; the second
    gives no such evidence, and works on 3.13.
-Not here: big-endian and 64-bit non-x86 files (no cross compiler is
-installed on this machine; the reader's tables cover them), and the
-PyModuleDef layout (not read).
+   The same for AArch64 (RELA from GNU ld; RELR from lld, which GNU ld
+   does not write there) and s390x (64-bit big-endian), built by Debian's
+   cross compilers and judged for their platform with a spec's platform
+   part (3.15-manylinux_2_17_aarch64) and for this machine.
+Not here: the PyModuleDef layout (tests/legacy/layout.py).
 """
 import json
 import os
@@ -74,9 +76,9 @@ def check(target, path):
         return None, None, p.stdout + p.stderr
 
 
-def build(name, defines=(), flags=()):
+def build(name, defines=(), flags=(), cc=None):
     out = os.path.join(work, name + ".so")
-    cmd = [CC, "-shared", "-fPIC", "-O1", "-nostdlib", "-Wall", "-Werror"] + list(flags) + \
+    cmd = [cc or CC, "-shared", "-fPIC", "-O1", "-nostdlib", "-Wall", "-Werror"] + list(flags) + \
         ["-D" + d for d in defines] + [SOURCE, "-o", out]
     p = testlib.run(cmd)
     if p.returncode:
@@ -90,15 +92,31 @@ def readelf(*args):
 
 # ------------------------------------------------------------ 1. built here
 TARGETS = {"x86-64": [], "i386": ["-m32", "-ffreestanding"]}
-for target, tflags in TARGETS.items():
-    for relr in (False, True):
+# Other machines and the other byte order, from Debian's cross compilers
+# (scripts/common.sh installs them): GNU ld there ignores
+# -z pack-relative-relocs, so AArch64's RELR comes from lld.
+CROSS = {"aarch64": ("aarch64-linux-gnu-gcc", [], "manylinux_2_17_aarch64"),
+         "s390x": ("s390x-linux-gnu-gcc", [], "manylinux_2_17_s390x"),
+         "aarch64-lld": ("clang", ["--target=aarch64-linux-gnu", "-fuse-ld=lld"],
+                         "manylinux_2_17_aarch64")}
+for target, (cc, _, _) in CROSS.items():
+    if not shutil.which(cc):
+        tap.bail("%s missing: scripts/common.sh installs the cross compilers" % cc)
+RELR_FLAGS = {"aarch64-lld": ["-Wl,--pack-dyn-relocs=relr"]}
+SYM_RELOC = r"R_(X86_64_64|386_32|AARCH64_ABS64|390_64)\s+\S+\s+abi_info"
+for target in list(TARGETS) + list(CROSS):
+    tflags = TARGETS[target] if target in TARGETS else CROSS[target][1]
+    cc = CROSS[target][0] if target in CROSS else None
+    relrs = (False, True) if target in TARGETS or target in RELR_FLAGS else (False,)
+    for relr in relrs:
         for form in ("PyModuleDef_Slot", "PySlot"):
             for info in ("static", "symbol"):
                 defines = (["PYSLOT"] if form == "PySlot" else []) + \
                     (["GLOBAL_INFO"] if info == "symbol" else [])
-                flags = tflags + (["-Wl,-z,pack-relative-relocs"] if relr else [])
+                flags = tflags + ((RELR_FLAGS.get(target) or ["-Wl,-z,pack-relative-relocs"])
+                                  if relr else [])
                 name = "m-%s-%s-%s-%s" % (target, "relr" if relr else "plain", form, info)
-                path = build(name, defines, flags)
+                path = build(name, defines, flags, cc)
                 relocs, dyn = readelf("-r", path), readelf("-d", path)
                 kinds = []
                 if "(RELR)" in dyn:
@@ -107,7 +125,7 @@ for target, tflags in TARGETS.items():
                     kinds.append("RELA")
                 if ".rel.dyn" in relocs:
                     kinds.append("REL")
-                sym_reloc = re.search(r"R_(X86_64_64|386_32)\s+\S+\s+abi_info", relocs)
+                sym_reloc = re.search(SYM_RELOC, relocs)
                 want_kinds = ("RELR" in kinds if relr else ("REL" if target == "i386" else "RELA") in kinds)
                 f = inspect(path)
                 rec = f.get("record") or {}
@@ -120,6 +138,21 @@ for target, tflags in TARGETS.items():
                            name, "+".join(kinds) + (" with a symbol relocation" if sym_reloc else ""),
                            "global symbol" if info == "symbol" else "static"),
                        json.dumps(f)[:600] + "\n" + relocs[-600:])
+
+# The other machines, judged for their own platform (a spec's platform part)
+# and for this machine's: the record settles it, the identity first.
+for target, (cc, tflags, platform) in CROSS.items():
+    path = build("kind-%s" % target, ["FLAGS=2"], tflags, cc)
+    got = {}
+    for spec in ("3.15-" + platform, "3.15t-" + platform, "3.14-" + platform, "3.15"):
+        verdict, reason, message = check(spec, path)
+        got[spec] = "accept" if verdict == "accept" else reason
+    tap.eq(got, {"3.15-" + platform: "accept",
+                 "3.15t-" + platform: "ABIGATE_R_GIL_ON_FREETHREADED",
+                 "3.14-" + platform: "ABIGATE_R_VERSION",
+                 "3.15": "ABIGATE_R_BYTE_ORDER" if target == "s390x" else "ABIGATE_R_MACHINE"},
+           "%s: a GIL PyABIInfo judged for 3.15, 3.15t, 3.14 on %s, and for this machine" % (
+               target, platform))
 
 # What the record says, judged (specs: the record settles it, no symbols).
 KINDS = [("GIL", ["FLAGS=2"], {"3.15": "accept", "3.15t": "ABIGATE_R_GIL_ON_FREETHREADED",
