@@ -10,9 +10,9 @@ say() { printf '\n== %s\n' "$*"; }
 
 # Debian packages the build and the tests need (libblas3/liblapack3: Debian's numpy, which
 # the import-gate tests import; patchelf: the PyPI-shaped layouts of tests/load (hashed
-# sonames, as auditwheel makes them); the last line: to build CPython 3.13 from source in
-# tests/interpreters/provision, and the patched CPythons of patches/build-python; the last
-# line: Windows and macOS extensions built for real (MinGW-w64's GCC and dlltool; clang with
+# sonames, as auditwheel makes them); the third line: to build CPython 3.13 from source in
+# tests/interpreters/provision, and the patched CPythons of patches/build-python; the last two
+# lines: Windows and macOS extensions built for real (MinGW-w64's GCC and dlltool; clang with
 # lld's ld64.lld and llvm-lipo), and cross compilers for the ELF reader's other machine and
 # byte order (AArch64, s390x): about 30 s to install from Debian's mirror here).
 DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutils
