@@ -279,6 +279,57 @@ def check_json(tap, files, python=None, target=None, mode=None):
     return cli_json(tap, "check", opts + ["--"] + list(files))
 
 
+# ------------------------------------------------------------ Windows and macOS files, built here
+
+def cpython_source(tap):
+    """The CPython source tree that tests/interpreters/provision unpacked
+    (its Misc/stable_abi.toml is in the cache's stable_abi.toml.path)."""
+    marker = os.path.join(os.environ.get("ABIGATE_CACHE", "/var/cache/abigate"),
+                          "stable_abi.toml.path")
+    if not os.path.exists(marker):
+        tap.bail("no CPython source in the cache (%s): run tests/interpreters/provision" % marker)
+    return os.path.dirname(os.path.dirname(open(marker).read().strip()))
+
+
+def mingw_module(tap, d, arch, defines, dll, name, source=None, extra=()):
+    """tests/pe/ext.c (or `source`, plus `extra` sources) built by
+    MinGW-w64's GCC for `arch` (x86_64, i686) against CPython's own headers
+    with its Windows configuration (PC/pyconfig.h), linked with an import
+    library that dlltool makes from a definition file of what the object
+    imports from `dll` (python313, python313t, python3, ...): the path of
+    d/`name`, or None (said)."""
+    for tool in ("gcc", "nm", "dlltool"):
+        if not shutil.which("%s-w64-mingw32-%s" % (arch, tool)):
+            tap.bail("%s-w64-mingw32-%s missing: scripts/common.sh installs gcc-mingw-w64" % (arch, tool))
+    cpython = cpython_source(tap)
+    srcdir = env("ABIGATE_SRCDIR", tap)
+    os.makedirs(d)
+    shutil.copy(os.path.join(cpython, "PC", "pyconfig.h.in"), os.path.join(d, "pyconfig.h"))
+    gcc, nm, dlltool = ("%s-w64-mingw32-%s" % (arch, t) for t in ("gcc", "nm", "dlltool"))
+    obj = os.path.join(d, "ext.o")
+    p = run([gcc, "-O2", "-c", "-I" + d, "-I" + os.path.join(cpython, "Include"),
+             "-I" + os.path.join(srcdir, "slots")] + list(defines) +
+            [source or os.path.join(srcdir, "tests", "pe", "ext.c"), "-o", obj])
+    if not tap.ok(p.returncode == 0, "%s: MinGW-w64 (%s) compiles ext.c (%s)" % (
+            name, arch, " ".join(defines) or "defaults"), p.stderr):
+        return None
+    names = set()  # what the object imports (i686 C names carry one more _)
+    for ln in run([nm, "-u", obj]).stdout.splitlines():
+        sym = ln.split()[-1]
+        if sym.startswith("__imp_"):
+            names.add(sym[7:] if arch == "i686" else sym[6:])
+    deffile = os.path.join(d, dll + ".def")
+    with open(deffile, "w") as f:
+        f.write("LIBRARY %s.dll\nEXPORTS\n%s\n" % (
+            dll, "\n".join(sorted(n for n in names if n.startswith(("Py", "_Py"))))))
+    lib = os.path.join(d, "lib%s.a" % dll)
+    p = run([dlltool, "--def", deffile, "--dllname", dll + ".dll", "--output-lib", lib])
+    tap.ok(p.returncode == 0, "%s: dlltool makes the import library of %s.dll" % (name, dll), p.stderr)
+    out = os.path.join(d, name)
+    p = run([gcc, "-shared", "-o", out, obj] + list(extra) + ["-L" + d, "-l" + dll])
+    return out if tap.ok(p.returncode == 0, "%s: links" % name, p.stderr) else None
+
+
 # ------------------------------------------------------------ libabigate in the build tree
 
 def lib_includes(tap):

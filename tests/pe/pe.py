@@ -18,7 +18,6 @@ Integration tier: the headers come from the provisioning cache."""
 
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -27,64 +26,23 @@ import testlib  # noqa: E402
 tap = testlib.Tap()
 PY = "/usr/bin/python3.11"  # Debian's, with python3-wheel
 cli = testlib.env("ABIGATE_CLI", tap)
-srcdir = testlib.env("ABIGATE_SRCDIR", tap)
-cache = os.environ.get("ABIGATE_CACHE", "/var/cache/abigate")
-marker = os.path.join(cache, "stable_abi.toml.path")
-if not os.path.exists(marker):
-    tap.bail("no CPython source in the cache (%s): run tests/interpreters/provision" % marker)
-cpython = os.path.dirname(os.path.dirname(open(marker).read().strip()))
-for tool in ("x86_64-w64-mingw32-gcc", "i686-w64-mingw32-gcc", "x86_64-w64-mingw32-dlltool",
-             "i686-w64-mingw32-dlltool", "x86_64-w64-mingw32-nm"):
-    if not shutil.which(tool):
-        tap.bail("%s missing: scripts/common.sh installs gcc-mingw-w64" % tool)
 
 work = testlib.workdir("pe")
-inc = os.path.join(work, "include")
-os.makedirs(inc)
-shutil.copy(os.path.join(cpython, "PC", "pyconfig.h.in"), os.path.join(inc, "pyconfig.h"))
 
-# id: (triplet, defines, DLL, delay-load, file name)
+# id: (triplet, defines, DLL, file name)
 BUILDS = {
-    "313": ("x86_64", [], "python313", False, "ext.cp313-win_amd64.pyd"),
-    "313t": ("x86_64", ["-DPy_GIL_DISABLED=1"], "python313t", False, "ext.cp313t-win_amd64.pyd"),
-    "313d": ("x86_64", ["-D_DEBUG"], "python313_d", False, "ext_d.cp313-win_amd64.pyd"),
-    "abi3": ("x86_64", ["-DPy_LIMITED_API=0x030b0000"], "python3", False, "ext.pyd"),
-    "313-record": ("x86_64", ["-DWITH_RECORD"], "python313", False, "ext.pyd"),
-    "313t-record": ("x86_64", ["-DPy_GIL_DISABLED=1", "-DWITH_RECORD"], "python313t", False,
-                    "ext.pyd"),
-    "313-win32": ("i686", [], "python313", False, "ext.cp313-win32.pyd"),
+    "313": ("x86_64", [], "python313", "ext.cp313-win_amd64.pyd"),
+    "313t": ("x86_64", ["-DPy_GIL_DISABLED=1"], "python313t", "ext.cp313t-win_amd64.pyd"),
+    "313d": ("x86_64", ["-D_DEBUG"], "python313_d", "ext_d.cp313-win_amd64.pyd"),
+    "abi3": ("x86_64", ["-DPy_LIMITED_API=0x030b0000"], "python3", "ext.pyd"),
+    "313-record": ("x86_64", ["-DWITH_RECORD"], "python313", "ext.pyd"),
+    "313t-record": ("x86_64", ["-DPy_GIL_DISABLED=1", "-DWITH_RECORD"], "python313t", "ext.pyd"),
+    "313-win32": ("i686", [], "python313", "ext.cp313-win32.pyd"),
 }
 files = {}
-for bid, (arch, defs, dll, delay, name) in sorted(BUILDS.items()):
-    d = os.path.join(work, bid)
-    os.makedirs(d)
-    gcc, nm, dlltool = ("%s-w64-mingw32-%s" % (arch, t) for t in ("gcc", "nm", "dlltool"))
-    obj = os.path.join(d, "ext.o")
-    p = testlib.run([gcc, "-O2", "-c", "-I" + inc, "-I" + os.path.join(cpython, "Include"),
-                     "-I" + os.path.join(srcdir, "slots")] + defs +
-                    [os.path.join(srcdir, "tests", "pe", "ext.c"), "-o", obj])
-    if not tap.ok(p.returncode == 0, "%s: MinGW-w64 compiles ext.c (%s)" % (bid, " ".join(defs) or "defaults"),
-                  p.stderr):
-        continue
-    # the definition file: what the object imports (i686 C names carry one more _)
-    names = set()
-    for ln in testlib.run([nm, "-u", obj]).stdout.splitlines():
-        sym = ln.split()[-1]
-        if sym.startswith("__imp_"):
-            sym = sym[6:]
-            names.add(sym[1:] if arch == "i686" else sym)
-    names = sorted(n for n in names if n.startswith(("Py", "_Py")))
-    deffile = os.path.join(d, dll + ".def")
-    with open(deffile, "w") as f:
-        f.write("LIBRARY %s.dll\nEXPORTS\n%s\n" % (dll, "\n".join(names)))
-    lib = os.path.join(d, "lib%s.a" % dll)
-    p = testlib.run([dlltool, "--def", deffile, "--dllname", dll + ".dll",
-                     "--output-delaylib" if delay else "--output-lib", lib])
-    tap.ok(p.returncode == 0, "%s: dlltool makes the %simport library of %s.dll" %
-           (bid, "delay-load " if delay else "", dll), p.stderr)
-    out = os.path.join(d, name)
-    p = testlib.run([gcc, "-shared", "-o", out, obj, "-L" + d, "-l" + dll])
-    if tap.ok(p.returncode == 0, "%s: links %s" % (bid, name), p.stderr):
+for bid, (arch, defs, dll, name) in sorted(BUILDS.items()):
+    out = testlib.mingw_module(tap, os.path.join(work, bid), arch, defs, dll, name)
+    if out:
         files[bid] = out
 
 if len(files) != len(BUILDS):
@@ -94,7 +52,8 @@ if len(files) != len(BUILDS):
 rc, doc = testlib.inspect_json(tap, *[files[b] for b in sorted(files)])
 by_path = {f["path"]: f for f in (doc or {}).get("files", [])}
 for bid in sorted(files):
-    arch, defs, dll, delay, name = BUILDS[bid]
+    arch, defs, dll, name = BUILDS[bid]
+    delay = False
     f = by_path.get(files[bid], {})
     ok = f.get("ok") and f.get("format") == "pe"
     ok = ok and f["elf"]["class"] == (32 if arch == "i686" else 64)
