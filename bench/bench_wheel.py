@@ -29,10 +29,7 @@ import glob
 import os
 import shutil
 import struct
-import statistics
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import testlib  # noqa: E402
@@ -126,18 +123,7 @@ def sides(whl):
 
 
 def measure(cmds):
-    times = [[] for _ in cmds]
-    for r in range(ROUNDS):
-        for i in [(r + k) % len(cmds) for k in range(len(cmds))]:
-            _, cmd, cleanup = cmds[i]
-            if cleanup:
-                shutil.rmtree(cleanup, ignore_errors=True)
-            t = time.perf_counter()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            times[i].append(time.perf_counter() - t)
-            if cleanup:
-                shutil.rmtree(cleanup, ignore_errors=True)
-    return [statistics.median(t) for t in times]
+    return testlib.bench_alternate(cmds, ROUNDS)
 
 
 print("bench_wheel: %d rounds, every process on one CPU" % ROUNDS)

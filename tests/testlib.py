@@ -292,7 +292,7 @@ def cpython_source(tap):
 
 
 def mingw_module(tap, d, arch, defines, dll, name, source=None, extra=()):
-    """tests/pe/ext.c (or `source`, plus `extra` sources) built by
+    """tests/platforms/ext.c (or `source`, plus `extra` sources) built by
     MinGW-w64's GCC for `arch` (x86_64, i686) against CPython's own headers
     with its Windows configuration (PC/pyconfig.h), linked with an import
     library that dlltool makes from a definition file of what the object
@@ -309,7 +309,7 @@ def mingw_module(tap, d, arch, defines, dll, name, source=None, extra=()):
     obj = os.path.join(d, "ext.o")
     p = run([gcc, "-O2", "-c", "-I" + d, "-I" + os.path.join(cpython, "Include"),
              "-I" + os.path.join(srcdir, "slots")] + list(defines) +
-            [source or os.path.join(srcdir, "tests", "pe", "ext.c"), "-o", obj])
+            [source or os.path.join(srcdir, "tests", "platforms", "ext.c"), "-o", obj])
     if not tap.ok(p.returncode == 0, "%s: MinGW-w64 (%s) compiles ext.c (%s)" % (
             name, arch, " ".join(defines) or "defaults"), p.stderr):
         return None
@@ -596,6 +596,26 @@ class BenchTap(Tap):
         if not cond:
             sys.exit("%s: %s\n%s" % (self.name, desc, diag or ""))
         return cond
+
+
+def bench_alternate(cmds, rounds):
+    """The median wall time of each (description, command, directory to
+    clear or None) over `rounds` rounds, the sides alternated round by
+    round so that no side always runs first."""
+    import statistics
+    import time
+    times = [[] for _ in cmds]
+    for r in range(rounds):
+        for i in [(r + k) % len(cmds) for k in range(len(cmds))]:
+            _, cmd, cleanup = cmds[i]
+            if cleanup:
+                shutil.rmtree(cleanup, ignore_errors=True)
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times[i].append(time.perf_counter() - t)
+            if cleanup:
+                shutil.rmtree(cleanup, ignore_errors=True)
+    return [statistics.median(t) for t in times]
 
 
 def pin_to_one_cpu():

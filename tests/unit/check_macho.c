@@ -28,7 +28,7 @@ struct spec {
     const char *dylibs[4];
     uint32_t build_minos;    /* LC_BUILD_VERSION (macOS), 0: none */
     uint32_t vmin;           /* LC_VERSION_MIN_MACOSX, 0: none */
-    int record;              /* a __abigate section with a record note */
+    int record;              /* __abigate sections (0, 1 or 2), each with a record note */
     const char *rec_segment; /* its segment (default __TEXT) */
     int imports;             /* where the imports are written (IMPORTS_*) */
 };
@@ -37,7 +37,7 @@ struct spec {
 struct lay {
     size_t len;
     size_t seg_cmd, sect, symtab_cmd, dylib_cmd, chained_cmd, dyld_cmd;
-    size_t note, symoff, stroff, strsize, nsyms, chained, bind;
+    size_t note, note2, symoff, stroff, strsize, nsyms, chained, bind;
 };
 
 struct img {
@@ -115,15 +115,16 @@ static void build(struct img *m)
         size_t seg = is64 ? 72 : 56, sect = is64 ? 80 : 68;
         l->seg_cmd = pos;
         p32(m, pos, is64 ? 0x19 : 0x1);
-        p32(m, pos + 4, (uint32_t)(seg + sect));
-        memcpy(m->b + pos + 8, sp->rec_segment ? sp->rec_segment : "__TEXT",
-               strlen(sp->rec_segment ? sp->rec_segment : "__TEXT"));
-        p32(m, pos + (is64 ? 64 : 48), 1);
+        const char *segname = sp->rec_segment ? sp->rec_segment : "__TEXT";
+        p32(m, pos + 4, (uint32_t)(seg + (size_t)sp->record * sect));
+        memcpy(m->b + pos + 8, segname, strlen(segname));
+        p32(m, pos + (is64 ? 64 : 48), (uint32_t)sp->record);
         l->sect = pos + seg;
-        memcpy(m->b + l->sect, "__abigate", 9);
-        memcpy(m->b + l->sect + 16, sp->rec_segment ? sp->rec_segment : "__TEXT",
-               strlen(sp->rec_segment ? sp->rec_segment : "__TEXT"));
-        pos += seg + sect;
+        for (int k = 0; k < sp->record; k++) {
+            memcpy(m->b + l->sect + (size_t)k * sect, "__abigate", 9);
+            memcpy(m->b + l->sect + (size_t)k * sect + 16, segname, strlen(segname));
+        }
+        pos += seg + (size_t)sp->record * sect;
         ncmds++;
     }
     if (sp->build_minos) {
@@ -179,12 +180,13 @@ static void build(struct img *m)
     p32(m, 20, (uint32_t)(pos - hdr));
     pos = (pos + 15) & ~(size_t)15;
 
-    if (sp->record) {
+    for (int k = 0; k < sp->record; k++) {
         unsigned char desc[64];
         abigate_record r = sample_record();
         int n = abigate_record_encode(&r, sp->be, desc, sizeof desc);
+        size_t sc = l->sect + (size_t)k * (is64 ? 80 : 68);
         ck_assert_int_gt(n, 0);
-        l->note = pos;
+        *(k ? &l->note2 : &l->note) = pos;
         p32(m, pos, 8);
         p32(m, pos + 4, (uint32_t)n);
         p32(m, pos + 8, ABIGATE_NOTE_TYPE_RECORD);
@@ -192,11 +194,11 @@ static void build(struct img *m)
         memcpy(m->b + pos + 20, desc, (size_t)n);
         size_t size = 20 + (size_t)n;
         if (is64) {
-            p64(m, l->sect + 40, size);
-            p32(m, l->sect + 48, (uint32_t)pos);
+            p64(m, sc + 40, size);
+            p32(m, sc + 48, (uint32_t)pos);
         } else {
-            p32(m, l->sect + 36, (uint32_t)size);
-            p32(m, l->sect + 40, (uint32_t)pos);
+            p32(m, sc + 36, (uint32_t)size);
+            p32(m, sc + 40, (uint32_t)pos);
         }
         pos = (pos + size + 15) & ~(size_t)15;
     }
@@ -528,6 +530,57 @@ START_TEST(test_zerofill_section)
 }
 END_TEST
 
+/* Two __abigate sections: the same record twice is one record (the
+ * first), two that differ are a conflict. */
+START_TEST(test_two_records)
+{
+    struct spec sp = x86_64_spec;
+    sp.record = 2;
+    struct img *m = make(&sp);
+    abigate_file_info fi;
+    abigate_error err;
+    ck_assert_int_eq(read_img(m->b, m->l.len, ABIGATE_READ_LEGACY, &fi, NULL, &err), ABIGATE_OK);
+    ck_assert_int_eq(fi.record_state, ABIGATE_RECORD_PRESENT);
+    ck_assert_uint_eq(fi.record_offset, m->l.note + 20);
+    m->b[m->l.note2 + 20 + 12] ^= 1; /* build_version */
+    ck_assert_int_eq(read_img(m->b, m->l.len, ABIGATE_READ_RECORD, &fi, NULL, &err),
+                     ABIGATE_E_RECORD_CONFLICT);
+    ck_assert_int_eq(err.offset, (int64_t)(m->l.note2 + 20));
+    free(m);
+}
+END_TEST
+
+/* A string table over 16 MiB is read a name at a time, not whole. */
+START_TEST(test_big_strtab)
+{
+    struct img *m = make(&x86_64_spec);
+    size_t big = (17u << 20) + m->l.len;
+    unsigned char *b = calloc(1, big);
+    ck_assert_ptr_nonnull(b);
+    memcpy(b, m->b, m->l.len);
+    uint32_t strsize = (uint32_t)(big - m->l.stroff);
+    for (int i = 0; i < 4; i++)
+        b[m->l.symtab_cmd + 20 + (size_t)i] = (unsigned char)(strsize >> (8 * i));
+    abigate_file_info fi;
+    abigate_error err;
+    abigate_symbols *syms = abigate_symbols_new();
+    ck_assert_int_eq(read_img(b, big, ABIGATE_READ_LEGACY, &fi, syms, &err), ABIGATE_OK);
+    ck_assert_uint_eq(fi.n_pysyms, 5);
+    ck_assert_str_eq(abigate_symbols_name(syms, 2), "PyModule_Create2");
+    ck_assert_str_eq(fi.pyinit, "PyInit_ext");
+    /* a name that runs into the end of the table */
+    memset(b + big - 2000, 'x', 2000);
+    memcpy(b + big - 2000, "_Py", 3);
+    uint32_t strx = (uint32_t)(strsize - 2000);
+    for (int i = 0; i < 4; i++)
+        b[m->l.symoff + 2 * 16 + (size_t)i] = (unsigned char)(strx >> (8 * i));
+    ck_assert_int_eq(read_img(b, big, ABIGATE_READ_LEGACY, &fi, syms, &err), ABIGATE_E_MACHO);
+    abigate_symbols_free(syms);
+    free(b);
+    free(m);
+}
+END_TEST
+
 /* Imports only in chained fixups (format 1 and 3) or bind streams. */
 START_TEST(test_other_imports)
 {
@@ -710,6 +763,8 @@ static void m_dylib_unterminated(struct img *m)
     memset(m->b + m->l.dylib_cmd + 24, 'x', 32);
 }
 static void m_build_version_small(struct img *m) { p32(m, 32 + 4, 16); }
+static void m_vmin_small(struct img *m) { p32(m, 32 + 24 + 4, 8); }
+static void m_chained_cmd_small(struct img *m) { p32(m, m->l.chained_cmd + 4, 8); }
 static void m_chained_version(struct img *m) { p32(m, m->l.chained, 1); }
 static void m_chained_format(struct img *m) { p32(m, m->l.chained + 20, 7); }
 static void m_chained_symformat(struct img *m) { p32(m, m->l.chained + 24, 1); }
@@ -757,7 +812,7 @@ static struct spec with_record(void)
     return sp;
 }
 
-static struct bad bad_thin[48];
+static struct bad bad_thin[64];
 static unsigned n_bad_thin;
 
 static void add(const char *name, struct spec sp, void (*mutate)(struct img *), int code)
@@ -804,6 +859,10 @@ static void fill_bad_thin(void)
     add("dylib name in its header", x, m_dylib_name_in_header, E);
     add("dylib name unterminated", x, m_dylib_unterminated, E);
     add("LC_BUILD_VERSION too short", x, m_build_version_small, E);
+    struct spec v = x86_64_spec;
+    v.vmin = 0x000a0f00;
+    add("LC_VERSION_MIN_MACOSX too short", v, m_vmin_small, E);
+    add("LC_DYLD_CHAINED_FIXUPS too short", with(IMPORTS_CHAINED), m_chained_cmd_small, E);
     add("chained version 1", with(IMPORTS_CHAINED), m_chained_version, E);
     add("chained imports_format 7", with(IMPORTS_CHAINED), m_chained_format, E);
     add("chained symbols_format 1", with(IMPORTS_CHAINED), m_chained_symformat, E);
@@ -953,6 +1012,8 @@ Suite *make_macho_suite(void)
     tcase_add_loop_test(tc, test_filetypes, 0, 5);
     tcase_add_test(tc, test_modexport_and_frameworks);
     tcase_add_test(tc, test_zerofill_section);
+    tcase_add_test(tc, test_two_records);
+    tcase_add_test(tc, test_big_strtab);
     tcase_add_loop_test(tc, test_other_imports, 0, 3);
     tcase_add_test(tc, test_java_class);
     suite_add_tcase(s, tc);

@@ -5,7 +5,7 @@
  * the exports mode; then a table of malformed images, each refused with
  * its code, none read past its bounds (the suite also runs under
  * valgrind), and the caps that keep a hostile image's cost bounded.  The
- * real files (MinGW-w64's output) are tests/pe/pe.py's.
+ * real files (MinGW-w64's output) are tests/platforms/pe.py's.
  *
  * One image: headers in the first 0x200 bytes (DOS header, "PE\0\0" at
  * 0x40, the COFF and optional headers, the section table), one section

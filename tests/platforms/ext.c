@@ -1,4 +1,5 @@
-/* ext.c -- a small CPython extension for the Windows tests (tests/pe/pe.py):
+/* ext.c -- a small CPython extension for the Windows and macOS tests
+ * (tests/platforms/pe.py and macho.py, bench/bench_wheelhouse.py):
  * single-phase init, a call that returns a new reference and one that
  * drops one (Py_DECREF: the object layout's entry points).  With
  * -DWITH_RECORD it carries abigate's record (<abigate/slot.h>). */

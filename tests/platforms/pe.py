@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Windows extension modules, built here for real and judged as abigate's
-users meet them: MinGW-w64's GCC (PE32+ and PE32) compiles tests/pe/ext.c
+users meet them: MinGW-w64's GCC (PE32+ and PE32) compiles tests/platforms/ext.c
 against CPython 3.13's own headers with its Windows configuration
 (PC/pyconfig.h of the source that tests/interpreters/provision unpacked),
 and links it with an import library that dlltool makes from a definition
