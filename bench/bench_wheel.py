@@ -37,12 +37,7 @@ import testlib  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
 tap = testlib.BenchTap("bench_wheel")
 rows, by_id = testlib.registry(tap, required=("3.11",))
-cli = testlib.env("ABIGATE_CLI", tap)
-# the program itself, not libtool's wrapper script (a shell start per run)
-real = os.path.join(os.path.dirname(cli), ".libs", os.path.basename(cli))
-if os.path.exists(real):
-    cli = real
-    os.environ["LD_LIBRARY_PATH"] = os.path.dirname(testlib.env("ABIGATE_LIB", tap))
+cli = testlib.bench_cli(tap)
 PY = "/usr/bin/python3.11"
 TARGET = by_id["3.11"].version  # Debian's 3.11 exactly, whose headers built the record modules
 for tool in ("unzip",):

@@ -31,12 +31,8 @@ import testlib  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 tap = testlib.BenchTap("bench_wheelhouse")
-cli = testlib.env("ABIGATE_CLI", tap)
+cli = testlib.bench_cli(tap)
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
-real = os.path.join(os.path.dirname(cli), ".libs", os.path.basename(cli))
-if os.path.exists(real):
-    cli = real
-    os.environ["LD_LIBRARY_PATH"] = os.path.dirname(testlib.env("ABIGATE_LIB", tap))
 PY = "/usr/bin/python3.11"
 work = testlib.workdir("bench-wheelhouse")
 testlib.pin_to_one_cpu()

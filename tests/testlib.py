@@ -598,6 +598,17 @@ class BenchTap(Tap):
         return cond
 
 
+def bench_cli(tap):
+    """The abigate program itself, not libtool's wrapper script (a shell
+    start per run would be measured), with its library found."""
+    cli = env("ABIGATE_CLI", tap)
+    real = os.path.join(os.path.dirname(cli), ".libs", os.path.basename(cli))
+    if os.path.exists(real):
+        os.environ["LD_LIBRARY_PATH"] = os.path.dirname(env("ABIGATE_LIB", tap))
+        return real
+    return cli
+
+
 def bench_alternate(cmds, rounds):
     """The median wall time of each (description, command, directory to
     clear or None) over `rounds` rounds, the sides alternated round by
