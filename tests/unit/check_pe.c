@@ -470,6 +470,51 @@ START_TEST(test_pe_not_pe)
 }
 END_TEST
 
+/* The real files kept as fuzz seeds (tests/fuzz/seeds/README): what a
+ * MinGW-w64 build of 3.13t says, with and without abigate's record, and a
+ * Mach-O thin and universal file, read by path as the gate reads them. */
+START_TEST(test_real_seeds)
+{
+    static const struct {
+        const char *name;
+        unsigned format, machine, slices;
+        int record;
+        const char *lib, *pyinit, *import;
+    } seeds[] = {
+        {"ext.cp313t-win_amd64.pyd", ABIGATE_FORMAT_PE, 62, 0, 0, "python313t.dll", "PyInit_ext",
+         "_Py_DecRefShared"},
+        {"record-313t.pyd", ABIGATE_FORMAT_PE, 62, 0, 1, "python313t.dll", "PyInit_rec",
+         "PyModule_Create2"},
+        {"record-311-x86_64.darwin.so", ABIGATE_FORMAT_MACHO, 62, 0, 1, NULL, "PyInit_ext",
+         "PyLong_FromLong"},
+        {"universal2.darwin.so", ABIGATE_FORMAT_MACHO, 62, 2, 0, NULL, "PyInit_ext", "_Py_Dealloc"},
+    };
+    const char *src = getenv("ABIGATE_SRCDIR");
+    ck_assert_msg(src != NULL, "ABIGATE_SRCDIR is not set: run through make check");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fuzz/seeds/%s", src, seeds[_i].name);
+    abigate_file_info fi;
+    abigate_error err;
+    abigate_symbols *syms = abigate_symbols_new();
+    ck_assert_msg(abigate_read_path(path, ABIGATE_READ_LEGACY, &fi, syms, &err) == ABIGATE_OK,
+                  "%s: %s", path, err.message);
+    ck_assert_uint_eq(fi.format, seeds[_i].format);
+    ck_assert_uint_eq(fi.machine, seeds[_i].machine);
+    ck_assert_uint_eq(fi.n_slices, seeds[_i].slices);
+    if (seeds[_i].slices)
+        ck_assert(fi.slice[0].machine == 62 && fi.slice[1].machine == 183);
+    ck_assert_int_eq(fi.record_state,
+                     seeds[_i].record ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_ABSENT);
+    if (seeds[_i].lib)
+        ck_assert_str_eq(fi.libpython[0], seeds[_i].lib);
+    else
+        ck_assert_uint_eq(fi.n_libpython, 0);
+    ck_assert_str_eq(fi.pyinit, seeds[_i].pyinit);
+    ck_assert_msg(has(syms, seeds[_i].import), "%s imports %s", path, seeds[_i].import);
+    abigate_symbols_free(syms);
+}
+END_TEST
+
 Suite *make_pe_suite(void)
 {
     Suite *s = suite_create("pe");
@@ -480,6 +525,7 @@ Suite *make_pe_suite(void)
     tcase_add_loop_test(tc, test_pe_malformed, 0, N_MUTATIONS);
     tcase_add_loop_test(tc, test_pe_caps, 0, 2);
     tcase_add_test(tc, test_pe_not_pe);
+    tcase_add_loop_test(tc, test_real_seeds, 0, 4);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
