@@ -291,23 +291,31 @@ def cpython_source(tap):
     return os.path.dirname(os.path.dirname(open(marker).read().strip()))
 
 
-def mingw_module(tap, d, arch, defines, dll, name, source=None, extra=()):
+def mingw_module(tap, d, arch, defines, dll, name, source=None, extra=(), headers=None):
     """tests/platforms/ext.c (or `source`, plus `extra` sources) built by
     MinGW-w64's GCC for `arch` (x86_64, i686) against CPython's own headers
     with its Windows configuration (PC/pyconfig.h), linked with an import
     library that dlltool makes from a definition file of what the object
     imports from `dll` (python313, python313t, python3, ...): the path of
-    d/`name`, or None (said)."""
+    d/`name`, or None (said).  `headers`: another version's Include
+    directory (sid's 3.15), with the same Windows configuration."""
     for tool in ("gcc", "nm", "dlltool"):
         if not shutil.which("%s-w64-mingw32-%s" % (arch, tool)):
             tap.bail("%s-w64-mingw32-%s missing: scripts/common.sh installs gcc-mingw-w64" % (arch, tool))
     cpython = cpython_source(tap)
     srcdir = env("ABIGATE_SRCDIR", tap)
     os.makedirs(d)
+    include = os.path.join(cpython, "Include")
+    if headers:  # its own pyconfig.h is for Linux: the others beside the Windows one
+        include = os.path.join(d, "include")
+        os.makedirs(include)
+        for f in os.listdir(headers):
+            if f != "pyconfig.h":
+                os.symlink(os.path.join(headers, f), os.path.join(include, f))
     shutil.copy(os.path.join(cpython, "PC", "pyconfig.h.in"), os.path.join(d, "pyconfig.h"))
     gcc, nm, dlltool = ("%s-w64-mingw32-%s" % (arch, t) for t in ("gcc", "nm", "dlltool"))
     obj = os.path.join(d, "ext.o")
-    p = run([gcc, "-O2", "-c", "-I" + d, "-I" + os.path.join(cpython, "Include"),
+    p = run([gcc, "-O2", "-c", "-I" + d, "-I" + include,
              "-I" + os.path.join(srcdir, "slots")] + list(defines) +
             [source or os.path.join(srcdir, "tests", "platforms", "ext.c"), "-o", obj])
     if not tap.ok(p.returncode == 0, "%s: MinGW-w64 (%s) compiles ext.c (%s)" % (

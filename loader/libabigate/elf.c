@@ -1274,7 +1274,7 @@ out:
 /* PEP 820's module slot IDs (3.15 headers): 0 none, 1 a pointer the loader
  * relocates, 2 an integer (Py_mod_multiple_interpreters, Py_mod_gil,
  * Py_mod_state_size). */
-static int mod_slot_kind(unsigned id)
+int abigate__mod_slot_kind(unsigned id)
 {
     switch (id) {
     case 84: case 85: case 94: case 100: case 101: case 103: case 104: case 105: case 106:
@@ -1391,7 +1391,7 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
             a->anchor = anchor;
             return;
         }
-        int kind = id > 0 ? mod_slot_kind((unsigned)id) : 0;
+        int kind = id > 0 ? abigate__mod_slot_kind((unsigned)id) : 0;
         if (kind == 0 || (kind == 2 && id != 102 && value > 2))
             break;
         if (kind == 1)
@@ -1673,7 +1673,7 @@ static void apply_relocations(struct elf *e, struct native *n)
 }
 
 /* A native PyABIInfo as a record (abigate.h, ABIGATE_VIA_PYABIINFO). */
-static void native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r)
+void abigate__native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r)
 {
     memset(r, 0, sizeof *r);
     r->major = 1;
@@ -2001,7 +2001,7 @@ static int parse_other(struct abigate__src *s, int pe, const char *name, unsigne
     memset(&out, 0, sizeof out);
     if (name)
         abigate_tag_parse(name, &out.tag);
-    int rc = parse(s, 0, 0, &out, NULL);
+    int rc = parse(s, 0, (flags & ABIGATE_READ_EXPORTS) != 0, &out, NULL);
     if (rc)
         return rc;
     if (stage && (flags & ABIGATE_READ_LEGACY)) {
@@ -2075,7 +2075,7 @@ static int parse_src(struct abigate__src *s, const char *name, unsigned flags, a
             out.record_state = native_found > 0 ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_CONFLICT;
             out.record_via = ABIGATE_VIA_PYABIINFO;
             out.record_offset = at;
-            native_record(&native, e.is64 ? 8 : 4, &out.record);
+            abigate__native_record(&native, e.is64 ? 8 : 4, &out.record);
         } else if (native_found &&
                    (native_found < 0 || memcmp(&native, &st.rec.abiinfo, sizeof native))) {
             out.record_state = ABIGATE_RECORD_CONFLICT; /* abigate's own record is kept */

@@ -149,6 +149,12 @@ void abigate__take_hook(abigate_file_info *info, const char *name, size_t len);
 int abigate__scan_record_notes(struct abigate__src *s, uint64_t off, uint64_t size, int be,
                                abigate_file_info *out);
 
+/* elf.c: the kind of a module slot ID of 3.15's numbering (PEP 820): 0 none,
+ * 1 a pointer, 2 a small integer (docs/FORMAT.md, "The native record"). */
+int abigate__mod_slot_kind(unsigned id);
+/* elf.c: the record a PyABIInfo found in a module's slots stands for. */
+void abigate__native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r);
+
 /* pe.c, macho.c: 1 when the first `len` bytes of the input start such a
  * file (PE: "MZ"; Mach-O: a thin or fat magic, either byte order). */
 int abigate__is_pe(const unsigned char *head, size_t len);

@@ -28,12 +28,17 @@
 #define PE_NAME_MAX 1024u            /* longest DLL or symbol name examined */
 #define PE_CACHE_MAX (4u << 20)      /* bytes of one section kept in memory */
 
+#define PE_MAX_RELOCS (1u << 20)     /* base relocation entries kept */
+#define PE_MAX_DATA (16u << 20)      /* bytes of one data section searched for slots */
+#define PE_MAX_ARRAYS 16u            /* slot arrays followed from their anchors */
+#define PE_MAX_SLOTS 64u             /* entries of one slot array */
+
 /* Data directories */
-enum { DIR_EXPORT = 0, DIR_IMPORT = 1, DIR_DELAY = 13 };
+enum { DIR_EXPORT = 0, DIR_IMPORT = 1, DIR_BASERELOC = 5, DIR_DELAY = 13 };
 
 struct section {
     char name[9];
-    uint32_t va, vsize, raw_size, raw_off;
+    uint32_t va, vsize, raw_size, raw_off, flags;
 };
 
 struct pe {
@@ -44,7 +49,7 @@ struct pe {
     uint64_t image_base;
     unsigned nsec;
     struct section sec[PE_MAX_SECTIONS];
-    uint32_t size_of_headers;
+    uint32_t size_of_headers, size_of_image;
     struct { uint32_t rva, size; } dir[16];
     /* the cache: one section's raw bytes */
     int cached;               /* index + 1 of the cached section, 0 none */
@@ -118,6 +123,7 @@ static int read_headers(struct pe *p, abigate_file_info *out)
     if (want < dirs_at)
         return fail(p, opt, "optional header shorter than its fixed part");
     p->image_base = p->plus ? abigate__get64(h + 24, 0) : abigate__get32(h + 28, 0);
+    p->size_of_image = abigate__get32(h + 56, 0);
     p->size_of_headers = abigate__get32(h + 60, 0);
     uint32_t ndirs = abigate__get32(h + dirs_at - 4, 0);
     if (ndirs > 16)
@@ -149,6 +155,7 @@ static int read_headers(struct pe *p, abigate_file_info *out)
         s->va = abigate__get32(sh + 12, 0);
         s->raw_size = abigate__get32(sh + 16, 0);
         s->raw_off = abigate__get32(sh + 20, 0);
+        s->flags = abigate__get32(sh + 36, 0);
         if (s->raw_size && abigate__out_of_bounds(s->raw_off, s->raw_size, p->size))
             return fail(p, st + 40ull * i + 16, "a section's raw data lies outside the file");
     }
@@ -389,6 +396,190 @@ static int read_record(struct pe *p, abigate_file_info *out)
     return ABIGATE_OK;
 }
 
+/* ---------------------------------------------------------------- the native record
+ *
+ * CPython's own PyABIInfo (3.15's Py_mod_abi slot) in a PE image: a module
+ * slot array ({int slot; void *value}, or 3.15's 16-byte PySlot) lies in an
+ * initialised data section, its pointers written in place as the addresses
+ * the image has at its preferred base, each one listed in the base
+ * relocation table (.reloc) so that the loader can move it.  An array is
+ * taken when it is well formed, as in an ELF file (docs/FORMAT.md, "The
+ * native record"): from an aligned Py_mod_abi entry (or, in a file without
+ * a record, Py_mod_exec / Py_mod_create of 3.15's numbering) forward to
+ * its {0, NULL} terminator, every slot an ID of PEP 820's numbering, every
+ * pointer relocated (a base relocation at its place) to an address inside
+ * the image, the integer slots small.  Every module's must agree. */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The RVAs the base relocation table lists as pointer-sized (DIR64 in a
+ * PE32+, HIGHLOW in a PE32), sorted; NULL when there is none or the table
+ * is malformed (then no array is taken: no evidence, never wrong evidence). */
+static uint32_t *base_relocs(struct pe *p, size_t *n)
+{
+    uint32_t rva = p->dir[DIR_BASERELOC].rva, size = p->dir[DIR_BASERELOC].size;
+    *n = 0;
+    if (!rva || !size || size > PE_MAX_RELOCS * 2u)
+        return NULL;
+    unsigned char *t = malloc(size);
+    uint32_t *out = t ? malloc(sizeof *out * (size / 2)) : NULL;
+    if (!out || rva_read(p, rva, t, size, "the base relocation table")) {
+        free(t);
+        free(out);
+        abigate__ok(p->err); /* not a reason to refuse the file: no record found */
+        return NULL;
+    }
+    unsigned want = p->plus ? 10 : 3; /* IMAGE_REL_BASED_DIR64, _HIGHLOW */
+    for (uint32_t at = 0; size - at >= 8;) {
+        uint32_t page = abigate__get32(t + at, 0), bsize = abigate__get32(t + at + 4, 0);
+        if (bsize < 8 || bsize > size - at || bsize % 2)
+            break;
+        for (uint32_t k = at + 8; k + 2 <= at + bsize; k += 2) {
+            unsigned e = abigate__get16(t + k, 0);
+            if (e >> 12 == want && page <= UINT32_MAX - (e & 0xfff))
+                out[(*n)++] = page + (e & 0xfff);
+        }
+        at += bsize;
+    }
+    free(t);
+    qsort(out, *n, sizeof *out, cmp_u32);
+    return out;
+}
+
+static int relocated(const uint32_t *r, size_t n, uint32_t rva)
+{
+    return r && bsearch(&rva, r, n, sizeof *r, cmp_u32) != NULL;
+}
+
+struct pe_native {
+    int found, conflict;
+    abigate_abiinfo info;
+    uint32_t at;            /* file offset of the first PyABIInfo */
+    unsigned slot_id_315;
+    unsigned arrays;
+};
+
+/* The array whose anchor entry is at `e` of `data` (section `sec`), in
+ * `form` (0 PyModuleDef_Slot, 1 PySlot): its Py_mod_abi value's RVA in
+ * *abi (0 none); 1 when well formed. */
+static int walk_array(struct pe *p, const struct section *sec, const unsigned char *data,
+                      uint32_t len, uint32_t e, int form, const uint32_t *rel, size_t nrel,
+                      uint32_t *abi)
+{
+    unsigned w = p->plus ? 8 : 4, size = form ? 16 : 2 * w, voff = form ? 8 : w;
+    *abi = 0;
+    for (unsigned k = 0; k < PE_MAX_SLOTS && len - e >= size; k++, e += size) {
+        const unsigned char *b = data + e;
+        long id;
+        if (form == 0)
+            id = (p->plus && abigate__get32(b + 4, 0)) ? -1 : (long)abigate__get32(b, 0);
+        else
+            id = (abigate__get32(b + 4, 0) || (abigate__get16(b + 2, 0) & ~7u))
+                     ? -1 : (long)abigate__get16(b, 0);
+        uint64_t value = w == 8 ? abigate__get64(b + voff, 0) : abigate__get32(b + voff, 0);
+        if (id == 0)
+            return value == 0;
+        int kind = id > 0 && id <= 0xffff ? abigate__mod_slot_kind((unsigned)id) : 0;
+        if (kind == 2) {
+            if (id != 102 && value > 2)
+                return 0;
+            continue;
+        }
+        if (kind != 1 || !relocated(rel, nrel, sec->va + e + voff) || value < p->image_base ||
+            value - p->image_base >= p->size_of_image)
+            return 0;
+        if (id == 109)
+            *abi = (uint32_t)(value - p->image_base);
+    }
+    return 0; /* no terminator within bounds */
+}
+
+static void find_native(struct pe *p, int own_record, struct pe_native *nat)
+{
+    size_t nrel;
+    uint32_t *rel = base_relocs(p, &nrel);
+    memset(nat, 0, sizeof *nat);
+    if (!rel)
+        return;
+    unsigned w = p->plus ? 8 : 4;
+    for (unsigned i = 0; i < p->nsec && nat->arrays < PE_MAX_ARRAYS; i++) {
+        const struct section *sec = &p->sec[i];
+        /* initialised data, not code: where a static array lies */
+        if (!(sec->flags & 0x40) || (sec->flags & 0x20000000) || !sec->raw_size ||
+            sec->raw_size > PE_MAX_DATA)
+            continue;
+        uint32_t len = sec->vsize && sec->vsize < sec->raw_size ? sec->vsize : sec->raw_size;
+        unsigned char *data = malloc(len);
+        if (!data || abigate__src_read(p->src, sec->raw_off, data, len, ABIGATE_E_PE)) {
+            free(data);
+            abigate__ok(p->err);
+            continue;
+        }
+        for (uint32_t e = 0; len - e >= 2 * w && nat->arrays < PE_MAX_ARRAYS; e += w) {
+            for (int form = 0; form < 2; form++) {
+                unsigned id = form ? abigate__get16(data + e, 0) : abigate__get32(data + e, 0);
+                if ((form && (len - e < 16 || w != 8)) || (id != 109 && (own_record ||
+                                                                         (id != 84 && id != 85))))
+                    continue;
+                uint32_t abi;
+                if (!walk_array(p, sec, data, len, e, form, rel, nrel, &abi))
+                    continue;
+                nat->arrays++;
+                if (id != 109) {
+                    nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : id;
+                    continue;
+                }
+                unsigned char b[12];
+                if (rva_read(p, abi, b, 12, "a PyABIInfo")) {
+                    abigate__ok(p->err);
+                    continue;
+                }
+                abigate_abiinfo a = {b[0], b[1], abigate__get16(b + 2, 0),
+                                     abigate__get32(b + 4, 0), abigate__get32(b + 8, 0)};
+                if (a.major != 1)
+                    continue;
+                nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : 85;
+                if (!nat->found) {
+                    nat->found = 1;
+                    nat->info = a;
+                    int k = section_of(p, abi, 12);
+                    nat->at = k < 0 ? 0 : p->sec[k].raw_off + (abi - p->sec[k].va);
+                } else if (memcmp(&a, &nat->info, sizeof a)) {
+                    nat->conflict = 1;
+                }
+            }
+        }
+        free(data);
+    }
+    free(rel);
+}
+
+/* The native record joins abigate's as elf.c's parse does: the record
+ * where there is none of abigate's; a conflict where both differ. */
+static void take_native(struct pe *p, abigate_file_info *out)
+{
+    int own = out->record_state != ABIGATE_RECORD_ABSENT;
+    if (own && !(out->record_state == ABIGATE_RECORD_PRESENT &&
+                 out->record.abiinfo.build_version >= 0x030f0000u))
+        return;
+    struct pe_native nat;
+    find_native(p, own, &nat);
+    if (!own)
+        out->slot_id_315 = nat.slot_id_315;
+    if (nat.found && !own) {
+        out->record_state = nat.conflict ? ABIGATE_RECORD_CONFLICT : ABIGATE_RECORD_PRESENT;
+        out->record_via = ABIGATE_VIA_PYABIINFO;
+        out->record_offset = nat.at;
+        abigate__native_record(&nat.info, p->plus ? 8 : 4, &out->record);
+    } else if (nat.found && (nat.conflict || memcmp(&nat.info, &out->record.abiinfo, sizeof nat.info))) {
+        out->record_state = ABIGATE_RECORD_CONFLICT; /* abigate's own record is kept */
+    }
+}
+
 int abigate__parse_pe(struct abigate__src *s, int legacy, int exports, abigate_file_info *out,
                       abigate_symbols *syms)
 {
@@ -398,8 +589,8 @@ int abigate__parse_pe(struct abigate__src *s, int legacy, int exports, abigate_f
     p->src = s;
     p->err = abigate__src_err(s);
     int rc = read_headers(p, out);
-    if (!rc && !legacy)
-        rc = read_record(p, out);
+    if (!rc && !legacy && !(rc = read_record(p, out)) && !exports)
+        take_native(p, out);
     if (!rc && legacy) {
         unsigned budget = PE_MAX_NAMES;
         if (!(rc = read_exports(p, exports, out, syms)) &&

@@ -2,7 +2,8 @@
  * (tests/platforms/pe.py and macho.py, bench/bench_wheelhouse.py):
  * single-phase init, a call that returns a new reference and one that
  * drops one (Py_DECREF: the object layout's entry points).  With
- * -DWITH_RECORD it carries abigate's record (<abigate/slot.h>). */
+ * -DWITH_RECORD it carries abigate's record (<abigate/slot.h>); with
+ * -DMULTI_PHASE (3.15 headers) CPython's own, in its module slots. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #ifdef WITH_RECORD
@@ -21,9 +22,29 @@ static PyObject *answer(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+
+#ifdef MULTI_PHASE
+/* 3.15 headers: multi-phase init whose slots carry CPython's own PyABIInfo
+ * (Py_mod_abi), as CPython's and PyO3's modules built for 3.15 do */
+PyABIInfo_VAR(abi_info);
+
+static int exec_module(PyObject *m)
+{
+    return PyModule_AddIntConstant(m, "one", 1);
+}
+
+static PyModuleDef_Slot slots[] = {{Py_mod_abi, &abi_info}, {Py_mod_exec, exec_module}, {0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "ext", NULL, 0, methods, slots};
+
+PyMODINIT_FUNC PyInit_ext(void)
+{
+    return PyModuleDef_Init(&def);
+}
+#else
 static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "ext", NULL, -1, methods};
 
 PyMODINIT_FUNC PyInit_ext(void)
 {
     return PyModule_Create(&def);
 }
+#endif

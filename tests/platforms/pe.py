@@ -6,7 +6,10 @@ against CPython 3.13's own headers with its Windows configuration
 and links it with an import library that dlltool makes from a definition
 file for the DLL each build imports from: python313.dll, python313t.dll
 (Py_GIL_DISABLED), python313_d.dll (_DEBUG), python3.dll (Py_LIMITED_API),
-two with abigate's record.  (Not here: a delay-loaded DLL.  GNU ld links
+two with abigate's record; and, against sid's 3.15 headers with the same
+Windows configuration, multi-phase modules whose slots carry CPython's own
+PyABIInfo (GIL, free-threaded, limited API 3.15, and one with both
+records), found through the base relocation table.  (Not here: a delay-loaded DLL.  GNU ld links
 dlltool's delay-load library but leaves the Delay Import Directory empty,
 so nothing but the code finds the DLL; the reader of that directory is
 tested on crafted images in tests/unit/check_pe.c.)  Each file is
@@ -27,7 +30,9 @@ tap = testlib.Tap()
 PY = "/usr/bin/python3.11"  # Debian's, with python3-wheel
 cli = testlib.env("ABIGATE_CLI", tap)
 
+rows, by_id = testlib.registry(tap, required=("sid-3.15",))
 work = testlib.workdir("pe")
+SID315 = by_id["sid-3.15"].includes[0][2:]  # sid's 3.15 headers: CPython's own PyABIInfo
 
 # id: (triplet, defines, DLL, file name)
 BUILDS = {
@@ -38,10 +43,15 @@ BUILDS = {
     "313-record": ("x86_64", ["-DWITH_RECORD"], "python313", "ext.pyd"),
     "313t-record": ("x86_64", ["-DPy_GIL_DISABLED=1", "-DWITH_RECORD"], "python313t", "ext.pyd"),
     "313-win32": ("i686", [], "python313", "ext.cp313-win32.pyd"),
+    "315": ("x86_64", ["-DMULTI_PHASE"], "python315", "ext.cp315-win_amd64.pyd"),
+    "315t": ("x86_64", ["-DMULTI_PHASE", "-DPy_GIL_DISABLED=1"], "python315t", "ext.pyd"),
+    "abi3-315": ("x86_64", ["-DMULTI_PHASE", "-DPy_LIMITED_API=0x030f0000"], "python3", "ext.pyd"),
+    "315-record": ("x86_64", ["-DMULTI_PHASE", "-DWITH_RECORD"], "python315", "ext.pyd"),
 }
 files = {}
 for bid, (arch, defs, dll, name) in sorted(BUILDS.items()):
-    out = testlib.mingw_module(tap, os.path.join(work, bid), arch, defs, dll, name)
+    out = testlib.mingw_module(tap, os.path.join(work, bid), arch, defs, dll, name,
+                               headers=SID315 if "-DMULTI_PHASE" in defs else None)
     if out:
         files[bid] = out
 
@@ -62,12 +72,19 @@ for bid in sorted(files):
     ok = ok and legacy.get("libpython") == [dll + ".dll"] and legacy.get("pyinit") == "PyInit_ext"
     ok = ok and legacy.get("py_symbols_count", 0) >= 4
     rec = f.get("record")
-    ok = ok and (rec is not None) == ("-DWITH_RECORD" in defs)
+    native = "-DMULTI_PHASE" in defs
+    ok = ok and (rec is not None) == ("-DWITH_RECORD" in defs or native)
     if rec is not None:
         ok = ok and rec.get("threading") == ("free-threaded" if "-DPy_GIL_DISABLED=1" in defs else "gil")
+        ok = ok and rec.get("via") == ("section" if "-DWITH_RECORD" in defs else "PyABIInfo")
+        if native:  # CPython's own PyABIInfo: 3.15.2, stable with the limited API
+            ok = ok and rec["abiinfo"]["build_version"] == "0x030f02f0" and \
+                rec.get("abi") == ("stable" if "-DPy_LIMITED_API=0x030f0000" in defs else "version-specific")
     tap.ok(ok, "%s: read as PE%s %s, imports from %s.dll%s, exports PyInit_ext%s" % (
         bid, "32" if arch == "i686" else "32+", "i386" if arch == "i686" else "x86-64", dll,
-        " (delay-load)" if delay else "", ", its record in .abigate" if rec is not None else ""), f)
+        " (delay-load)" if delay else "",
+        (", its record in .abigate" if "-DWITH_RECORD" in defs else
+         ", CPython's own PyABIInfo in its slots (base-relocated)") if rec is not None else ""), f)
 
 p = testlib.run([cli, "inspect", files["313t"]])
 tap.ok(p.returncode == 0 and "needs python313t.dll" in p.stdout and "[PE32+ x86-64]" in p.stdout,
@@ -96,6 +113,15 @@ EXPECT = [
     ("313t-record", "3.13t-win_amd64", A, "ABIGATE_R_NONE", ""),
     ("313t-record", "3.14t-win_amd64", R, "ABIGATE_R_VERSION", ""),
     ("313-win32", "3.13-win32", A, "ABIGATE_R_NONE", ""),
+    ("315", "3.15-win_amd64", A, "ABIGATE_R_NONE", "its PyABIInfo (Py_mod_abi): built for 3.15"),
+    ("315", "3.15t-win_amd64", R, "ABIGATE_R_GIL_ON_FREETHREADED", "its PyABIInfo"),
+    ("315", "3.14-win_amd64", R, "ABIGATE_R_VERSION", "its PyABIInfo"),
+    ("315t", "3.15t-win_amd64", A, "ABIGATE_R_NONE", "its PyABIInfo"),
+    ("315t", "3.15-win_amd64", R, "ABIGATE_R_FREETHREADED_ON_GIL", "its PyABIInfo"),
+    ("315t", "3.13t-win_amd64", R, "ABIGATE_R_VERSION", "its PyABIInfo"),
+    ("abi3-315", "3.16-win_amd64", A, "ABIGATE_R_NONE", "its PyABIInfo"),
+    ("abi3-315", "3.14-win_amd64", R, "ABIGATE_R_STABLE_TOO_NEW", "its PyABIInfo"),
+    ("315-record", "3.15-win_amd64", A, "ABIGATE_R_NONE", "built for 3.15"),
     ("313-win32", "3.13-win_amd64", R, "ABIGATE_R_ELF_CLASS", "32-bit Windows PE file"),
     ("313-win32", "3.13-win_arm64", R, "ABIGATE_R_ELF_CLASS", ""),
 ]

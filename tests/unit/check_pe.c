@@ -111,6 +111,7 @@ static void add_section(struct pe *pe, const char *name, uint32_t va, uint32_t o
 static void finish(struct pe *pe)
 {
     add_section(pe, ".rdata", SEC_RVA, SEC_OFF, (uint32_t)(pe->data - SEC_OFF));
+    put32(pe->b + pe->sec_table + 40 * (pe->nsec - 1) + 36, 0x40000040u); /* initialised data, read */
     pe->len = pe->data;
 }
 
@@ -313,6 +314,67 @@ START_TEST(test_pe_record)
     ck_assert_int_eq(abigate_profile_parse(&p, "3.13-win_amd64", &err), ABIGATE_OK);
     ck_assert_int_eq(abigate_decide(&fi, NULL, &p, &pol, &v), ABIGATE_REFUSE);
     ck_assert_int_eq(v.reason, ABIGATE_R_FREETHREADED_ON_GIL);
+    free(pe.b);
+}
+END_TEST
+
+/* CPython's own PyABIInfo in a module's slots, found through the base
+ * relocation table: the pointers written in place as addresses at the
+ * image base, each listed there (docs/FORMAT.md, "PE and Mach-O").
+ * _i: 0 found; 1 a pointer not listed in .reloc; 2 a pointer outside the
+ * image; 3 two modules whose PyABIInfo differ; 4 no terminator; 5 PE32. */
+START_TEST(test_pe_native)
+{
+    struct pe pe;
+    int plus = _i != 5;
+    pe_init(&pe, plus, plus ? 0x8664 : 0x14c);
+    uint64_t base = plus ? 0x180000000ull : 0x10000000u;
+    unsigned w = plus ? 8 : 4;
+    static const unsigned char gil[12] = {1, 0, 2, 0, 0xf0, 2, 0x0f, 3, 0xf0, 2, 0x0f, 3};
+    static const unsigned char ft[12] = {1, 0, 4, 0, 0xf0, 2, 0x0f, 3, 0xf0, 2, 0x0f, 3};
+    size_t places[8];
+    unsigned nplaces = 0;
+    for (int m = 0; m < (_i == 3 ? 2 : 1); m++) {
+        size_t info = take(&pe, 12);
+        memcpy(pe.b + info, m ? ft : gil, 12);
+        size_t arr = take(&pe, 3 * 2 * w);
+        put32(pe.b + arr, 109);
+        put32(pe.b + arr + 2 * w, 85);
+        uint64_t v1 = base + rva(&pe, info) + (_i == 2 ? 0x100000 : 0), v2 = base + SEC_RVA;
+        if (plus) {
+            put64(pe.b + arr + w, v1);
+            put64(pe.b + arr + 3 * w, v2);
+        } else {
+            put32(pe.b + arr + w, (uint32_t)v1);
+            put32(pe.b + arr + 3 * w, (uint32_t)v2);
+        }
+        if (_i == 4)
+            put32(pe.b + arr + 4 * w, 86); /* where the terminator should be */
+        places[nplaces++] = arr + w;
+        places[nplaces++] = arr + 3 * w;
+    }
+    /* .reloc: one block for the page of .rdata */
+    size_t rel = take(&pe, 8 + 2 * 8);
+    put32(pe.b + rel, SEC_RVA);
+    put32(pe.b + rel + 4, 8 + 2 * 8);
+    for (unsigned k = 0; k < nplaces; k++)
+        if (!(_i == 1 && k == 0))
+            put16(pe.b + rel + 8 + 2 * k, (plus ? 10u : 3u) << 12 | (rva(&pe, places[k]) - SEC_RVA));
+    set_dir(&pe, 5, rel, 8 + 2 * 8);
+    finish(&pe);
+    abigate_file_info fi;
+    abigate_error err;
+    ck_assert_int_eq(read_pe(&pe, ABIGATE_READ_RECORD, &fi, NULL, &err), ABIGATE_OK);
+    static const int want[] = {ABIGATE_RECORD_PRESENT, ABIGATE_RECORD_ABSENT, ABIGATE_RECORD_ABSENT,
+                               ABIGATE_RECORD_CONFLICT, ABIGATE_RECORD_ABSENT,
+                               ABIGATE_RECORD_PRESENT};
+    ck_assert_int_eq(fi.record_state, want[_i]);
+    if (want[_i] == ABIGATE_RECORD_PRESENT) {
+        ck_assert_int_eq(fi.record_via, ABIGATE_VIA_PYABIINFO);
+        ck_assert_uint_eq(fi.record.abiinfo.build_version, 0x030f02f0);
+        ck_assert_uint_eq(fi.record.pointer_size, w);
+        ck_assert_uint_eq(fi.slot_id_315, 85);
+    }
     free(pe.b);
 }
 END_TEST
@@ -522,6 +584,7 @@ Suite *make_pe_suite(void)
     tcase_add_loop_test(tc, test_pe_imports, 0, 4);
     tcase_add_loop_test(tc, test_pe_delay, 0, 3);
     tcase_add_test(tc, test_pe_record);
+    tcase_add_loop_test(tc, test_pe_native, 0, 6);
     tcase_add_loop_test(tc, test_pe_malformed, 0, N_MUTATIONS);
     tcase_add_loop_test(tc, test_pe_caps, 0, 2);
     tcase_add_test(tc, test_pe_not_pe);
