@@ -32,8 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEAD_SIZE 4096u   /* first read of a file: ELF header, program headers, notes */
-#define SMALL_FILE 16384u /* a file up to this size is read whole by the first read */
 #define WHOLE_MAX (1u << 20) /* a string table up to this size is read whole */
 #define WINDOW_SIZE 16384u
 #define TAIL_SPAN 16384u /* section headers and dynamic segment read together within this */
@@ -71,18 +69,6 @@
 
 /* ------------------------------------------------------------------ input */
 
-struct abigate__src {
-    const abigate_io *io;
-    uint64_t size;         /* UINT64_MAX until known (size_known) */
-    int size_known;        /* 0 only from read_fd: stat_fd is asked when needed */
-    int stat_fd;
-    abigate_error *err;
-    unsigned char *tail;   /* read_tail's read, or NULL (parse_src frees it) */
-    uint64_t tail_off;
-    size_t tail_len;
-    size_t head_len;
-    unsigned char head[SMALL_FILE];
-};
 
 /* The bytes [off, off+len) when they are in memory (the head, or the
  * tail), else NULL. */
@@ -467,8 +453,6 @@ static int read_phdr(struct elf *e, unsigned i, struct phdr *p)
     return ABIGATE_OK;
 }
 
-static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset);
-
 /* The `span` bytes at `lo` in a new buffer, or NULL (not all there, a read
  * error, no memory: left to the reads that need them).  With the size not
  * known (read_fd), one byte more is asked: a short count that ends with
@@ -509,7 +493,7 @@ static int read_tail(struct elf *e)
 {
     struct abigate__src *s = e->src;
     uint64_t table = (uint64_t)e->shnum * e->shentsize; /* its bounds: check_sh_table */
-    if (e->tail_tried || !table || s->io->read == read_mem_cb)
+    if (e->tail_tried || !table || s->in_memory)
         return ABIGATE_OK;
     e->tail_tried = 1;
     for (unsigned i = 0; i < e->phnum; i++) {
@@ -1953,31 +1937,10 @@ int abigate__scan_record_notes(struct abigate__src *s, uint64_t off, uint64_t si
     return rc;
 }
 
-/* ------------------------------------------------------------------ entry points */
+/* ------------------------------------------------------------------ the ELF parse */
 
-/* Fill s->head from the start of the input: a small file whole (a legacy
- * read then makes no other read), else its first HEAD_SIZE bytes. */
-static int fill_head(struct abigate__src *s)
-{
-    s->head_len = 0; /* empty until filled: src_read must not serve from it yet */
-    size_t head = s->size <= SMALL_FILE ? (size_t)s->size : HEAD_SIZE;
-    int rc = head > 0 ? src_read(s, 0, s->head, head, ABIGATE_E_IO) : ABIGATE_OK;
-    if (rc == ABIGATE_OK)
-        s->head_len = head;
-    return rc;
-}
-
-static int valid_args(const abigate_file_info *info, unsigned flags)
-{
-    return info && !(flags & ~(ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS));
-}
-
-/* Everything after the first read: `s` holds the input, its size and its
- * first head_len bytes.  With `stage` (ABIGATE_READ_LEGACY asked), the
- * legacy facts are read only when stage(what was read so far) gives a
- * buffer for the symbols (abigate__read_fd_staged). */
 /* Empty `syms` (may be NULL) before a read fills it. */
-static void empty_symbols(abigate_symbols *syms)
+void abigate__symbols_reset(abigate_symbols *syms)
 {
     if (!syms)
         return;
@@ -1989,54 +1952,19 @@ static void empty_symbols(abigate_symbols *syms)
     syms->pool_used = 0;
 }
 
-/* A PE or Mach-O file (pe.c, macho.c): the identity and the record, then,
- * as parse_src does, the legacy facts when asked and needed. */
-static int parse_other(struct abigate__src *s, int pe, const char *name, unsigned flags,
+/* An ELF file, after the first read (read.c): `s` holds the input, its
+ * size and its first head_len bytes.  With `stage` (ABIGATE_READ_LEGACY asked), the
+ * legacy facts are read only when stage(what was read so far) gives a
+ * buffer for the symbols (abigate__read_fd_staged). */
+int abigate__parse_elf(struct abigate__src *s, const char *name, unsigned flags,
                        abigate_file_info *info, abigate_symbols *syms,
                        const struct abigate__stage *stage)
-{
-    int (*parse)(struct abigate__src *, int, int, abigate_file_info *, abigate_symbols *) =
-        pe ? abigate__parse_pe : abigate__parse_macho;
-    abigate_file_info out;
-    memset(&out, 0, sizeof out);
-    if (name)
-        abigate_tag_parse(name, &out.tag);
-    int rc = parse(s, 0, (flags & ABIGATE_READ_EXPORTS) != 0, &out, NULL);
-    if (rc)
-        return rc;
-    if (stage && (flags & ABIGATE_READ_LEGACY)) {
-        if (!(syms = stage->need(&out, stage->ctx)))
-            flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
-    }
-    if (flags & (ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)) {
-        empty_symbols(syms);
-        if ((rc = parse(s, 1, (flags & ABIGATE_READ_EXPORTS) != 0, &out, syms)))
-            return rc;
-        out.legacy_read = 1;
-    }
-    uint64_t size;
-    if ((rc = abigate__src_size(s, &size)))
-        return rc;
-    out.file_size = size;
-    *info = out;
-    return ABIGATE_OK;
-}
-
-static int parse_src(struct abigate__src *s, const char *name, unsigned flags, abigate_file_info *info,
-                     abigate_symbols *syms, const struct abigate__stage *stage)
 {
     struct elf e;
     struct record_state st;
     abigate_file_info out;
     int rc;
 
-    if (s->head_len >= 2 && (abigate__is_pe(s->head, s->head_len) ||
-                             abigate__is_macho(s->head, s->head_len))) {
-        rc = parse_other(s, abigate__is_pe(s->head, s->head_len), name, flags, info, syms, stage);
-        free(s->tail);
-        s->tail = NULL;
-        return rc;
-    }
     memset(&e, 0, offsetof(struct elf, ph)); /* ph[] is valid up to ph_cached only */
     e.src = s;
     e.keep_exports = (flags & ABIGATE_READ_EXPORTS) != 0;
@@ -2087,7 +2015,7 @@ static int parse_src(struct abigate__src *s, const char *name, unsigned flags, a
             flags &= ~ABIGATE_READ_LEGACY; /* the record settles it: stop here */
     }
     if (flags & (ABIGATE_READ_LEGACY | ABIGATE_READ_EXPORTS)) {
-        empty_symbols(syms);
+        abigate__symbols_reset(syms);
         if ((rc = read_legacy(&e, &out, syms)))
             goto out;
         out.legacy_read = 1;
@@ -2108,153 +2036,6 @@ out:
     free(s->tail);
     s->tail = NULL;
     return rc;
-}
-
-int abigate__read_io(const abigate_io *io, const char *name, unsigned flags,
-                                abigate_file_info *info, abigate_symbols *syms,
-                                abigate_error *err)
-{
-    struct abigate__src s;
-    s.tail = NULL;
-    s.size_known = 1;
-    s.stat_fd = -1;
-    if (!io || !io->read || !valid_args(info, flags))
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    abigate__ok(err);
-    s.io = io;
-    s.size = io->size;
-    s.err = err;
-    int rc = fill_head(&s);
-    return rc ? rc : parse_src(&s, name, flags, info, syms, NULL);
-}
-
-static long read_fd_cb(void *ctx, void *buf, size_t len, uint64_t offset)
-{
-    int fd = *(int *)ctx;
-    for (;;) {
-        ssize_t r = pread(fd, buf, len, (off_t)offset);
-        if (r >= 0 || errno != EINTR)
-            return (long)r;
-    }
-}
-
-struct membuf {
-    const unsigned char *p;
-    size_t len;
-};
-
-static long read_mem_cb(void *ctx, void *buf, size_t len, uint64_t offset)
-{
-    const struct membuf *m = ctx;
-    if (offset >= m->len)
-        return 0;
-    size_t n = m->len - (size_t)offset < len ? m->len - (size_t)offset : len;
-    memcpy(buf, m->p + offset, n);
-    return (long)n;
-}
-
-static int read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
-                   abigate_symbols *syms, const struct abigate__stage *stage, abigate_error *err)
-{
-    struct abigate__src s;
-    s.tail = NULL;
-    s.size_known = 1;
-    s.stat_fd = -1;
-    struct stat st;
-    if (fd < 0)
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, "invalid file descriptor %d", fd);
-    if (!valid_args(info, flags))
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    abigate__ok(err);
-    abigate_io io = {read_fd_cb, &fd, 0}; /* the size lives in s.size */
-    s.io = &io;
-    s.err = err;
-    /* The first read asks for SMALL_FILE bytes before the size is known.  A
-     * short count ends a regular file, so a small file costs no fstat.  A
-     * larger one is parsed without its size: it is asked (fstat) when a
-     * range past the head is checked, or at the end, unless the read of
-     * the section headers reached the end of the file (read_tail).  fstat
-     * is asked when the read fails, and before a failed parse is reported,
-     * so that a directory, FIFO or device gets its own error rather than
-     * "not ELF"; the parse is then done again with the size known. */
-    long n = read_fd_cb(&fd, s.head, SMALL_FILE, 0);
-    int read_errno = errno, rc = ABIGATE_OK;
-    if (n >= 0 && (size_t)n < SMALL_FILE) {
-        s.size = (uint64_t)n;
-        s.head_len = (size_t)n;
-        if ((rc = parse_src(&s, name, flags, info, syms, stage)) == ABIGATE_OK)
-            return rc;
-    } else if (n == (long)SMALL_FILE) {
-        s.size = UINT64_MAX;
-        s.size_known = 0;
-        s.stat_fd = fd;
-        s.head_len = SMALL_FILE;
-        if ((rc = parse_src(&s, name, flags, info, syms, stage)) == ABIGATE_OK)
-            return rc;
-        s.size_known = 1;
-    }
-    if (fstat(fd, &st) != 0)
-        return abigate__fail(err, ABIGATE_E_IO, -1, "fstat failed: %s", strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return abigate__fail(err, ABIGATE_E_IS_DIRECTORY, -1, NULL);
-    if (!S_ISREG(st.st_mode))
-        return abigate__fail(err, ABIGATE_E_NOT_REGULAR, -1,
-                             "not a regular file (a FIFO, socket or device)");
-    if (n < 0)
-        return abigate__fail(err, ABIGATE_E_IO, 0, "read error at offset 0: %s",
-                             strerror(read_errno));
-    if (rc && (uint64_t)st.st_size == (uint64_t)n)
-        return rc; /* the short read was the whole file: its error stands */
-    abigate__ok(err);
-    s.size = (uint64_t)st.st_size;
-    if (rc || s.size < (uint64_t)n) {
-        /* The file changed size since the first read: read it again. */
-        if ((rc = fill_head(&s)))
-            return rc;
-    } else {
-        s.head_len = SMALL_FILE; /* a larger file: its first SMALL_FILE bytes */
-    }
-    return parse_src(&s, name, flags, info, syms, stage);
-}
-
-int abigate__read_fd(int fd, const char *name, unsigned flags, abigate_file_info *info,
-                                abigate_symbols *syms, abigate_error *err)
-{
-    return read_fd(fd, name, flags, info, syms, NULL, err);
-}
-
-int abigate__read_fd_staged(int fd, const char *name, const struct abigate__stage *stage,
-                            abigate_file_info *info, abigate_error *err)
-{
-    return read_fd(fd, name, ABIGATE_READ_LEGACY, info, NULL, stage, err);
-}
-
-int abigate__read_path(const char *path, unsigned flags, abigate_file_info *info,
-                                  abigate_symbols *syms, abigate_error *err)
-{
-    if (!path)
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        int saved = errno;
-        if (saved == EISDIR)
-            return abigate__fail(err, ABIGATE_E_IS_DIRECTORY, -1, NULL);
-        return abigate__fail(err, ABIGATE_E_OPEN, -1, "cannot open: %s", strerror(saved));
-    }
-    int rc = abigate_read_fd(fd, path, flags, info, syms, err);
-    close(fd);
-    return rc;
-}
-
-int abigate__read_buffer(const void *buf, size_t len, const char *name,
-                                    unsigned flags, abigate_file_info *info,
-                                    abigate_symbols *syms, abigate_error *err)
-{
-    if (!buf && len)
-        return abigate__fail(err, ABIGATE_E_INVALID_ARG, -1, NULL);
-    struct membuf m = {buf, len};
-    abigate_io io = {read_mem_cb, &m, len};
-    return abigate_read_io(&io, name, flags, info, syms, err);
 }
 
 ABIGATE_API abigate_symbols *abigate_symbols_new(void)

@@ -124,11 +124,35 @@ struct abigate__stage {
 
 /* ---------------------------------------------------------------- PE and Mach-O
  *
- * elf.c reads the input (the head first, then bounded reads) and hands a
- * file that is not ELF to pe.c or macho.c, which read through the same
- * input, keep symbols in the same buffer and find abigate's record as the
- * same note (docs/FORMAT.md, "PE and Mach-O"). */
-struct abigate__src;
+ * read.c makes the input and reads its head, then hands it to the reader
+ * of the format the head names: elf.c, pe.c or macho.c.  All three read on
+ * through the same bounded input (elf.c's abigate__src_read), keep symbols
+ * in the same buffer and find abigate's record as the same note
+ * (docs/FORMAT.md, "PE and Mach-O"). */
+#define ABIGATE__HEAD_SIZE 4096u   /* first read of a file: ELF header, program headers, notes */
+#define ABIGATE__SMALL_FILE 16384u /* a file up to this size is read whole by the first read */
+struct abigate__src {
+    const abigate_io *io;
+    uint64_t size;         /* UINT64_MAX until known (size_known) */
+    int size_known;        /* 0 only from read_fd: stat_fd is asked when needed */
+    int stat_fd;
+    abigate_error *err;
+    int in_memory;         /* a buffer (abigate_read_buffer): reads are copies */
+    unsigned char *tail;   /* read_tail's read, or NULL (parse_src frees it) */
+    uint64_t tail_off;
+    size_t tail_len;
+    size_t head_len;
+    unsigned char head[ABIGATE__SMALL_FILE];
+};
+
+/* elf.c: an ELF file, the head read (read.c gives the others to pe.c and
+ * macho.c): the record, and with ABIGATE_READ_LEGACY (stage: when its
+ * question gives a symbol buffer) the legacy facts; `s->tail` freed. */
+int abigate__parse_elf(struct abigate__src *s, const char *name, unsigned flags,
+                       abigate_file_info *info, abigate_symbols *syms,
+                       const struct abigate__stage *stage);
+/* elf.c: empty `syms` (may be NULL) before a read fills it. */
+void abigate__symbols_reset(abigate_symbols *syms);
 
 /* elf.c: read exactly `len` bytes at `off`; a range outside the input fails
  * with `bounds_code` and a message naming it. */
