@@ -9,7 +9,8 @@ file for the DLL each build imports from: python313.dll, python313t.dll
 two with abigate's record; and, against sid's 3.15 headers with the same
 Windows configuration, multi-phase modules whose slots carry CPython's own
 PyABIInfo (GIL, free-threaded, limited API 3.15, and one with both
-records), found through the base relocation table.  (Not here: a delay-loaded DLL.  GNU ld links
+records), found through the base relocation table, and an abi3t module
+(PEP 793's PyModExport_ returning PySlot entries; python3t.dll).  (Not here: a delay-loaded DLL.  GNU ld links
 dlltool's delay-load library but leaves the Delay Import Directory empty,
 so nothing but the code finds the DLL; the reader of that directory is
 tested on crafted images in tests/unit/check_pe.c.)  Each file is
@@ -47,11 +48,14 @@ BUILDS = {
     "315t": ("x86_64", ["-DMULTI_PHASE", "-DPy_GIL_DISABLED=1"], "python315t", "ext.pyd"),
     "abi3-315": ("x86_64", ["-DMULTI_PHASE", "-DPy_LIMITED_API=0x030f0000"], "python3", "ext.pyd"),
     "315-record": ("x86_64", ["-DMULTI_PHASE", "-DWITH_RECORD"], "python315", "ext.pyd"),
+    "abi3t": ("x86_64", ["-DMODEXPORT", "-DPy_LIMITED_API=0x030f0000", "-DPy_TARGET_ABI3T=0x030f0000"],
+              "python3t", "ext.pyd"),
 }
 files = {}
 for bid, (arch, defs, dll, name) in sorted(BUILDS.items()):
     out = testlib.mingw_module(tap, os.path.join(work, bid), arch, defs, dll, name,
-                               headers=SID315 if "-DMULTI_PHASE" in defs else None)
+                               headers=SID315 if "-DMULTI_PHASE" in defs or "-DMODEXPORT" in defs
+                               else None)
     if out:
         files[bid] = out
 
@@ -69,20 +73,23 @@ for bid in sorted(files):
     ok = ok and f["elf"]["class"] == (32 if arch == "i686" else 64)
     ok = ok and f["elf"]["machine"] == (3 if arch == "i686" else 62) and f["elf"]["type"] == 3
     legacy = f.get("legacy") or {}
-    ok = ok and legacy.get("libpython") == [dll + ".dll"] and legacy.get("pyinit") == "PyInit_ext"
+    hook = "modexport" if "-DMODEXPORT" in defs else "pyinit"
+    ok = ok and legacy.get("libpython") == [dll + ".dll"] and legacy.get(hook) == (
+        "PyModExport_ext" if hook == "modexport" else "PyInit_ext")
     ok = ok and legacy.get("py_symbols_count", 0) >= 4
     rec = f.get("record")
-    native = "-DMULTI_PHASE" in defs
+    native = "-DMULTI_PHASE" in defs or "-DMODEXPORT" in defs
     ok = ok and (rec is not None) == ("-DWITH_RECORD" in defs or native)
     if rec is not None:
-        ok = ok and rec.get("threading") == ("free-threaded" if "-DPy_GIL_DISABLED=1" in defs else "gil")
+        ok = ok and rec.get("threading") == ("agnostic" if "-DMODEXPORT" in defs else
+                                             "free-threaded" if "-DPy_GIL_DISABLED=1" in defs else "gil")
         ok = ok and rec.get("via") == ("section" if "-DWITH_RECORD" in defs else "PyABIInfo")
         if native:  # CPython's own PyABIInfo: 3.15.2, stable with the limited API
             ok = ok and rec["abiinfo"]["build_version"] == "0x030f02f0" and \
                 rec.get("abi") == ("stable" if "-DPy_LIMITED_API=0x030f0000" in defs else "version-specific")
-    tap.ok(ok, "%s: read as PE%s %s, imports from %s.dll%s, exports PyInit_ext%s" % (
+    tap.ok(ok, "%s: read as PE%s %s, imports from %s.dll%s, exports %s%s" % (
         bid, "32" if arch == "i686" else "32+", "i386" if arch == "i686" else "x86-64", dll,
-        " (delay-load)" if delay else "",
+        " (delay-load)" if delay else "", "PyModExport_ext" if hook == "modexport" else "PyInit_ext",
         (", its record in .abigate" if "-DWITH_RECORD" in defs else
          ", CPython's own PyABIInfo in its slots (base-relocated)") if rec is not None else ""), f)
 
@@ -122,6 +129,9 @@ EXPECT = [
     ("abi3-315", "3.16-win_amd64", A, "ABIGATE_R_NONE", "its PyABIInfo"),
     ("abi3-315", "3.14-win_amd64", R, "ABIGATE_R_STABLE_TOO_NEW", "its PyABIInfo"),
     ("315-record", "3.15-win_amd64", A, "ABIGATE_R_NONE", "built for 3.15"),
+    ("abi3t", "3.15-win_amd64", A, "ABIGATE_R_NONE", "free-threading agnostic stable ABI (abi3t"),
+    ("abi3t", "3.15t-win_amd64", A, "ABIGATE_R_NONE", "its PyABIInfo"),
+    ("abi3t", "3.14t-win_amd64", R, "ABIGATE_R_ABI3T_TOO_OLD", "its PyABIInfo"),
     ("313-win32", "3.13-win_amd64", R, "ABIGATE_R_ELF_CLASS", "32-bit Windows PE file"),
     ("313-win32", "3.13-win_arm64", R, "ABIGATE_R_ELF_CLASS", ""),
 ]
@@ -167,6 +177,8 @@ WHEELS = [
     ("lieos", "313", "ext.pyd", "cp313-cp313-manylinux_2_17_x86_64", "3.13",
      ["ABIGATE_R_WHEEL_PLATFORM"]),
     ("lieabi3", "313", "ext.pyd", "cp313-abi3-win_amd64", "3.13-win_amd64", ["ABIGATE_R_WHEEL_ABI3"]),
+    ("goodabi3t", "abi3t", "ext.pyd", "cp315-abi3t-win_amd64", "3.15t-win_amd64", []),
+    ("lieabi3t", "abi3", "ext.pyd", "cp315-abi3t-win_amd64", "3.15t-win_amd64", ["ABIGATE_R_WHEEL_ABI3"]),
 ]
 for dist, bid, member, tags, target, reasons in WHEELS:
     whl = pack(dist, bid, member, tags)
