@@ -59,7 +59,11 @@
 #  else
 #    pragma comment(linker, "/include:abigate_note_record")
 #  endif
-#  define ABIGATE__SECTION __declspec(allocate(".abigate")) extern
+#  ifdef __cplusplus /* a const object has external linkage only so there */
+#    define ABIGATE__SECTION __declspec(allocate(".abigate")) extern "C"
+#  else
+#    define ABIGATE__SECTION __declspec(allocate(".abigate"))
+#  endif
 #else
 #  error "abigate/slot.h: this compiler and target have no known way to place the record (ELF, PE or Mach-O)"
 #endif

@@ -62,6 +62,30 @@ for bid, (arch, defs, dll, name) in sorted(BUILDS.items()):
 if len(files) != len(BUILDS):
     tap.bail("not every Windows build could be made")
 
+# ---------------------------------------------------------------- <abigate/slot.h> with MSVC's conventions
+# clang in MSVC mode (the conventions of cl.exe: __declspec(allocate), #pragma section, the
+# linker directive that keeps the record) and lld-link, for C, C++ and x86; the headers are
+# CPython's (patchlevel.h: the version the record says).
+MSVC_SRC = ('#include <patchlevel.h>\n#include <abigate/slot.h>\nABIGATE_RECORD(ABIGATE_HOOK_PYINIT);\n'
+            '%s__declspec(dllexport) void *PyInit_msvc(void) { return 0; }\n')
+for lang, target, machine in (("c", "x86_64", "/machine:x64"), ("cpp", "x86_64", "/machine:x64"),
+                              ("c", "i686", "/machine:x86")):
+    d = os.path.join(work, "msvc-%s-%s" % (lang, target))
+    os.makedirs(d)
+    src = os.path.join(d, "msvc." + lang)
+    with open(src, "w") as f:
+        f.write(MSVC_SRC % ('extern "C" ' if lang == "cpp" else ""))
+    obj, dll = os.path.join(d, "msvc.obj"), os.path.join(d, "msvc.pyd")
+    p = testlib.run(["clang", "--target=%s-pc-windows-msvc" % target, "-fms-extensions", "-Wall", "-Werror",
+                     "-c", "-I" + os.path.join(testlib.cpython_source(tap), "Include"),
+                     "-I" + os.path.join(testlib.env("ABIGATE_SRCDIR", tap), "slots"), src, "-o", obj])
+    q = testlib.run(["lld-link", "/dll", "/noentry", machine, "/out:" + dll, obj]) if p.returncode == 0 else p
+    r = testlib.run([cli, "inspect", dll])
+    tap.ok(p.returncode == 0 and q.returncode == 0 and "built for CPython 3.13" in r.stdout and
+           ("[PE32 i386]" if target == "i686" else "[PE32+ x86-64]") in r.stdout,
+           "slot.h in MSVC mode (%s, %s, clang and lld-link): the record kept and found in .abigate"
+           % ("C++" if lang == "cpp" else "C", target), p.stderr + q.stderr + r.stdout + r.stderr)
+
 # ---------------------------------------------------------------- what the reader sees
 rc, doc = testlib.inspect_json(tap, *[files[b] for b in sorted(files)])
 by_path = {f["path"]: f for f in (doc or {}).get("files", [])}
