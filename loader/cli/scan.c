@@ -7,6 +7,8 @@
  * libabigate's gate on -j N threads; then the results are grouped by
  * distribution (a *.dist-info's RECORD where present, a wheel's own name,
  * else the file's top-level directory) and printed in a stable order.
+ * With --tags (a release's wheelhouse), each wheel's members are judged
+ * for every interpreter its file name's tags claim instead of one.
  */
 #include "cli.h"
 
@@ -29,6 +31,7 @@ struct result {
     int rc;                   /* ABIGATE_OK, or why it could not be judged */
     char error[ABIGATE_ERROR_MESSAGE_MAX];
     abigate_verdict v;        /* for the interpreter */
+    const char *target;       /* --tags: the spec it was judged for (sc->gates), else NULL */
     int tag_reason;           /* the first tag set that does not fit it, or 0 */
     int tag_kind;
     char tag_message[ABIGATE_VERDICT_MESSAGE_MAX];
@@ -42,11 +45,18 @@ struct job {
     const char *source;       /* what named it: "record", "dpkg", "egg-info", ... */
     struct result *results;
     size_t n, cap;
+    unsigned ngates;          /* --tags: the interpreters its wheel's tags claim */
+    unsigned gates[8];        /* ... as indices of sc->gates */
 };
+
+#define SCAN_TAG_GATES 64
 
 struct scan {
     abigate_gate *gate;
     abigate_policy policy;
+    int tags;                 /* --tags: each wheel for the interpreters its tags claim */
+    unsigned ngates;
+    struct { char spec[64]; abigate_gate *gate; } gates[SCAN_TAG_GATES];
     struct job *jobs;
     size_t njobs, cap;
     size_t next;              /* next job to take (atomic) */
@@ -608,15 +618,50 @@ struct member_ctx {
 
 /* Judge `it` into a new result of `job`: the gate's verdict, and for a
  * wheel member the first of the wheel's tag sets that does not fit it. */
+static void judge_one(struct scan *sc, struct job *job, const abigate_walk_item *it,
+                      abigate_gate *gate, const char *target);
+
 static void judge_into(struct scan *sc, struct job *job, const abigate_walk_item *it)
+{
+    if (!sc->tags) {
+        judge_one(sc, job, it, sc->gate, NULL);
+        return;
+    }
+    if (it->rc == ABIGATE_OK && !job->is_wheel) { /* --tags judges wheels: said, not skipped */
+        struct result *r = new_result(sc, job);
+        if (r) {
+            r->rc = ABIGATE_E_INVALID_ARG;
+            snprintf(r->error, sizeof r->error, "not a wheel: --tags judges the members of "
+                                                "wheels, for the interpreters their tags claim");
+        }
+        return;
+    }
+    if (it->rc != ABIGATE_OK || job->ngates == 0) { /* unreadable, or no interpreter claimed */
+        judge_one(sc, job, it, sc->gate, NULL);
+        struct result *r = job->n ? &job->results[job->n - 1] : NULL;
+        if (r && r->rc == ABIGATE_OK && it->rc == ABIGATE_OK) { /* its tags alone judge it */
+            memset(&r->v, 0, sizeof r->v);
+            r->v.kind = ABIGATE_ACCEPT;
+            snprintf(r->v.message, sizeof r->v.message,
+                     "its wheel's tags claim no CPython interpreter: judged by its tags alone");
+        }
+        return;
+    }
+    for (unsigned k = 0; k < job->ngates; k++)
+        judge_one(sc, job, it, sc->gates[job->gates[k]].gate, sc->gates[job->gates[k]].spec);
+}
+
+static void judge_one(struct scan *sc, struct job *job, const abigate_walk_item *it,
+                      abigate_gate *gate, const char *target)
 {
     struct result *r = new_result(sc, job);
     abigate_error err;
     if (!r)
         return;
+    r->target = target;
     r->member = it->member && !it->rc ? scan_strdup(sc, it->member) : NULL;
     abigate_file_info fi;
-    r->rc = input_judge(sc->gate, it, &r->v, &fi, &err);
+    r->rc = input_judge(gate, it, &r->v, &fi, &err);
     if (r->rc) {
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
@@ -680,6 +725,10 @@ static void json_result(const struct job *j, const struct result *r)
     input_json_name(&it);
     fputs(", \"distribution\": ", stdout);
     json_string(j->dist);
+    if (r->target) {
+        fputs(", \"target\": ", stdout);
+        json_string(r->target);
+    }
     if (r->rc) {
         printf(", \"error\": {\"code\": \"%s\", \"message\": ", abigate_code_name(r->rc));
         json_string(r->error);
@@ -750,6 +799,8 @@ static void print_problem(const struct job *j, const struct result *r, void *ctx
         return;
     fputs("  ", stdout);
     name_of(j, r, stdout);
+    if (r->target)
+        printf(" [for %s]", r->target);
     if (r->rc)
         printf(": cannot be judged: %s\n", r->error);
     else if (r->v.kind == ABIGATE_REFUSE)
@@ -763,6 +814,8 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
     char target[64], v[24];
     snprintf(target, sizeof target, "%s%s", abigate_format_version(p->hexversion, v, sizeof v),
              p->flags & ABIGATE_PROFILE_FREETHREADED ? " free-threaded" : "");
+    if (sc->tags)
+        snprintf(target, sizeof target, "the interpreters its tags claim");
     struct job **order = scan_alloc(sc, NULL, sc->njobs, sizeof *order);
     const char **broken = scan_alloc(sc, NULL, sc->ndists, sizeof *broken);
     if (!order || !broken) {
@@ -834,11 +887,12 @@ static int report(struct scan *sc, int json, const abigate_profile *p)
 int cmd_scan(int argc, char **argv, const char *default_python)
 {
     struct options o;
-    int rc = parse_options("scan", argc, argv, OPT_MODE | OPT_JOBS, default_python, &o);
+    int rc = parse_options("scan", argc, argv, OPT_MODE | OPT_JOBS | OPT_TAGS, default_python, &o);
     if (rc)
         return rc;
-    struct scan sc;
+    static struct scan sc; /* one per process (it holds the --tags gates) */
     memset(&sc, 0, sizeof sc);
+    sc.tags = o.tags;
     sc.policy.mode = ABIGATE_MODE_STRICT;
     abigate_error err;
     if (o.mode && abigate_policy_parse(o.mode, &sc.policy, &err) != ABIGATE_OK) {
@@ -849,7 +903,10 @@ int cmd_scan(int argc, char **argv, const char *default_python)
         fprintf(stderr, "abigate scan: no PATH given\n%s", usage_text);
         return EXIT_USAGE;
     }
-    sc.gate = make_gate("scan", &o, &sc.policy, &rc);
+    struct options base = o;
+    if (o.tags) /* for files its tags claim no interpreter for: their tags alone decide */
+        base.target = "3.13";
+    sc.gate = make_gate("scan", &base, &sc.policy, &rc);
     if (!sc.gate)
         return EXIT_USAGE;
     const abigate_profile *profile = abigate_gate_profile(sc.gate, &err);
@@ -871,6 +928,49 @@ int cmd_scan(int argc, char **argv, const char *default_python)
     }
     for (size_t i = 0; !sc.oom && i < sc.nunread; i++)
         scan_unread(&sc, sc.unread[i]);
+    /* --tags: the interpreters each wheel's file name claims, their gates
+     * made here, before the workers share them */
+    for (size_t i = 0; sc.tags && !sc.oom && i < sc.njobs; i++) {
+        struct job *j = &sc.jobs[i];
+        abigate_wheel_tags *tags = j->is_wheel ? abigate_wheel_tags_new() : NULL;
+        if (j->is_wheel && !tags) {
+            sc.oom = 1;
+            break;
+        }
+        if (!tags || abigate_wheel_tags_from_filename(j->path, tags, NULL) != ABIGATE_OK) {
+            abigate_wheel_tags_free(tags);
+            continue;
+        }
+        for (unsigned t = 0; t < abigate_wheel_tags_count(tags) && j->ngates < 8; t++) {
+            char spec[64];
+            if (abigate_wheel_tag_spec(tags, t, spec, sizeof spec) != ABIGATE_OK)
+                continue;
+            unsigned g = 0;
+            while (g < sc.ngates && strcmp(sc.gates[g].spec, spec))
+                g++;
+            if (g == sc.ngates) {
+                struct options one;
+                memset(&one, 0, sizeof one);
+                one.target = spec;
+                abigate_gate *gate = sc.ngates < SCAN_TAG_GATES ? make_gate("scan", &one, &sc.policy, &rc)
+                                                                : NULL;
+                if (!gate) {
+                    fprintf(stderr, "abigate scan: no interpreter for %s (more than %d claimed?)\n",
+                            spec, SCAN_TAG_GATES);
+                    continue;
+                }
+                snprintf(sc.gates[g].spec, sizeof sc.gates[g].spec, "%s", spec);
+                sc.gates[g].gate = gate;
+                sc.ngates++;
+            }
+            unsigned k = 0;
+            while (k < j->ngates && j->gates[k] != g)
+                k++;
+            if (k == j->ngates)
+                j->gates[j->ngates++] = g;
+        }
+        abigate_wheel_tags_free(tags);
+    }
     /* N workers; this thread shows progress on a terminal meanwhile */
     int jobs = sc.oom ? 0 : o.jobs ? o.jobs : 1, started = 0;
     int tty = !sc.oom && isatty(STDERR_FILENO);
@@ -923,6 +1023,8 @@ int cmd_scan(int argc, char **argv, const char *default_python)
     free(sc.dists);
     free(sc.dist_slots);
     abigate_gate_free(sc.gate);
+    for (unsigned g = 0; g < sc.ngates; g++)
+        abigate_gate_free(sc.gates[g].gate);
     if (fflush(stdout) != 0) {
         perror("abigate: writing output");
         return EXIT_USAGE;
