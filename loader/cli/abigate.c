@@ -205,12 +205,23 @@ static void print_human(const abigate_walk_item *it, const abigate_file_info *fi
     }
     if (fi->slot_id_315)
         printf("; module slots in 3.15's numbering (%s = %u)",
-               fi->slot_id_315 == 84 ? "Py_mod_create" : "Py_mod_exec", fi->slot_id_315);
+               abigate_module_slot_name(fi->slot_id_315) ? abigate_module_slot_name(fi->slot_id_315)
+                                                          : "slot",
+               fi->slot_id_315);
     if (fi->moddef_layout)
         printf("; PyModuleDef with the %s object header",
                fi->moddef_layout == ABIGATE_MODDEF_GIL           ? "GIL"
                : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
                                                                   : "GIL and the free-threaded");
+    if (fi->moddef_minor_max)
+        printf(" of 3.%u%s%s headers", fi->moddef_minor_min ? fi->moddef_minor_min : 11,
+               fi->moddef_minor_min == 0 ? " or older"
+               : fi->moddef_minor_max == 255 ? " or later" : "",
+               fi->moddef_minor_min == 12 ? "-3.13" : "");
+    if (fi->slot_id_old >= 3)
+        printf("; its slots include %s (3.%u+)",
+               fi->slot_id_old == 3 ? "Py_mod_multiple_interpreters" : "Py_mod_gil",
+               fi->slot_id_old == 3 ? 12u : 13u);
     print_identity(fi);
     if (list_symbols && syms)
         for (unsigned i = 0; i < abigate_symbols_count(syms); i++)
@@ -338,13 +349,18 @@ static void json_file(const abigate_walk_item *it, int rc, const abigate_error *
     json_string(fi->pyinit);
     printf(", \"pyinit_count\": %u, \"modexport\": ", fi->n_pyinit);
     json_string(fi->modexport);
-    printf(", \"modexport_count\": %u, \"slot_id_315\": %u, \"moddef_layout\": \"%s\", "
-           "\"needed_count\": %u, \"libpython\": [", fi->n_modexport, fi->slot_id_315,
+    printf(", \"modexport_count\": %u, \"slot_id_315\": %u, \"slot_id_old\": %u, "
+           "\"moddef_layout\": \"%s\", \"moddef_minor\": ",
+           fi->n_modexport, fi->slot_id_315, fi->slot_id_old,
            fi->moddef_layout == ABIGATE_MODDEF_GIL           ? "gil"
            : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
            : fi->moddef_layout                                ? "both"
-                                                              : "none",
-           fi->n_needed);
+                                                              : "none");
+    if (fi->moddef_minor_max)
+        printf("[%u, %u]", fi->moddef_minor_min, fi->moddef_minor_max);
+    else
+        fputs("null", stdout);
+    printf(", \"needed_count\": %u, \"libpython\": [", fi->n_needed);
     for (unsigned i = 0; i < fi->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
         if (i)
             fputs(", ", stdout);

@@ -710,6 +710,27 @@ static int pick_ft_refcount(const abigate_symbols *s, unsigned i, const void *ct
     return is_ft_refcount(abigate__symbol_name(s, i));
 }
 
+ABIGATE_API const char *abigate_module_slot_name(unsigned id)
+{
+    switch (id) {
+    case 84: return "Py_mod_create";
+    case 85: return "Py_mod_exec";
+    case 86: return "Py_mod_multiple_interpreters";
+    case 87: return "Py_mod_gil";
+    case 94: return "Py_mod_slots";
+    case 100: return "Py_mod_name";
+    case 101: return "Py_mod_doc";
+    case 102: return "Py_mod_state_size";
+    case 103: return "Py_mod_methods";
+    case 104: return "Py_mod_state_traverse";
+    case 105: return "Py_mod_state_clear";
+    case 106: return "Py_mod_state_free";
+    case 109: return "Py_mod_abi";
+    case 110: return "Py_mod_token";
+    default: return NULL;
+    }
+}
+
 static int decide_inferred(struct text *t, const abigate_file_info *f, const abigate_symbols *syms,
                            const abigate_profile *p)
 {
@@ -785,6 +806,25 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL;
     }
 
+    /* 2b. The version its PyModuleDef's header belongs to (PyModuleDef_HEAD_INIT's
+     * values change with the headers: 3.12 and 3.14 made it immortal), for a
+     * version-specific build: one that needs symbols outside the stable ABI
+     * (a limited-API build runs on later versions whatever headers wrote it). */
+    if (f->moddef_minor_max && (minor < f->moddef_minor_min || minor > f->moddef_minor_max) &&
+        syms && f->legacy_read && !syms->truncated && count_names(syms, pick_not_stable, NULL)) {
+        put(t, "its PyModuleDef's header has the values the headers of CPython %s write, and it "
+               "needs ",
+            f->moddef_minor_max == 11 ? "3.11 or older" : f->moddef_minor_max == 13 &&
+            f->moddef_minor_min == 12 ? "3.12 and 3.13" : f->moddef_minor_max == 13 ? "3.13t"
+            : f->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "3.14t and later"
+            : "3.14 and later");
+        put_names(t, syms, pick_not_stable, NULL);
+        put(t, ", outside the stable ABI: a version-specific build for another version; this "
+               "interpreter is %s; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_VERSION;
+    }
+
     /* 3. Its init hook: a PEP 793 slots-only module (PyModExport_ and no
      * PyInit_) is found only by 3.15 and later. */
     if (f->legacy_read && f->n_modexport && !f->n_pyinit && p->hexversion < VERSION_3_15) {
@@ -801,10 +841,22 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         put(t, "its module slots use CPython 3.15's numbering (%s = %u), so it was built with "
                "3.15 or later headers; this interpreter is %s, which rejects them (\"unknown "
                "slot ID %u\"); ",
-            f->slot_id_315 == 84 ? "Py_mod_create" : "Py_mod_exec", f->slot_id_315, name,
-            f->slot_id_315);
+            abigate_module_slot_name(f->slot_id_315) ? abigate_module_slot_name(f->slot_id_315)
+                                                      : "a slot",
+            f->slot_id_315, name, f->slot_id_315);
         put_tag(t, tag);
         return ABIGATE_R_SLOT_NUMBERING;
+    }
+    /* 3a'. Slot IDs of the older numbering that came later: its PyModuleDef's
+     * slots name Py_mod_multiple_interpreters (3, 3.12+) or Py_mod_gil (4, 3.13+). */
+    if (f->slot_id_old >= 3 && minor < (f->slot_id_old == 3 ? 12u : 13u)) {
+        put(t, "its PyModuleDef's slots include %s (slot ID %u), which CPython knows from 3.%u on; "
+               "this interpreter is %s, which rejects it (\"unknown slot ID %u\") after the "
+               "file's code ran; ",
+            f->slot_id_old == 3 ? "Py_mod_multiple_interpreters" : "Py_mod_gil", f->slot_id_old,
+            f->slot_id_old == 3 ? 12u : 13u, name, f->slot_id_old);
+        put_tag(t, tag);
+        return ABIGATE_R_SLOT_UNKNOWN;
     }
 
     /* 3b. No init hook at all, in a file named as a CPython extension:

@@ -1312,6 +1312,8 @@ struct native {
     const char *module;
     size_t module_len;
     unsigned moddef;
+    unsigned def_min, def_max; /* its HEAD_INIT's versions (max 0: none) */
+    unsigned def_old, def_new; /* its m_slots: highest old-numbering ID, a 3.15 ID */
     struct dyninfo d;     /* the relocation tables and the symbol table (read_dynamic) */
     /* filled as used (find_native zeroes only what comes before) */
     struct native_array arrays[NATIVE_MAX_ARRAYS];
@@ -1402,7 +1404,7 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
 static void note_def(struct elf *e, struct native *n, const unsigned char *seg, uint64_t len,
                      uint64_t o)
 {
-    unsigned w = n->word, name, type, layout = 0;
+    unsigned w = n->word, name, type, layout = 0, vmin, vmax;
     if (o + 8 * w > len)
         return; /* a PyModuleDef's first 8 words are read below; the segment may end sooner */
     uint64_t first = get_word(seg + o, n);
@@ -1414,11 +1416,15 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
         if ((flags == 0 || flags == 4) && h[2] == 0 && h[3] == 0 &&
             abigate__get32(h + 4, n->be) == 0xffffffffu && get_word(seg + o + type - w, n) == 0)
             layout = ABIGATE_MODDEF_FREETHREADED;
+        vmin = flags ? 14 : 13; /* 3.14 marks it statically allocated */
+        vmax = flags ? 255 : 13;
     } else if (first == 1 || (n->is64 ? first == 0xffffffffu || first == 0x00050000c0000000u
                                       : first == 0x3fffffffu || first == 0x70000000u)) {
         name = 5 * w;
         type = w;
         layout = ABIGATE_MODDEF_GIL;
+        vmin = first == 1 ? 0 : first == 0xffffffffu || first == 0x3fffffffu ? 12 : 14;
+        vmax = first == 1 ? 11 : vmin == 12 ? 13 : 255;
     }
     if (!layout)
         return; /* not a header */
@@ -1446,6 +1452,41 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
         (slen > m && b[slen - m - 1] != '.'))
         return;
     n->moddef |= layout;
+    n->def_min = vmin;
+    n->def_max = vmax;
+    /* its slots (m_slots, after m_name, m_doc, m_size, m_methods), read in
+     * place as m_name was: the IDs of one numbering or the other, to a
+     * {0, NULL} terminator; anything else gives no evidence */
+    uint64_t slots = o + name + 5 * w <= len ? get_word(seg + o + name + 4 * w, n) : 0;
+    unsigned char t[NATIVE_MAX_SLOTS * 16];
+    uint64_t want = (uint64_t)NATIVE_MAX_SLOTS * 2 * w;
+    if (!slots || map_addr(e, slots, &off))
+        return;
+    if (past_end(e->src, off, want)) {
+        if (!e->src->size_known || e->src->size <= off)
+            return;
+        want = (e->src->size - off) / (2 * w) * (2 * w);
+    }
+    if (!want || src_read(e->src, off, t, (size_t)want, ABIGATE_E_IO))
+        return;
+    unsigned old_max = 0, new_id = 0;
+    for (uint64_t k = 0; k + 2 * w <= want; k += 2 * w) {
+        long id = entry_id(t + k, 0, n);
+        uint64_t value = get_word(t + k + w, n);
+        if (id == 0) {
+            if (value == 0) {
+                n->def_old = old_max;
+                n->def_new = new_id;
+            }
+            return;
+        }
+        if (id >= 1 && id <= 4)
+            old_max = (unsigned)id > old_max ? (unsigned)id : old_max;
+        else if (id >= 84 && abigate__mod_slot_kind((unsigned)id))
+            new_id = new_id ? new_id : (unsigned)id;
+        else
+            return; /* not a slot array */
+    }
 }
 
 /* Sort n->order by address (insertion sort: at most a few hundred places). */
@@ -1699,7 +1740,8 @@ static void read_reloc_dynamic(struct elf *e, struct native *n)
  * `slot_id_315` (a file without a record of its own), also the ID of a well
  * formed array of 3.15's numbering found without its Py_mod_abi, else 0. */
 static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, int *found,
-                        unsigned *slot_id_315, unsigned *moddef, const char *module)
+                        unsigned *slot_id_315, unsigned *moddef, const char *module,
+                        abigate_file_info *def)
 {
     struct abigate__src *s = e->src;
     struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
@@ -1750,6 +1792,13 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
     }
     if (moddef)
         *moddef = n->moddef;
+    if (def && n->moddef) { /* the PyModuleDef's own versions and slots */
+        def->moddef_minor_min = n->def_min;
+        def->moddef_minor_max = n->def_max;
+        def->slot_id_old = n->def_old;
+        if (slot_id_315 && !*slot_id_315 && n->def_new)
+            *slot_id_315 = n->def_new;
+    }
     free(n);
     abigate__ok(s->err);
 }
@@ -1998,7 +2047,7 @@ int abigate__parse_elf(struct abigate__src *s, const char *name, unsigned flags,
         uint64_t at = 0;
         int native_found;
         find_native(&e, &native, &at, &native_found, st.found ? NULL : &out.slot_id_315,
-                    &out.moddef_layout, out.tag.module);
+                    &out.moddef_layout, out.tag.module, st.found ? NULL : &out);
         if (native_found && !st.found) {
             out.record_state = native_found > 0 ? ABIGATE_RECORD_PRESENT : ABIGATE_RECORD_CONFLICT;
             out.record_via = ABIGATE_VIA_PYABIINFO;

@@ -61,6 +61,9 @@ struct row {
     unsigned format;
     uint32_t min_os;
     unsigned n_slices, slice_machine[2];
+    /* its PyModuleDef: the versions its HEAD_INIT belongs to (max 0: none),
+     * the highest old-numbering ID of its slots */
+    unsigned moddef_min, moddef_max, slot_id_old;
 };
 
 #define REC(fl, b, a) PRESENT, (fl), (b), (a)
@@ -417,6 +420,35 @@ static const struct row rows[] = {
      "3.13", 0, NULL, REQUIRE, 0, REFUSE, ABIGATE_R_VERSION, 0, "3.12"},
     {"warn: no record", NOREC, 0, "m.so", NULL, NULL, NULL, "3.13", 0, NULL, WARN, 0, ACCEPT,
      ABIGATE_R_NONE, 0, "no evidence"},
+    /* no record: its PyModuleDef's own slots and the version of its header
+     * (Debian sid's markupsafe, msgpack and regex builds: tests/native/thirdparty.py) */
+#define DEF_ROW(nm, imp, sp, k, rs, text, ...) \
+    {.name = nm, .state = ABSENT, .file_name = "m.so", .imports = imp, .spec = sp, .mode = STRICT, \
+     .kind = k, .reason = rs, .says = text, .moddef = ABIGATE_MODDEF_GIL, __VA_ARGS__}
+    DEF_ROW("Py_mod_gil in its slots on 3.12", "PyLong_FromLong", "3.12", REFUSE,
+            ABIGATE_R_SLOT_UNKNOWN, "Py_mod_gil (slot ID 4), which CPython knows from 3.13 on",
+            .slot_id_old = 4),
+    DEF_ROW("Py_mod_gil in its slots on 3.13", "PyLong_FromLong", "3.13", ACCEPT, ABIGATE_R_NONE,
+            "no evidence", .slot_id_old = 4),
+    DEF_ROW("Py_mod_multiple_interpreters on 3.11", "PyLong_FromLong", "3.11", REFUSE,
+            ABIGATE_R_SLOT_UNKNOWN, "(\"unknown slot ID 3\")", .slot_id_old = 3),
+    DEF_ROW("Py_mod_multiple_interpreters on 3.12", "PyLong_FromLong", "3.12", ACCEPT,
+            ABIGATE_R_NONE, "no evidence", .slot_id_old = 3),
+    DEF_ROW("3.15's Py_mod_multiple_interpreters on 3.14", "PyLong_FromLong", "3.14", REFUSE,
+            ABIGATE_R_SLOT_NUMBERING, "Py_mod_multiple_interpreters = 86", .slot_id_315 = 86),
+    DEF_ROW("a 3.14+ header, a non-stable import, on 3.13", "PyLong_FromLong,PyUnicode_New", "3.13",
+            REFUSE, ABIGATE_R_LAYOUT_VERSION,
+            "the headers of CPython 3.14 and later write, and it needs PyUnicode_New",
+            .moddef_min = 14, .moddef_max = 255),
+    DEF_ROW("a 3.14+ header, stable imports only (limited API), on 3.13", "PyLong_FromLong",
+            "3.13", ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 14, .moddef_max = 255),
+    DEF_ROW("a 3.14+ header, a non-stable import, on 3.15", "PyUnicode_New", "3.15", ACCEPT,
+            ABIGATE_R_NONE, "no evidence", .moddef_min = 14, .moddef_max = 255),
+    DEF_ROW("a 3.11 header, a non-stable import, on 3.12", "PyUnicode_New", "3.12", REFUSE,
+            ABIGATE_R_LAYOUT_VERSION, "3.11 or older", .moddef_min = 0, .moddef_max = 11),
+    DEF_ROW("a 3.12-3.13 header, a non-stable import, on 3.13", "PyUnicode_New", "3.13", ACCEPT,
+            ABIGATE_R_NONE, "no evidence", .moddef_min = 12, .moddef_max = 13),
+#undef DEF_ROW
     /* PE (Windows) and Mach-O (macOS): the format, the DLL, the slices */
 #define PE_ROW(nm, fname, dll, imp, sp, k, rs, text) \
     {.name = nm, .state = ABSENT, .file_name = fname, .libpython = dll, .imports = imp, \
@@ -571,6 +603,9 @@ static void build_inputs(const struct row *r, abigate_file_info *fi, abigate_pro
     fi->slot_id_315 = r->slot_id_315;
     fi->moddef_layout = r->moddef;
     fi->format = r->format;
+    fi->moddef_minor_min = r->moddef_min;
+    fi->moddef_minor_max = r->moddef_max;
+    fi->slot_id_old = r->slot_id_old;
     fi->min_os = r->min_os;
     fi->n_slices = r->n_slices;
     for (unsigned k = 0; k < r->n_slices; k++) {

@@ -265,9 +265,43 @@ START_TEST(test_moddef_layout)
                      ABIGATE_OK);
     ck_assert_msg(fi.moddef_layout == want[kind], "%s, kind %d: moddef_layout %u, want %u",
                   describe(&c), kind, fi.moddef_layout, want[kind]);
+    /* the versions whose headers write that header */
+    static const unsigned vmin[] = {0, 12, 14, 13, 14, 0, 0, 0}, vmax[] = {11, 13, 255, 13, 255, 0, 0, 0};
+    ck_assert_msg(fi.moddef_minor_min == vmin[kind] && fi.moddef_minor_max == vmax[kind],
+                  "%s, kind %d: versions %u..%u", describe(&c), kind, fi.moddef_minor_min,
+                  fi.moddef_minor_max);
     ck_assert_int_eq(abigate_read_buffer(b, len, NULL, ABIGATE_READ_LEGACY, &fi, NULL, &err),
                      ABIGATE_OK);
     ck_assert_uint_eq(fi.moddef_layout, 0); /* no file name: no module name to match */
+}
+END_TEST
+
+/* Its PyModuleDef's own slots (m_slots, in place): a GIL definition
+ * (ob_refcnt 1) whose m_slots points at 0x2c0: {4 Py_mod_gil, code},
+ * {0, NULL}; {86 (3.15's Py_mod_multiple_interpreters), 1}, {0, NULL};
+ * an ID of no numbering (99); a terminator whose value is not NULL. */
+#define DEF_SLOTS 0x2c0u
+START_TEST(test_moddef_slots)
+{
+    struct config c = config_of(_i % 4);
+    int kind = _i / 4;
+    unsigned w = c.is64 ? 8 : 4;
+    unsigned char b[SIZE];
+    size_t len = build_def(&c, 0, b);
+    put(&c, b, DEF + 5 * w + 4 * w, w, DEF_SLOTS); /* m_slots */
+    static const unsigned ids[4] = {4, 86, 99, 4};
+    put(&c, b, DEF_SLOTS, 4, ids[kind]);
+    put(&c, b, DEF_SLOTS + w, w, ids[kind] == 86 ? 1 : CODE);
+    put(&c, b, DEF_SLOTS + 2 * w, 4, 0);
+    put(&c, b, DEF_SLOTS + 3 * w, w, kind == 3 ? CODE : 0);
+    abigate_file_info fi;
+    abigate_error err;
+    ck_assert_int_eq(abigate_read_buffer(b, len, "m.so", ABIGATE_READ_LEGACY, &fi, NULL, &err),
+                     ABIGATE_OK);
+    static const unsigned old[] = {4, 0, 0, 0}, new315[] = {0, 86, 0, 0};
+    ck_assert_msg(fi.slot_id_old == old[kind] && fi.slot_id_315 == new315[kind],
+                  "%s, kind %d: slot_id_old %u, slot_id_315 %u", describe(&c), kind,
+                  fi.slot_id_old, fi.slot_id_315);
 }
 END_TEST
 
@@ -279,6 +313,7 @@ Suite *make_native_suite(void)
     tcase_add_loop_test(tc, test_native_refused, 0, N_CONFIGS * (UNKNOWN_ID - GOOD));
     tcase_add_loop_test(tc, test_native_numbering, 0, N_CONFIGS);
     tcase_add_loop_test(tc, test_moddef_layout, 0, 4 * 8);
+    tcase_add_loop_test(tc, test_moddef_slots, 0, 4 * 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -334,6 +334,17 @@ typedef struct abigate_file_info {
      * file and the other formats. */
     unsigned n_slices;
     struct { unsigned machine, elf_class; } slice[ABIGATE_MAX_SLICES];
+    /* Its static PyModuleDef (moddef_layout): the CPython minor versions
+     * whose headers write its PyModuleDef_HEAD_INIT values, from
+     * moddef_minor_min to moddef_minor_max (ob_refcnt 1: up to 3.11;
+     * 0xffffffff: 3.12 and 3.13; 3.14's immortal value: 3.14 on, max 255;
+     * free-threaded: 3.13t, or 3.14t on); max 0 when none was read.  And
+     * its slots (m_slots, read in place): the highest ID of the numbering
+     * before 3.15 there, slot_id_old (3 Py_mod_multiple_interpreters:
+     * 3.12+; 4 Py_mod_gil: 3.13+; 0 none), and an ID of 3.15's numbering in
+     * slot_id_315 (any of them, 86 Py_mod_multiple_interpreters say). */
+    unsigned moddef_minor_min, moddef_minor_max;
+    unsigned slot_id_old;
 } abigate_file_info;
 
 /* Optional scratch buffer receiving the names of the undefined Py symbols.
@@ -879,6 +890,11 @@ ABIGATE_API int abigate_wheel_tags_truncated(const abigate_wheel_tags *tags);
 ABIGATE_API int abigate_wheel_tags_get(const abigate_wheel_tags *tags, unsigned i,
                                        const char **python, const char **abi,
                                        const char **platform);
+
+/* The name of a module slot ID of CPython 3.15's numbering (PEP 820:
+ * 84 "Py_mod_create", 85 "Py_mod_exec", 86 "Py_mod_multiple_interpreters",
+ * ..., 109 "Py_mod_abi"), or NULL for another number (since 0.3). */
+ABIGATE_API const char *abigate_module_slot_name(unsigned id);
 
 /* The interpreter tag `i` claims, as a spec for abigate_profile_parse:
  * cp313-cp313t-win_amd64 is "3.13t-win_amd64", cp311-abi3-macosx_11_0_arm64

@@ -47,3 +47,5 @@ X(ABIGATE_R_LAYOUT_CONFLICT,      41, "no record; its object layout evidence dis
 X(ABIGATE_R_FORMAT,               42, "built for another operating system: its binary format (ELF, PE, Mach-O) is not the interpreter's")
 X(ABIGATE_R_PYTHON_DLL,           43, "linked against another CPython's DLL (version, free-threaded or debug build)")
 X(ABIGATE_R_MIN_OS,               44, "needs a newer operating system than the target's (macOS minos)")
+X(ABIGATE_R_SLOT_UNKNOWN,         45, "no record; its PyModuleDef's slots include an ID this interpreter does not know (Py_mod_multiple_interpreters below 3.12, Py_mod_gil below 3.13)")
+X(ABIGATE_R_LAYOUT_VERSION,       46, "no record; a version-specific build (it needs symbols outside the stable ABI) whose PyModuleDef header was written by another version's headers")
