@@ -15,7 +15,9 @@
  * LC_SYMTAB (nlist entries, names with the C underscore stripped), the
  * LC_*_DYLIB commands, and, for a file whose symbol table lists no import,
  * from the imports of LC_DYLD_CHAINED_FIXUPS or the bind streams of
- * LC_DYLD_INFO. */
+ * LC_DYLD_INFO.  CPython's own PyABIInfo (3.15's Py_mod_abi slot) is found
+ * in the data sections through the rebase opcodes or the chained fixups
+ * ("the native record" below). */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -76,6 +78,7 @@
 #define BLOB_MAX (64u << 20)          /* chained fixups' imports, a bind stream */
 #define SYM_CHUNK 4096u               /* nlist entries read at a time */
 #define SEEN_SLOTS 65536u             /* Py names a bind stream's reader remembers */
+#define MAX_SEGS 256u                 /* segments the native record's search indexes */
 
 struct macho {
     struct abigate__src *s;
@@ -85,6 +88,8 @@ struct macho {
     unsigned hdr_size;       /* 28 or 32 */
     uint32_t ncmds, sizeofcmds;
     unsigned char *cmds;     /* the load commands, sizeofcmds bytes (heap) */
+    unsigned nsegs;          /* LC_SEGMENT(_64) commands (their indices: command order) */
+    const unsigned char *segcmd[MAX_SEGS]; /* the first ones, in cmds */
 };
 
 /* Offsets in messages are the input's (base + an offset in the thin file). */
@@ -618,6 +623,510 @@ static int read_dyld_info(struct macho *m, struct legacy *L, const unsigned char
     return rc;
 }
 
+/* ------------------------------------------------------------------ the native record
+ *
+ * CPython's own PyABIInfo (3.15's Py_mod_abi slot) in a Mach-O image: a
+ * module slot array ({int slot; void *value}, or 3.15's 16-byte PySlot)
+ * lies in an initialised data section of a segment that is not code, its
+ * pointers fixed up by dyld from one of two sources:
+ *
+ *   - the rebase opcodes of LC_DYLD_INFO(_ONLY): the word in place is the
+ *     target's unslid vmaddr, the stream lists the places (segment index
+ *     and offset);
+ *   - LC_DYLD_CHAINED_FIXUPS (newer ld64): the word in place is a chain
+ *     entry; starts_in_image -> starts_in_segment -> page_start[] say where
+ *     each page's chain starts, `next` (in 4-byte strides) moves forward
+ *     inside the page.  DYLD_CHAINED_PTR_64 (2: the target a vmaddr) and
+ *     _64_OFFSET (6: an offset from the mach header) are read; the arm64e
+ *     formats (1, 9, 12) and the 32-bit ones are not (no evidence).
+ *
+ * Both are decoded into one sorted set of places, each with its target
+ * (a rebase's: the word in place; a chained bind's: none), bounded
+ * (MACHO_MAX_FIXUPS places or chain entries, every place inside its
+ * segment).  A malformed stream or chain is no evidence, never wrong
+ * evidence: the set is dropped, the read goes on.  An array is then taken
+ * as in an ELF or PE file (docs/FORMAT.md, "The native record"): from an
+ * aligned Py_mod_abi entry (or, in a file without a record, Py_mod_exec /
+ * Py_mod_create of 3.15's numbering) forward to its {0, NULL} terminator,
+ * every slot an ID of PEP 820's numbering, every pointer slot's place
+ * rebased (not bound) to a target inside a segment of the image, no fixup
+ * on an integer slot or the terminator.  Every module's must agree. */
+
+#define MACHO_MAX_FIXUPS (1u << 20)  /* rebased places or chain entries */
+#define MACHO_MAX_DATA (16u << 20)   /* bytes of one data section searched for slots */
+#define MACHO_MAX_ARRAYS 16u         /* slot arrays followed from their anchors */
+#define MACHO_MAX_SLOTS 64u          /* entries of one slot array */
+#define VM_PROT_EXECUTE 0x4u
+#define S_REGULAR 0x0u
+#define REBASE_TYPE_POINTER 1u
+#define CHAINED_PTR_64 2u
+#define CHAINED_PTR_64_OFFSET 6u
+#define CHAINED_PTR_START_NONE 0xffffu
+#define CHAINED_PTR_START_MULTI 0x8000u
+#define FIX_IN_PLACE UINT64_MAX      /* a rebase: the target is the word in place */
+#define FIX_NOT_PLAIN (UINT64_MAX - 1) /* a chained bind or tagged pointer: no target */
+
+struct seg {
+    const unsigned char *cmd;    /* its command, in m->cmds */
+    uint64_t vmaddr, vmsize, fileoff, filesize;
+    uint32_t initprot, nsects;
+};
+
+struct fixup {
+    uint64_t place;
+    uint64_t target;         /* a vmaddr, FIX_IN_PLACE or FIX_NOT_PLAIN */
+};
+
+struct fixups {
+    struct fixup *v;
+    size_t n, cap;
+    size_t walked;           /* places and chain entries decoded, in all */
+};
+
+struct native {
+    struct macho *m;
+    struct seg *seg;
+    unsigned nseg;
+    struct fixups f;
+    int found, conflict;
+    abigate_abiinfo info;
+    uint64_t at;             /* input offset of the first PyABIInfo */
+    unsigned slot_id_315;
+    unsigned arrays;
+};
+
+/* The segments, in command order (their indices), each checked: the
+ * file part inside the thin file, no range wrapping.  0 when there are
+ * none, too many, or one is malformed (then no native record). */
+static unsigned read_segs(struct macho *m, struct seg *seg)
+{
+    if (m->nsegs > MAX_SEGS)
+        return 0;
+    for (unsigned i = 0; i < m->nsegs; i++) {
+        const unsigned char *c = m->segcmd[i];
+        struct seg *s = &seg[i];
+        s->cmd = c;
+        if (m->is64) {
+            s->vmaddr = abigate__get64(c + 24, m->be);
+            s->vmsize = abigate__get64(c + 32, m->be);
+            s->fileoff = abigate__get64(c + 40, m->be);
+            s->filesize = abigate__get64(c + 48, m->be);
+            s->initprot = abigate__get32(c + 60, m->be);
+            s->nsects = abigate__get32(c + 64, m->be);
+        } else {
+            s->vmaddr = abigate__get32(c + 24, m->be);
+            s->vmsize = abigate__get32(c + 28, m->be);
+            s->fileoff = abigate__get32(c + 32, m->be);
+            s->filesize = abigate__get32(c + 36, m->be);
+            s->initprot = abigate__get32(c + 44, m->be);
+            s->nsects = abigate__get32(c + 48, m->be);
+        }
+        if (s->vmsize > UINT64_MAX - s->vmaddr || s->filesize > s->vmsize ||
+            abigate__out_of_bounds(s->fileoff, s->filesize, m->size))
+            return 0;
+    }
+    return m->nsegs;
+}
+
+/* 1 and the file offset of [addr, addr+len) in *off when one segment's
+ * file part holds it; 0 when none does. */
+static int vm_to_file(const struct native *x, uint64_t addr, uint64_t len, uint64_t *off)
+{
+    for (unsigned i = 0; i < x->nseg; i++) {
+        const struct seg *s = &x->seg[i];
+        if (addr >= s->vmaddr && s->filesize >= len && addr - s->vmaddr <= s->filesize - len) {
+            *off = s->fileoff + (addr - s->vmaddr);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when `addr` is inside a mapped (not PROT_NONE) segment of the image. */
+static int in_image(const struct native *x, uint64_t addr)
+{
+    for (unsigned i = 0; i < x->nseg; i++) {
+        const struct seg *s = &x->seg[i];
+        if (s->initprot && addr >= s->vmaddr && addr - s->vmaddr < s->vmsize)
+            return 1;
+    }
+    return 0;
+}
+
+/* The image base, the vmaddr the mach header is mapped at: the segment
+ * whose file part starts at offset 0 (__TEXT).  0 when there is none. */
+static int image_base(const struct native *x, uint64_t *base)
+{
+    for (unsigned i = 0; i < x->nseg; i++)
+        if (x->seg[i].fileoff == 0 && x->seg[i].filesize) {
+            *base = x->seg[i].vmaddr;
+            return 1;
+        }
+    return 0;
+}
+
+static int fix_add(struct fixups *f, uint64_t place, uint64_t target)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 256;
+        struct fixup *v = cap <= MACHO_MAX_FIXUPS ? realloc(f->v, cap * sizeof *v) : NULL;
+        if (!v)
+            return -1;
+        f->v = v;
+        f->cap = cap;
+    }
+    f->v[f->n].place = place;
+    f->v[f->n++].target = target;
+    return 0;
+}
+
+static int cmp_fixup(const void *a, const void *b)
+{
+    uint64_t x = ((const struct fixup *)a)->place, y = ((const struct fixup *)b)->place;
+    return x < y ? -1 : x > y;
+}
+
+static const struct fixup *fix_find(const struct fixups *f, uint64_t place)
+{
+    struct fixup key = {place, 0};
+    return f->v ? bsearch(&key, f->v, f->n, sizeof key, cmp_fixup) : NULL;
+}
+
+/* A ULEB128 at *pos of p[n] into *v; -1 when it runs off the stream or
+ * past 64 bits. */
+static int read_uleb(const unsigned char *p, size_t n, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        if (*pos >= n || shift > 63)
+            return -1;
+        unsigned char b = p[(*pos)++];
+        if (shift == 63 && (b & 0x7eu))
+            return -1;
+        *v |= (uint64_t)(b & 0x7fu) << shift;
+        if (!(b & 0x80u))
+            return 0;
+    }
+}
+
+/* The places the rebase stream of LC_DYLD_INFO(_ONLY) at c lists as
+ * pointers (REBASE_TYPE_POINTER) into f; -1 when it is malformed (an
+ * unknown opcode, an operand off the stream, a place outside its
+ * segment, more than MACHO_MAX_FIXUPS places). */
+static int read_rebase(struct native *x, const unsigned char *c)
+{
+    struct macho *m = x->m;
+    uint32_t off = abigate__get32(c + 8, m->be), size = abigate__get32(c + 12, m->be);
+    unsigned char *p;
+    if (size == 0)
+        return 0;
+    if (rd_alloc(m, off, size, off, "rebase stream", &p)) {
+        abigate__ok(m->err); /* not a reason to refuse the file: no record found */
+        return -1;
+    }
+    const unsigned w = m->is64 ? 8 : 4;
+    unsigned type = 0, segi = 0;
+    int have_seg = 0, rc = 0;
+    uint64_t addr = 0;
+    size_t pos = 0;
+    while (!rc && pos < size) {
+        unsigned char b = p[pos++];
+        unsigned imm = b & 0x0fu;
+        uint64_t times = 0, skip = 0, v;
+        switch (b & 0xf0u) {
+        case 0x00: /* DONE */
+            pos = size;
+            break;
+        case 0x10: /* SET_TYPE_IMM */
+            type = imm;
+            break;
+        case 0x20: /* SET_SEGMENT_AND_OFFSET_ULEB */
+            segi = imm;
+            have_seg = 1;
+            rc = read_uleb(p, size, &pos, &addr);
+            break;
+        case 0x30: /* ADD_ADDR_ULEB */
+            if (!(rc = read_uleb(p, size, &pos, &v)))
+                addr += v;
+            break;
+        case 0x40: /* ADD_ADDR_IMM_SCALED */
+            addr += (uint64_t)imm * w;
+            break;
+        case 0x50: /* DO_REBASE_IMM_TIMES */
+            times = imm;
+            break;
+        case 0x60: /* DO_REBASE_ULEB_TIMES */
+            rc = read_uleb(p, size, &pos, &times);
+            break;
+        case 0x70: /* DO_REBASE_ADD_ADDR_ULEB */
+            times = 1;
+            rc = read_uleb(p, size, &pos, &skip);
+            break;
+        case 0x80: /* DO_REBASE_ULEB_TIMES_SKIPPING_ULEB */
+            rc = read_uleb(p, size, &pos, &times) || read_uleb(p, size, &pos, &skip);
+            break;
+        default:
+            rc = -1;
+        }
+        /* each place is checked and counted: a count of 2^64 stops at the cap */
+        for (uint64_t k = 0; !rc && k < times; k++) {
+            const struct seg *s = &x->seg[segi];
+            if (!have_seg || segi >= x->nseg || x->f.walked++ >= MACHO_MAX_FIXUPS ||
+                addr > s->vmsize || s->vmsize - addr < w)
+                rc = -1;
+            else if (type == REBASE_TYPE_POINTER)
+                rc = fix_add(&x->f, s->vmaddr + addr, FIX_IN_PLACE);
+            addr += skip + w;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+/* The chains of one segment (its dyld_chained_starts_in_segment at s,
+ * `len` bytes of the blob from there); -1 when malformed. */
+static int read_seg_chains(struct native *x, unsigned i, const unsigned char *s, uint32_t len,
+                           uint64_t base, unsigned char *page)
+{
+    struct macho *m = x->m;
+    if (len < 22)
+        return -1;
+    uint32_t size = abigate__get32(s, m->be);
+    unsigned page_size = abigate__get16(s + 4, m->be), format = abigate__get16(s + 6, m->be);
+    uint64_t seg_offset = abigate__get64(s + 8, m->be);
+    unsigned page_count = abigate__get16(s + 20, m->be);
+    const struct seg *sg = &x->seg[i];
+    if (size > len || size < 22 + 2u * page_count || sg->vmaddr < base ||
+        seg_offset != sg->vmaddr - base)
+        return -1; /* malformed, or a segment other than dyld's */
+    if (format != CHAINED_PTR_64 && format != CHAINED_PTR_64_OFFSET)
+        return 0; /* arm64e and 32-bit formats: not read, no evidence */
+    if (page_size < 8)
+        return -1;
+    for (unsigned pg = 0; pg < page_count; pg++) {
+        unsigned start = abigate__get16(s + 22 + 2 * pg, m->be);
+        if (start == CHAINED_PTR_START_NONE)
+            continue;
+        if (start & CHAINED_PTR_START_MULTI)
+            return -1; /* only the 32-bit formats have several starts a page */
+        /* the page, as much of it as the segment's file part holds */
+        uint64_t at = (uint64_t)pg * page_size, addr = sg->vmaddr + at;
+        if (at >= sg->filesize)
+            return -1;
+        uint64_t have = sg->filesize - at;
+        size_t plen = have < page_size ? (size_t)have : page_size;
+        if (rd(m, sg->fileoff + at, page, plen, "a chained fixups page")) {
+            abigate__ok(m->err);
+            return -1;
+        }
+        for (size_t off = start;;) {
+            if (x->f.walked++ >= MACHO_MAX_FIXUPS || plen < 8 || off > plen - 8)
+                return -1;
+            uint64_t v = abigate__get64(page + off, m->be);
+            unsigned next = (unsigned)(v >> 51) & 0xfffu;
+            uint64_t target = v & 0xfffffffffull;
+            if ((v >> 63) || ((v >> 36) & 0xffu))
+                target = FIX_NOT_PLAIN; /* a bind, or a rebase with its high8 set */
+            else if (format == CHAINED_PTR_64_OFFSET)
+                target += base;
+            if (fix_add(&x->f, addr + off, target))
+                return -1;
+            if (!next)
+                break;
+            off += (size_t)next * 4;
+        }
+    }
+    return 0;
+}
+
+/* The rebases of LC_DYLD_CHAINED_FIXUPS at c into f; -1 when malformed. */
+static int read_chains(struct native *x, const unsigned char *c)
+{
+    struct macho *m = x->m;
+    uint32_t dataoff = abigate__get32(c + 8, m->be), datasize = abigate__get32(c + 12, m->be);
+    uint64_t base;
+    unsigned char *d, *page;
+    if (!m->is64 || !image_base(x, &base))
+        return -1;
+    if (rd_alloc(m, dataoff, datasize, dataoff, "chained fixups", &d)) {
+        abigate__ok(m->err);
+        return -1;
+    }
+    int rc = -1;
+    if (!d || datasize < 28 || !(page = malloc(65536)))
+        goto out;
+    uint32_t starts = abigate__get32(d + 4, m->be);
+    if (abigate__get32(d, m->be) != 0 || starts > datasize || datasize - starts < 4)
+        goto done;
+    uint32_t left = datasize - starts, nseg = abigate__get32(d + starts, m->be);
+    if (nseg > (left - 4) / 4 || nseg > x->nseg)
+        goto done;
+    rc = 0;
+    for (uint32_t i = 0; !rc && i < nseg; i++) {
+        uint32_t so = abigate__get32(d + starts + 4 + 4 * (size_t)i, m->be);
+        if (so == 0)
+            continue;
+        rc = so >= left ? -1 : read_seg_chains(x, i, d + starts + so, left - so, base, page);
+    }
+done:
+    free(page);
+out:
+    free(d);
+    return rc;
+}
+
+/* The array whose anchor entry is at `e` of `data` (a section at vmaddr
+ * `addr`, `len` bytes), in `form` (0 PyModuleDef_Slot, 1 PySlot): its
+ * Py_mod_abi value's target in *abi (0 none); 1 when well formed. */
+static int walk_array(const struct native *x, const unsigned char *data, uint64_t len,
+                      uint64_t addr, uint64_t e, int form, uint64_t *abi)
+{
+    const int be = x->m->be, is64 = x->m->is64;
+    unsigned w = is64 ? 8 : 4, size = form ? 16 : 2 * w, voff = form ? 8 : w;
+    *abi = 0;
+    for (unsigned k = 0; k < MACHO_MAX_SLOTS && len - e >= size; k++, e += size) {
+        const unsigned char *b = data + e;
+        long id;
+        if (form == 0)
+            id = (is64 && abigate__get32(b + 4, be)) ? -1 : (long)abigate__get32(b, be);
+        else
+            id = (abigate__get32(b + 4, be) || (abigate__get16(b + 2, be) & ~7u))
+                     ? -1 : (long)abigate__get16(b, be);
+        uint64_t value = w == 8 ? abigate__get64(b + voff, be) : abigate__get32(b + voff, be);
+        const struct fixup *fx = fix_find(&x->f, addr + e + voff);
+        if (id == 0)
+            return value == 0 && !fx;
+        int kind = id > 0 && id <= 0xffff ? abigate__mod_slot_kind((unsigned)id) : 0;
+        if (kind == 2) {
+            if (fx || (id != 102 && value > 2))
+                return 0;
+            continue;
+        }
+        if (kind != 1 || !fx || fx->target == FIX_NOT_PLAIN)
+            return 0;
+        uint64_t target = fx->target == FIX_IN_PLACE ? value : fx->target;
+        if (!in_image(x, target))
+            return 0;
+        if (id == 109)
+            *abi = target;
+    }
+    return 0; /* no terminator within bounds */
+}
+
+/* The arrays of one data section (`data`, `len` bytes at vmaddr `addr`). */
+static void search_section(struct native *x, int own_record, const unsigned char *data,
+                           uint64_t len, uint64_t addr)
+{
+    struct macho *m = x->m;
+    const unsigned w = m->is64 ? 8 : 4;
+    for (uint64_t e = (w - addr % w) % w; len >= e && len - e >= 2 * w &&
+                                           x->arrays < MACHO_MAX_ARRAYS; e += w) {
+        for (int form = 0; form < 2; form++) {
+            unsigned id = form ? abigate__get16(data + e, m->be) : abigate__get32(data + e, m->be);
+            if ((form && (len - e < 16 || w != 8)) ||
+                (id != 109 && (own_record || (id != 84 && id != 85))))
+                continue;
+            uint64_t abi, off;
+            if (!walk_array(x, data, len, addr, e, form, &abi))
+                continue;
+            x->arrays++;
+            if (id != 109) {
+                x->slot_id_315 = x->slot_id_315 ? x->slot_id_315 : id;
+                continue;
+            }
+            unsigned char b[12];
+            if (!vm_to_file(x, abi, 12, &off))
+                continue;
+            if (rd(m, off, b, 12, "a PyABIInfo")) {
+                abigate__ok(m->err);
+                continue;
+            }
+            abigate_abiinfo a = {b[0], b[1], abigate__get16(b + 2, m->be),
+                                 abigate__get32(b + 4, m->be), abigate__get32(b + 8, m->be)};
+            if (a.major != 1)
+                continue;
+            x->slot_id_315 = x->slot_id_315 ? x->slot_id_315 : 85;
+            if (!x->found) {
+                x->found = 1;
+                x->info = a;
+                x->at = m->base + off;
+            } else if (memcmp(&a, &x->info, sizeof a)) {
+                x->conflict = 1;
+            }
+        }
+    }
+}
+
+/* Search the initialised data sections (S_REGULAR, in a segment that is
+ * not code, at most MACHO_MAX_DATA bytes), read through their segment's
+ * mapping, as dyld maps them. */
+static void find_native(struct native *x, int own_record)
+{
+    struct macho *m = x->m;
+    const unsigned hsize = m->is64 ? 72 : 56, ssize = m->is64 ? 80 : 68;
+    for (unsigned i = 0; i < x->nseg && x->arrays < MACHO_MAX_ARRAYS; i++) {
+        const struct seg *s = &x->seg[i];
+        if (s->initprot & VM_PROT_EXECUTE)
+            continue;
+        for (uint32_t k = 0; k < s->nsects && x->arrays < MACHO_MAX_ARRAYS; k++) {
+            const unsigned char *sc = s->cmd + hsize + (size_t)k * ssize;
+            uint64_t addr = m->is64 ? abigate__get64(sc + 32, m->be)
+                                    : abigate__get32(sc + 32, m->be);
+            uint64_t size = m->is64 ? abigate__get64(sc + 40, m->be)
+                                    : abigate__get32(sc + 36, m->be);
+            uint32_t flags = abigate__get32(sc + (m->is64 ? 64 : 56), m->be);
+            uint64_t off;
+            unsigned char *data;
+            if ((flags & SECTION_TYPE) != S_REGULAR || size == 0 || size > MACHO_MAX_DATA ||
+                addr < s->vmaddr || size > s->filesize || addr - s->vmaddr > s->filesize - size)
+                continue;
+            off = s->fileoff + (addr - s->vmaddr);
+            if (rd_alloc(m, off, size, off, "a data section", &data)) {
+                abigate__ok(m->err);
+                continue;
+            }
+            search_section(x, own_record, data, size, addr);
+            free(data);
+        }
+    }
+}
+
+/* The native record joins abigate's as elf.c's parse does: the record
+ * where there is none of abigate's; a conflict where both differ.
+ * dyld_info and chained: the commands (NULL: none). */
+static void take_native(struct macho *m, const unsigned char *dyld_info,
+                        const unsigned char *chained, abigate_file_info *out)
+{
+    int own = out->record_state != ABIGATE_RECORD_ABSENT;
+    if (own && !(out->record_state == ABIGATE_RECORD_PRESENT &&
+                 out->record.abiinfo.build_version >= 0x030f0000u))
+        return;
+    struct native x;
+    memset(&x, 0, sizeof x);
+    x.m = m;
+    if (!(x.seg = calloc(MAX_SEGS, sizeof *x.seg)) || !(x.nseg = read_segs(m, x.seg)))
+        goto out;
+    if ((dyld_info && read_rebase(&x, dyld_info)) || (chained && read_chains(&x, chained)) ||
+        !x.f.n)
+        goto out; /* no evidence */
+    qsort(x.f.v, x.f.n, sizeof *x.f.v, cmp_fixup);
+    find_native(&x, own);
+    if (!own)
+        out->slot_id_315 = x.slot_id_315;
+    if (x.found && !own) {
+        out->record_state = x.conflict ? ABIGATE_RECORD_CONFLICT : ABIGATE_RECORD_PRESENT;
+        out->record_via = ABIGATE_VIA_PYABIINFO;
+        out->record_offset = x.at;
+        abigate__native_record(&x.info, m->is64 ? 8 : 4, &out->record);
+    } else if (x.found &&
+               (x.conflict || memcmp(&x.info, &out->record.abiinfo, sizeof x.info))) {
+        out->record_state = ABIGATE_RECORD_CONFLICT; /* abigate's own record is kept */
+    }
+out:
+    free(x.f.v);
+    free(x.seg);
+}
+
 /* ------------------------------------------------------------------ load commands */
 
 /* The sections of an LC_SEGMENT(_64) at c (cmdsize bytes, checked): a
@@ -756,6 +1265,9 @@ static int parse_thin(struct macho *m, int legacy, int exports, abigate_file_inf
                            m->is64 ? "32-bit" : "64-bit", m->is64 ? 64 : 32);
             if (!legacy && (rc = read_segment(m, c, cmdsize, at, out)))
                 return rc;
+            if (m->nsegs < MAX_SEGS)
+                m->segcmd[m->nsegs] = c;
+            m->nsegs += m->nsegs <= MAX_SEGS; /* MAX_SEGS + 1: too many */
             break;
         case LC_BUILD_VERSION:
             if (cmdsize < 24)
@@ -810,8 +1322,11 @@ static int parse_thin(struct macho *m, int legacy, int exports, abigate_file_inf
             break;
         }
     }
-    if (!legacy)
+    if (!legacy) {
+        if (!exports)
+            take_native(m, dyld_info, chained, out);
         return ABIGATE_OK;
+    }
     uint64_t n_undef = 0;
     if (symtab && (rc = read_symtab(m, &L, symtab, symtab_at, &n_undef)))
         return rc;

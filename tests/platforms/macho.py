@@ -8,7 +8,8 @@ wheelhouse judged as a release pipeline gates on it.
    (ld64.lld -bundle -undefined dynamic_lookup), and makes universal2
    files with llvm-lipo: version-specific, abi3, free-threaded, linked
    against a Python.framework, with abigate's record (<abigate/slot.h>'s
-   Mach-O section).  Each is read (inspect --json: format, machine,
+   Mach-O section), and a 3.15 multi-phase module whose slots carry
+   CPython's own PyABIInfo (found through its fixups).  Each is read (inspect --json: format, machine,
    slices, minos, record, framework, hook, imports) and judged for macOS
    targets (the spec's platform part) and for Linux.
 2. Wheels with true and lying macOS tags (a universal2 tag on a thin file,
@@ -73,12 +74,16 @@ for (config, arch), path in sorted(modules.items()):
     ok = ok and (slices == [62, 183] if arch == "universal2" else
                  (slices == [] and f["elf"]["machine"] == MACHINE[arch]))
     ok = ok and legacy.get("pyinit") == "PyInit_ext" and legacy.get("py_symbols_count", 0) >= 3
-    ok = ok and (f.get("record") is not None) == (config == "311-record")
+    rec = f.get("record") or {}
+    ok = ok and bool(rec) == (config in ("311-record", "315"))
+    ok = ok and rec.get("via", "section" if config != "315" else None) == (
+        "PyABIInfo" if config == "315" else "section")
     ok = ok and legacy.get("libpython") == (
         ["/Library/Frameworks/Python.framework/Versions/3.11/Python"] if config == "311-libpython" else [])
     tap.ok(ok, "%s %s: read as Mach-O%s, minos 11.0, PyInit_ext and its Py imports%s" % (
         config, arch, " universal (x86-64, AArch64)" if arch == "universal2" else "",
-        ", its record in __TEXT,__abigate" if config == "311-record" else ""), json.dumps(f)[:800])
+        ", its record in __TEXT,__abigate" if config == "311-record" else
+        ", CPython's own PyABIInfo in its slots" if config == "315" else ""), json.dumps(f)[:800])
 
 p = testlib.run([cli, "inspect", modules["311", "universal2"]])
 tap.ok("[Mach-O universal: x86-64, AArch64; macOS 11.0]" in p.stdout,
@@ -103,7 +108,8 @@ EXPECT = [
     ("313t", "arm64", "3.13t-macosx_11_0_arm64", A, "ABIGATE_R_NONE"),
     ("313t", "arm64", "3.13-macosx_11_0_arm64", R, "ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL"),
     ("315", "universal2", "3.15-macosx_11_0_universal2", A, "ABIGATE_R_NONE"),
-    ("315", "universal2", "3.14-macosx_11_0_universal2", R, "ABIGATE_R_TAG_VERSION"),
+    ("315", "universal2", "3.14-macosx_11_0_universal2", R, "ABIGATE_R_VERSION"),
+    ("315", "arm64", "3.15t-macosx_11_0_arm64", R, "ABIGATE_R_GIL_ON_FREETHREADED"),
 ]
 for config, arch, target, kind, reason in EXPECT:
     rc, doc = testlib.check_json(tap, [modules[config, arch]], target=target)
@@ -176,6 +182,20 @@ tap.ok(p.returncode == 0 and len(lines) == len(release),
        p.stdout + p.stderr)
 p = testlib.run([cli, "scan", "--target", "3.11-macosx_11_0_arm64", paths["relmac"]])
 tap.ok(p.returncode == 0, "scan judges a macOS wheel for a macOS target", p.stdout + p.stderr)
+# scan --tags: the wheelhouse as distributions, each for the interpreters its tags claim
+outs = [testlib.run([cli, "scan", "--tags", "--json", "-j", j, wheelhouse]) for j in ("1", "2")]
+docs = [json.loads(ln) for ln in outs[0].stdout.splitlines() if ln.startswith("{")]
+summary = next((d["summary"] for d in docs if "summary" in d), {})
+want_broken = sorted("%s 1.0" % d for d, _, _, kind, _ in WHEELS if kind == R)
+tap.ok(outs[0].returncode == 1 and sorted(summary.get("breaking", [])) == want_broken and
+       summary.get("files") == len(WHEELS) and outs[0].stdout == outs[1].stdout,
+       "scan --tags of the wheelhouse: the wheels that do not fit break, the others work; -j 2 "
+       "gives the same output", outs[0].stdout[-1500:] + outs[0].stderr)
+targets = {d["path"].split("/")[-1].split("-")[0]: d.get("target") for d in docs if "member" in d}
+tap.eq({k: targets.get(k) for k in ("relwin", "relmac", "rellinux")},
+       {"relwin": "3.13t-win_amd64", "relmac": "3.11-macosx_11_0_universal2",
+        "rellinux": "3.11-manylinux_2_17_x86_64"},
+       "scan --tags --json: each member names the interpreter it was judged for")
 
 # ---------------------------------------------------------------- 4. the fuzz target's invariants
 p = testlib.run([os.path.join(builddir, "tests", "fuzz", "replay")] + sorted(modules.values()))

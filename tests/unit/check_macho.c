@@ -1,7 +1,8 @@
 /* check_macho.c -- the Mach-O reader on images built here, in memory:
  * thin files of four CPUs and both byte orders, universal (fat) files, the
  * record in a __abigate section, symbols from LC_SYMTAB, from chained
- * fixups and from bind streams; then a table of hostile inputs, each with
+ * fixups and from bind streams; CPython's PyABIInfo in slot arrays fixed
+ * up by rebase opcodes or chained fixups; then a table of hostile inputs, each with
  * its code (the suite also runs under valgrind).  MACHO_DEBUG=1 prints
  * each hostile row's message. */
 #include "suites.h"
@@ -707,6 +708,409 @@ START_TEST(test_java_class)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ the native record */
+
+/* A 64-bit bundle with __TEXT, __DATA (one __data section) and __LINKEDIT
+ * at `base`, the __data section holding slot arrays whose pointers are
+ * fixed up through rebase opcodes or chained fixups, each array's
+ * Py_mod_abi pointing at a PyABIInfo (3.15.2, GIL) in __data too. */
+enum { FIX_REBASE, FIX_CHAINED6, FIX_CHAINED2 };
+
+struct nspec {
+    int fix;                 /* FIX_* */
+    int form;                /* 0 PyModuleDef_Slot, 1 PySlot */
+    int modules;             /* slot arrays (1 or 2; 0 means 1) */
+    uint32_t build2;         /* the second array's build_version, 0: the first's */
+    int unrebased;           /* the first Py_mod_abi pointer has no fixup */
+    int outside;             /* ... and points past the image */
+    int no_terminator;       /* __data ends before the first array's terminator */
+    int no_abi;              /* {Py_mod_exec, f}, {0, NULL}: no Py_mod_abi */
+    unsigned major;          /* the PyABIInfo's major, 0 means 1 */
+};
+
+#define N_TEXT_SIZE 0x1000u
+#define N_DATA 0x1000u       /* __DATA's offset from base, in memory and in the file */
+#define N_LINKEDIT 0x2000u
+#define N_ARRAY 0x40u        /* the first array's offset in __data; the next 0x40 on */
+#define N_ABI 0x100u         /* the first PyABIInfo's offset in __data; the next 0x10 on */
+#define N_FUNC 0x400u        /* a function in __TEXT */
+
+static size_t uleb(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (unsigned char)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+static size_t seg64(struct img *m, size_t pos, const char *name, uint64_t vmaddr, uint64_t size,
+                    uint32_t prot, const char *sect, uint32_t sect_size, uint32_t sect_flags)
+{
+    unsigned nsects = sect != NULL;
+    p32(m, pos, 0x19);
+    p32(m, pos + 4, 72 + 80 * nsects);
+    memcpy(m->b + pos + 8, name, strlen(name));
+    p64(m, pos + 24, vmaddr);
+    p64(m, pos + 32, size);
+    p64(m, pos + 40, vmaddr & 0xffff);
+    p64(m, pos + 48, size);
+    p32(m, pos + 56, prot);
+    p32(m, pos + 60, prot);
+    p32(m, pos + 64, nsects);
+    if (sect) {
+        size_t s = pos + 72;
+        memcpy(m->b + s, sect, strlen(sect));
+        memcpy(m->b + s + 16, name, strlen(name));
+        p64(m, s + 32, vmaddr);
+        p64(m, s + 40, sect_size);
+        p32(m, s + 48, (uint32_t)(vmaddr & 0xffff));
+        p32(m, s + 64, sect_flags);
+    }
+    return pos + 72 + 80 * nsects;
+}
+
+static uint64_t g64(const struct img *m, size_t off)
+{
+    return (uint64_t)g32(m, off + 4) << 32 | g32(m, off); /* little-endian images only */
+}
+
+static const uint64_t n_base[] = {0, 0x100000000ull, 0x100000000ull}; /* by fix */
+
+static void nbuild(struct img *m, const struct nspec *ns)
+{
+    struct lay *l = &m->l;
+    const uint64_t base = n_base[ns->fix];
+    const int modules = ns->modules ? ns->modules : 1;
+    memset(m->b, 0, sizeof m->b);
+    memset(l, 0, sizeof *l);
+    memset(&m->sp, 0, sizeof m->sp);
+    m->sp.is64 = 1;
+    p32(m, 0, 0xfeedfacfu);
+    p32(m, 4, 0x01000007);
+    p32(m, 8, 3);
+    p32(m, 12, 8);
+    size_t pos = 32;
+    pos = seg64(m, pos, "__TEXT", base, N_TEXT_SIZE, 5, "__text", 0x100, 0x80000400u);
+    l->seg_cmd = pos; /* __DATA's command */
+    uint32_t data_size = ns->no_terminator ? N_ARRAY + 32 : 0x200;
+    pos = seg64(m, pos, "__DATA", base + N_DATA, 0x1000, 3, "__data", data_size, 0);
+    pos = seg64(m, pos, "__LINKEDIT", base + N_LINKEDIT, 0x1000, 1, NULL, 0, 0);
+    size_t fixcmd = pos;
+    if (ns->fix == FIX_REBASE) {
+        l->dyld_cmd = pos;
+        p32(m, pos, 0x80000022u);
+        p32(m, pos + 4, 48);
+        pos += 48;
+    } else {
+        l->chained_cmd = pos;
+        p32(m, pos, 0x80000034u);
+        p32(m, pos + 4, 16);
+        pos += 16;
+    }
+    p32(m, 16, 4);
+    p32(m, 20, (uint32_t)(pos - 32));
+
+    /* the arrays and their PyABIInfo blocks; the places to fix up */
+    uint64_t place[8], target[8];
+    int fixed[8];
+    unsigned np = 0;
+    for (int k = 0; k < modules; k++) {
+        size_t arr = N_DATA + N_ARRAY + 0x40u * (unsigned)k;
+        size_t abi = N_DATA + N_ABI + 0x10u * (unsigned)k;
+        unsigned e = 0;
+        if (!ns->no_abi) {
+            if (ns->form)
+                m->b[arr] = 109;
+            else
+                p32(m, arr, 109);
+            place[np] = arr + 8;
+            target[np] = k == 0 && ns->outside ? 0x9000 : abi;
+            fixed[np++] = !(k == 0 && ns->unrebased);
+            e++;
+        }
+        if (ns->form)
+            m->b[arr + 16 * e] = 85;
+        else
+            p32(m, arr + 16 * e, 85);
+        place[np] = arr + 16 * e + 8;
+        target[np] = N_FUNC;
+        fixed[np++] = 1;
+        p32(m, abi, (ns->major ? ns->major : 1u) | 2u << 16); /* major, minor 0, flags GIL */
+        uint32_t build = k && ns->build2 ? ns->build2 : 0x030f02f0;
+        p32(m, abi + 4, build);
+        p32(m, abi + 8, build);
+    }
+
+    size_t le = N_LINKEDIT, q = le;
+    if (ns->fix == FIX_REBASE) {
+        for (unsigned i = 0; i < np; i++)
+            pword(m, place[i], base + target[i]);
+        l->bind = q;
+        m->b[q++] = 0x11; /* SET_TYPE_IMM pointer */
+        for (unsigned i = 0; i < np; i++) {
+            if (!fixed[i])
+                continue;
+            m->b[q++] = 0x21; /* SET_SEGMENT_AND_OFFSET_ULEB, segment 1 */
+            q += uleb(m->b + q, place[i] - N_DATA);
+            if (i + 1 < np && fixed[i + 1] && place[i + 1] - place[i] == 16) {
+                m->b[q++] = 0x80; /* DO_REBASE_ULEB_TIMES_SKIPPING_ULEB: 2, skip 8 */
+                m->b[q++] = 2;
+                m->b[q++] = 8;
+                i++;
+            } else {
+                m->b[q++] = 0x51; /* DO_REBASE_IMM_TIMES 1 */
+            }
+        }
+        m->b[q++] = 0x00; /* DONE */
+        p32(m, fixcmd + 8, (uint32_t)le);
+        p32(m, fixcmd + 12, (uint32_t)(q - le));
+    } else {
+        unsigned fmt = ns->fix == FIX_CHAINED6 ? 6 : 2;
+        uint64_t prev = 0;
+        int first = -1;
+        for (unsigned i = 0; i < np; i++) {
+            uint64_t t = fmt == 6 ? target[i] : base + target[i];
+            if (!fixed[i]) {
+                pword(m, place[i], base + target[i]); /* what a pointer would be, unfixed */
+                continue;
+            }
+            p64(m, place[i], t);
+            if (first < 0)
+                first = (int)i;
+            else
+                p64(m, prev, g64(m, prev) | (place[i] - prev) / 4 << 51);
+            prev = place[i];
+        }
+        l->chained = q;
+        p32(m, q, 0);        /* fixups_version */
+        p32(m, q + 4, 32);   /* starts_offset */
+        p32(m, q + 8, 72);   /* imports_offset: none */
+        p32(m, q + 12, 72);  /* symbols_offset */
+        p32(m, q + 20, 1);   /* imports_format */
+        p32(m, q + 32, 3);   /* seg_count */
+        p32(m, q + 40, 16);  /* __DATA's starts_in_segment, at 48 */
+        p32(m, q + 48, 24);  /* size */
+        m->b[q + 52] = 0x00, m->b[q + 53] = 0x10; /* page_size 0x1000 */
+        m->b[q + 54] = (unsigned char)fmt;
+        p64(m, q + 56, N_DATA);
+        m->b[q + 68] = 1; /* page_count */
+        uint16_t start = first < 0 ? 0xffff : (uint16_t)(place[first] - N_DATA);
+        m->b[q + 70] = (unsigned char)start, m->b[q + 71] = (unsigned char)(start >> 8);
+        p32(m, fixcmd + 8, (uint32_t)le);
+        p32(m, fixcmd + 12, 72);
+    }
+    l->len = 0x3000;
+}
+
+static struct img *nmake(const struct nspec *ns)
+{
+    struct img *m = malloc(sizeof *m);
+    ck_assert_ptr_nonnull(m);
+    nbuild(m, ns);
+    return m;
+}
+
+/* Found: through rebase opcodes, chained fixups of format 6 and 2, in
+ * either slot form; the same in a legacy read; not in an exports read. */
+START_TEST(test_native)
+{
+    struct nspec ns = {0};
+    ns.fix = _i / 2;
+    ns.form = _i % 2;
+    struct img *m = nmake(&ns);
+    abigate_file_info fi;
+    abigate_error err;
+    for (int legacy = 0; legacy < 2; legacy++) {
+        unsigned flags = legacy ? ABIGATE_READ_LEGACY : ABIGATE_READ_RECORD;
+        ck_assert_int_eq(read_img(m->b, m->l.len, flags, &fi, NULL, &err), ABIGATE_OK);
+        ck_assert_int_eq(fi.record_state, ABIGATE_RECORD_PRESENT);
+        ck_assert_int_eq(fi.record_via, ABIGATE_VIA_PYABIINFO);
+        ck_assert_uint_eq(fi.record_offset, N_DATA + N_ABI);
+        ck_assert_uint_eq(fi.record.abiinfo.major, 1);
+        ck_assert_uint_eq(fi.record.abiinfo.flags, ABIGATE_ABIINFO_GIL);
+        ck_assert_uint_eq(fi.record.abiinfo.build_version, 0x030f02f0);
+        ck_assert_uint_eq(fi.record.pointer_size, 8);
+        ck_assert_uint_eq(fi.slot_id_315, 85);
+    }
+    free(m);
+}
+END_TEST
+
+/* Rewrite the rebase stream (`n` bytes). */
+static void set_rebase(struct img *m, const unsigned char *p, size_t n)
+{
+    memcpy(m->b + m->l.bind, p, n);
+    p32(m, m->l.dyld_cmd + 12, (uint32_t)n);
+}
+
+static void n_rebase_opcode(struct img *m) { m->b[m->l.bind + 1] = 0x90; }
+static void n_rebase_uleb_off(struct img *m)
+{
+    static const unsigned char p[] = {0x11, 0x21, 0x80};
+    set_rebase(m, p, sizeof p);
+}
+static void n_rebase_uleb_long(struct img *m)
+{
+    static const unsigned char p[] = {0x11, 0x21, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0x7f, 0x51, 0x00};
+    set_rebase(m, p, sizeof p);
+}
+static void n_rebase_huge(struct img *m)
+{
+    /* __DATA of 2^40 bytes in memory: 2^62 places inside it, stopped at the cap */
+    static const unsigned char p[] = {0x11, 0x21, 0x00, 0x60, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                      0x80, 0x80, 0x80, 0x40, 0x00};
+    p64(m, m->l.seg_cmd + 32, 1ull << 40);
+    set_rebase(m, p, sizeof p);
+}
+static void n_rebase_past_segment(struct img *m)
+{
+    /* the real places, then one past __DATA: the whole stream is dropped */
+    size_t n = g32(m, m->l.dyld_cmd + 12) - 1, q = m->l.bind + n;
+    m->b[q++] = 0x21, m->b[q++] = 0x80, m->b[q++] = 0x20; /* offset 0x1000 */
+    m->b[q++] = 0x51, m->b[q++] = 0x00;
+    p32(m, m->l.dyld_cmd + 12, (uint32_t)(q - m->l.bind));
+}
+static void n_rebase_segment_index(struct img *m) { m->b[m->l.bind + 1] = 0x25; }
+static void n_rebase_outside_file(struct img *m) { p32(m, m->l.dyld_cmd + 8, 0x2ffc); }
+static void n_chain_format1(struct img *m) { m->b[m->l.chained + 54] = 1; }
+static void n_chain_off_page(struct img *m)
+{
+    size_t last = N_DATA + N_ARRAY + 16 + 8;
+    p64(m, last, g64(m, last) | 0xfffull << 51);
+}
+static void n_chain_bind(struct img *m)
+{
+    size_t abi = N_DATA + N_ARRAY + 8;
+    p64(m, abi, g64(m, abi) | 1ull << 63);
+}
+static void n_chain_high8(struct img *m)
+{
+    size_t abi = N_DATA + N_ARRAY + 8;
+    p64(m, abi, g64(m, abi) | 0x80ull << 36);
+}
+static void n_chain_multi(struct img *m) { m->b[m->l.chained + 71] |= 0x80; }
+static void n_chain_seg_count(struct img *m) { p32(m, m->l.chained + 32, 4); }
+static void n_chain_page_count(struct img *m) { m->b[m->l.chained + 68] = 2; }
+static void n_chain_seg_offset(struct img *m) { p64(m, m->l.chained + 56, N_DATA + 0x1000); }
+static void n_chain_starts(struct img *m) { p32(m, m->l.chained + 4, 70); }
+static void n_chain_version(struct img *m) { p32(m, m->l.chained, 1); }
+static void n_int_rebased(struct img *m)
+{
+    /* a fixup on the terminator's value too: not a {0, NULL} */
+    static const unsigned char p[] = {0x11, 0x21, N_ARRAY + 8, 0x80, 3, 8, 0x00};
+    set_rebase(m, p, sizeof p);
+}
+
+static const struct {
+    const char *name;
+    struct nspec ns;
+    void (*mutate)(struct img *);
+    int state;
+    unsigned slot_id_315;
+} native_rows[] = {
+    {"not rebased", {.fix = FIX_REBASE, .unrebased = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"not chained (6)", {.fix = FIX_CHAINED6, .unrebased = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"not chained (2)", {.fix = FIX_CHAINED2, .unrebased = 1, .form = 1}, NULL,
+     ABIGATE_RECORD_ABSENT, 85},
+    {"outside the image", {.fix = FIX_REBASE, .outside = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"outside the image (6)", {.fix = FIX_CHAINED6, .outside = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"outside the image (2)", {.fix = FIX_CHAINED2, .outside = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"two agree", {.fix = FIX_REBASE, .modules = 2}, NULL, ABIGATE_RECORD_PRESENT, 85},
+    {"two agree (6)", {.fix = FIX_CHAINED6, .modules = 2, .form = 1}, NULL,
+     ABIGATE_RECORD_PRESENT, 85},
+    {"two disagree", {.fix = FIX_REBASE, .modules = 2, .build2 = 0x030f01f0}, NULL,
+     ABIGATE_RECORD_CONFLICT, 85},
+    {"two disagree (6)", {.fix = FIX_CHAINED6, .modules = 2, .build2 = 0x030f01f0}, NULL,
+     ABIGATE_RECORD_CONFLICT, 85},
+    {"two disagree (2)", {.fix = FIX_CHAINED2, .modules = 2, .build2 = 0x030f01f0, .form = 1},
+     NULL, ABIGATE_RECORD_CONFLICT, 85},
+    {"no terminator", {.fix = FIX_REBASE, .no_terminator = 1}, NULL, ABIGATE_RECORD_ABSENT, 0},
+    {"no terminator (6)", {.fix = FIX_CHAINED6, .no_terminator = 1}, NULL,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"no Py_mod_abi", {.fix = FIX_REBASE, .no_abi = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"no Py_mod_abi (6)", {.fix = FIX_CHAINED6, .no_abi = 1}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"PyABIInfo major 2", {.fix = FIX_REBASE, .major = 2}, NULL, ABIGATE_RECORD_ABSENT, 85},
+    {"terminator rebased", {.fix = FIX_REBASE}, n_int_rebased, ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: unknown opcode", {.fix = FIX_REBASE}, n_rebase_opcode, ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: ULEB off the stream", {.fix = FIX_REBASE}, n_rebase_uleb_off,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: ULEB past 64 bits", {.fix = FIX_REBASE}, n_rebase_uleb_long,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: 2^62 places", {.fix = FIX_REBASE}, n_rebase_huge, ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: past its segment", {.fix = FIX_REBASE}, n_rebase_past_segment,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: segment 5", {.fix = FIX_REBASE}, n_rebase_segment_index, ABIGATE_RECORD_ABSENT, 0},
+    {"rebase: outside the file", {.fix = FIX_REBASE}, n_rebase_outside_file,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"chained: arm64e format", {.fix = FIX_CHAINED6}, n_chain_format1, ABIGATE_RECORD_ABSENT, 0},
+    {"chained: next off the page", {.fix = FIX_CHAINED6}, n_chain_off_page,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"chained: a bind", {.fix = FIX_CHAINED6}, n_chain_bind, ABIGATE_RECORD_ABSENT, 85},
+    {"chained: high8", {.fix = FIX_CHAINED2}, n_chain_high8, ABIGATE_RECORD_ABSENT, 85},
+    {"chained: several starts", {.fix = FIX_CHAINED6}, n_chain_multi, ABIGATE_RECORD_ABSENT, 0},
+    {"chained: seg_count", {.fix = FIX_CHAINED6}, n_chain_seg_count, ABIGATE_RECORD_ABSENT, 0},
+    {"chained: page_count", {.fix = FIX_CHAINED6}, n_chain_page_count, ABIGATE_RECORD_ABSENT, 0},
+    {"chained: segment_offset", {.fix = FIX_CHAINED2}, n_chain_seg_offset,
+     ABIGATE_RECORD_ABSENT, 0},
+    {"chained: starts_offset", {.fix = FIX_CHAINED6}, n_chain_starts, ABIGATE_RECORD_ABSENT, 0},
+    {"chained: version", {.fix = FIX_CHAINED6}, n_chain_version, -1, 0},
+};
+
+/* Each row: the read succeeds (the version row: the legacy read of the
+ * chained imports refuses it, the record read does not), with its state.
+ * Where the Py_mod_abi array is refused but its fixups are read, the rest
+ * of it, {Py_mod_exec, f}, {0, NULL}, is an array of 3.15's numbering:
+ * slot_id_315 85. */
+START_TEST(test_native_rows)
+{
+    struct img *m = nmake(&native_rows[_i].ns);
+    abigate_file_info fi;
+    abigate_error err;
+    if (native_rows[_i].mutate)
+        native_rows[_i].mutate(m);
+    int rc = read_img(m->b, m->l.len, ABIGATE_READ_RECORD, &fi, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s: %s\n", native_rows[_i].name, err.message);
+    ck_assert_int_eq(rc, ABIGATE_OK);
+    int want = native_rows[_i].state < 0 ? ABIGATE_RECORD_ABSENT : native_rows[_i].state;
+    ck_assert_msg(fi.record_state == want, "%s: state %d, want %d", native_rows[_i].name,
+                  fi.record_state, want);
+    ck_assert_uint_eq(fi.slot_id_315, native_rows[_i].slot_id_315);
+    if (native_rows[_i].state >= 0)
+        ck_assert_int_eq(read_img(m->b, m->l.len, ABIGATE_READ_LEGACY, &fi, NULL, &err),
+                         ABIGATE_OK);
+    free(m);
+}
+END_TEST
+
+/* A universal file: the first slice's PyABIInfo, at its offset in the file;
+ * none when the first slice has none. */
+START_TEST(test_native_fat)
+{
+    struct nspec ns = {0};
+    struct img *mn = nmake(&ns), *ml = make(&x86_64_spec);
+    struct img *both[2] = {mn, ml};
+    struct fat *f = malloc(sizeof *f);
+    abigate_file_info fi;
+    abigate_error err;
+    make_fat(f, both, 2, 0);
+    ck_assert_int_eq(read_img(f->b, f->len, ABIGATE_READ_LEGACY, &fi, NULL, &err), ABIGATE_OK);
+    ck_assert_int_eq(fi.record_state, ABIGATE_RECORD_PRESENT);
+    ck_assert_int_eq(fi.record_via, ABIGATE_VIA_PYABIINFO);
+    ck_assert_uint_eq(fi.record_offset, f->off[0] + N_DATA + N_ABI);
+    struct img *rev[2] = {ml, mn};
+    make_fat(f, rev, 2, 0);
+    ck_assert_int_eq(read_img(f->b, f->len, ABIGATE_READ_LEGACY, &fi, NULL, &err), ABIGATE_OK);
+    ck_assert_int_eq(fi.record_state, ABIGATE_RECORD_ABSENT);
+    free(f);
+    free(mn);
+    free(ml);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ malformed thin files */
 
 struct bad {
@@ -1019,6 +1423,11 @@ Suite *make_macho_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("fat");
     tcase_add_loop_test(tc, test_fat_two_slices, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("native");
+    tcase_add_loop_test(tc, test_native, 0, 6);
+    tcase_add_loop_test(tc, test_native_rows, 0, sizeof native_rows / sizeof native_rows[0]);
+    tcase_add_test(tc, test_native_fat);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");
     fill_bad_thin();
