@@ -179,6 +179,41 @@ int abigate__mod_slot_kind(unsigned id);
 /* elf.c: the record a PyABIInfo found in a module's slots stands for. */
 void abigate__native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r);
 
+/* slots.c: CPython's own PyABIInfo in the slot arrays of a PE or Mach-O
+ * file's data (docs/FORMAT.md, "The native record"), the format's
+ * loader fixups asked through the reader. */
+#define ABIGATE__SLOTS_MAX 64u       /* entries of one slot array */
+#define ABIGATE__SLOT_ARRAYS_MAX 16u /* slot arrays followed from their anchors */
+struct abigate__slot_reader {
+    int be, is64;
+    /* What the loader writes at address `place`, whose bytes hold
+     * `in_place`: 1 with *target (a pointer fixed up), 0 nothing (not
+     * fixed up), -1 something else (a bind: no target this file gives). */
+    int (*fixed)(void *ctx, uint64_t place, uint64_t in_place, uint64_t *target);
+    int (*inside)(void *ctx, uint64_t addr); /* 1 when inside the image */
+    /* the 12 bytes at address `addr` and their input offset: 0, else no record */
+    int (*read_abi)(void *ctx, uint64_t addr, unsigned char b[12], uint64_t *offset);
+    void *ctx;
+};
+struct abigate__native_found {
+    int found, conflict;
+    abigate_abiinfo info;
+    uint64_t at;            /* input offset of the first PyABIInfo */
+    unsigned slot_id_315;
+    unsigned arrays;
+};
+/* The arrays of one data section `data` (`len` bytes at address `addr`). */
+void abigate__slot_search(const struct abigate__slot_reader *r, const unsigned char *data,
+                          uint64_t len, uint64_t addr, int own_record,
+                          struct abigate__native_found *nat);
+/* 1 when the file's PyABIInfo is to be looked for (no record of its own,
+ * or one that says 3.15+ headers: both must then agree). */
+int abigate__native_wanted(const abigate_file_info *out);
+/* What was found joins abigate's record as elf.c's parse does: the record
+ * where there is none of abigate's, a conflict where both differ. */
+void abigate__native_join(const struct abigate__native_found *nat, unsigned pointer_size,
+                          abigate_file_info *out);
+
 /* pe.c, macho.c: 1 when the first `len` bytes of the input start such a
  * file (PE: "MZ"; Mach-O: a thin or fat magic, either byte order). */
 int abigate__is_pe(const unsigned char *head, size_t len);

@@ -654,8 +654,6 @@ static int read_dyld_info(struct macho *m, struct legacy *L, const unsigned char
 
 #define MACHO_MAX_FIXUPS (1u << 20)  /* rebased places or chain entries */
 #define MACHO_MAX_DATA (16u << 20)   /* bytes of one data section searched for slots */
-#define MACHO_MAX_ARRAYS 16u         /* slot arrays followed from their anchors */
-#define MACHO_MAX_SLOTS 64u          /* entries of one slot array */
 #define VM_PROT_EXECUTE 0x4u
 #define S_REGULAR 0x0u
 #define REBASE_TYPE_POINTER 1u
@@ -688,11 +686,7 @@ struct native {
     struct seg *seg;
     unsigned nseg;
     struct fixups f;
-    int found, conflict;
-    abigate_abiinfo info;
-    uint64_t at;             /* input offset of the first PyABIInfo */
-    unsigned slot_id_315;
-    unsigned arrays;
+    struct abigate__native_found found;
 };
 
 /* The segments, in command order (their indices), each checked: the
@@ -975,100 +969,48 @@ out:
     return rc;
 }
 
-/* The array whose anchor entry is at `e` of `data` (a section at vmaddr
- * `addr`, `len` bytes), in `form` (0 PyModuleDef_Slot, 1 PySlot): its
- * Py_mod_abi value's target in *abi (0 none); 1 when well formed. */
-static int walk_array(const struct native *x, const unsigned char *data, uint64_t len,
-                      uint64_t addr, uint64_t e, int form, uint64_t *abi)
+/* The reader's questions (slots.c), for a Mach-O image: a place and a
+ * target are vmaddrs. */
+static int macho_fixed(void *ctx, uint64_t place, uint64_t in_place, uint64_t *target)
 {
-    const int be = x->m->be, is64 = x->m->is64;
-    unsigned w = is64 ? 8 : 4, size = form ? 16 : 2 * w, voff = form ? 8 : w;
-    *abi = 0;
-    for (unsigned k = 0; k < MACHO_MAX_SLOTS && len - e >= size; k++, e += size) {
-        const unsigned char *b = data + e;
-        long id;
-        if (form == 0)
-            id = (is64 && abigate__get32(b + 4, be)) ? -1 : (long)abigate__get32(b, be);
-        else
-            id = (abigate__get32(b + 4, be) || (abigate__get16(b + 2, be) & ~7u))
-                     ? -1 : (long)abigate__get16(b, be);
-        uint64_t value = w == 8 ? abigate__get64(b + voff, be) : abigate__get32(b + voff, be);
-        const struct fixup *fx = fix_find(&x->f, addr + e + voff);
-        if (id == 0)
-            return value == 0 && !fx;
-        int kind = id > 0 && id <= 0xffff ? abigate__mod_slot_kind((unsigned)id) : 0;
-        if (kind == 2) {
-            if (fx || (id != 102 && value > 2))
-                return 0;
-            continue;
-        }
-        if (kind != 1 || !fx || fx->target == FIX_NOT_PLAIN)
-            return 0;
-        uint64_t target = fx->target == FIX_IN_PLACE ? value : fx->target;
-        if (!in_image(x, target))
-            return 0;
-        if (id == 109)
-            *abi = target;
-    }
-    return 0; /* no terminator within bounds */
+    const struct fixup *fx = fix_find(&((const struct native *)ctx)->f, place);
+    if (!fx)
+        return 0;
+    if (fx->target == FIX_NOT_PLAIN)
+        return -1;
+    *target = fx->target == FIX_IN_PLACE ? in_place : fx->target;
+    return 1;
 }
 
-/* The arrays of one data section (`data`, `len` bytes at vmaddr `addr`). */
-static void search_section(struct native *x, int own_record, const unsigned char *data,
-                           uint64_t len, uint64_t addr)
+static int macho_inside(void *ctx, uint64_t addr)
 {
-    struct macho *m = x->m;
-    const unsigned w = m->is64 ? 8 : 4;
-    for (uint64_t e = (w - addr % w) % w; len >= e && len - e >= 2 * w &&
-                                           x->arrays < MACHO_MAX_ARRAYS; e += w) {
-        for (int form = 0; form < 2; form++) {
-            unsigned id = form ? abigate__get16(data + e, m->be) : abigate__get32(data + e, m->be);
-            if ((form && (len - e < 16 || w != 8)) ||
-                (id != 109 && (own_record || (id != 84 && id != 85))))
-                continue;
-            uint64_t abi, off;
-            if (!walk_array(x, data, len, addr, e, form, &abi))
-                continue;
-            x->arrays++;
-            if (id != 109) {
-                x->slot_id_315 = x->slot_id_315 ? x->slot_id_315 : id;
-                continue;
-            }
-            unsigned char b[12];
-            if (!vm_to_file(x, abi, 12, &off))
-                continue;
-            if (rd(m, off, b, 12, "a PyABIInfo")) {
-                abigate__ok(m->err);
-                continue;
-            }
-            abigate_abiinfo a = {b[0], b[1], abigate__get16(b + 2, m->be),
-                                 abigate__get32(b + 4, m->be), abigate__get32(b + 8, m->be)};
-            if (a.major != 1)
-                continue;
-            x->slot_id_315 = x->slot_id_315 ? x->slot_id_315 : 85;
-            if (!x->found) {
-                x->found = 1;
-                x->info = a;
-                x->at = m->base + off;
-            } else if (memcmp(&a, &x->info, sizeof a)) {
-                x->conflict = 1;
-            }
-        }
-    }
+    return in_image(ctx, addr);
 }
 
-/* Search the initialised data sections (S_REGULAR, in a segment that is
- * not code, at most MACHO_MAX_DATA bytes), read through their segment's
- * mapping, as dyld maps them. */
+static int macho_read_abi(void *ctx, uint64_t addr, unsigned char b[12], uint64_t *offset)
+{
+    const struct native *x = ctx;
+    uint64_t off;
+    if (!vm_to_file(x, addr, 12, &off))
+        return -1;
+    if (rd(x->m, off, b, 12, "a PyABIInfo")) {
+        abigate__ok(x->m->err);
+        return -1;
+    }
+    *offset = x->m->base + off;
+    return 0;
+}
+
 static void find_native(struct native *x, int own_record)
 {
     struct macho *m = x->m;
+    struct abigate__slot_reader r = {m->be, m->is64, macho_fixed, macho_inside, macho_read_abi, x};
     const unsigned hsize = m->is64 ? 72 : 56, ssize = m->is64 ? 80 : 68;
-    for (unsigned i = 0; i < x->nseg && x->arrays < MACHO_MAX_ARRAYS; i++) {
+    for (unsigned i = 0; i < x->nseg && x->found.arrays < ABIGATE__SLOT_ARRAYS_MAX; i++) {
         const struct seg *s = &x->seg[i];
         if (s->initprot & VM_PROT_EXECUTE)
             continue;
-        for (uint32_t k = 0; k < s->nsects && x->arrays < MACHO_MAX_ARRAYS; k++) {
+        for (uint32_t k = 0; k < s->nsects && x->found.arrays < ABIGATE__SLOT_ARRAYS_MAX; k++) {
             const unsigned char *sc = s->cmd + hsize + (size_t)k * ssize;
             uint64_t addr = m->is64 ? abigate__get64(sc + 32, m->be)
                                     : abigate__get32(sc + 32, m->be);
@@ -1085,7 +1027,7 @@ static void find_native(struct native *x, int own_record)
                 abigate__ok(m->err);
                 continue;
             }
-            search_section(x, own_record, data, size, addr);
+            abigate__slot_search(&r, data, size, addr, own_record, &x->found);
             free(data);
         }
     }
@@ -1098,8 +1040,7 @@ static void take_native(struct macho *m, const unsigned char *dyld_info,
                         const unsigned char *chained, abigate_file_info *out)
 {
     int own = out->record_state != ABIGATE_RECORD_ABSENT;
-    if (own && !(out->record_state == ABIGATE_RECORD_PRESENT &&
-                 out->record.abiinfo.build_version >= 0x030f0000u))
+    if (!abigate__native_wanted(out))
         return;
     struct native x;
     memset(&x, 0, sizeof x);
@@ -1111,17 +1052,7 @@ static void take_native(struct macho *m, const unsigned char *dyld_info,
         goto out; /* no evidence */
     qsort(x.f.v, x.f.n, sizeof *x.f.v, cmp_fixup);
     find_native(&x, own);
-    if (!own)
-        out->slot_id_315 = x.slot_id_315;
-    if (x.found && !own) {
-        out->record_state = x.conflict ? ABIGATE_RECORD_CONFLICT : ABIGATE_RECORD_PRESENT;
-        out->record_via = ABIGATE_VIA_PYABIINFO;
-        out->record_offset = x.at;
-        abigate__native_record(&x.info, m->is64 ? 8 : 4, &out->record);
-    } else if (x.found &&
-               (x.conflict || memcmp(&x.info, &out->record.abiinfo, sizeof x.info))) {
-        out->record_state = ABIGATE_RECORD_CONFLICT; /* abigate's own record is kept */
-    }
+    abigate__native_join(&x.found, m->is64 ? 8 : 4, out);
 out:
     free(x.f.v);
     free(x.seg);

@@ -30,8 +30,6 @@
 
 #define PE_MAX_RELOCS (1u << 20)     /* base relocation entries kept */
 #define PE_MAX_DATA (16u << 20)      /* bytes of one data section searched for slots */
-#define PE_MAX_ARRAYS 16u            /* slot arrays followed from their anchors */
-#define PE_MAX_SLOTS 64u             /* entries of one slot array */
 
 /* Data directories */
 enum { DIR_EXPORT = 0, DIR_IMPORT = 1, DIR_BASERELOC = 5, DIR_DELAY = 13 };
@@ -455,60 +453,55 @@ static int relocated(const uint32_t *r, size_t n, uint32_t rva)
     return r && bsearch(&rva, r, n, sizeof *r, cmp_u32) != NULL;
 }
 
-struct pe_native {
-    int found, conflict;
-    abigate_abiinfo info;
-    uint32_t at;            /* file offset of the first PyABIInfo */
-    unsigned slot_id_315;
-    unsigned arrays;
+/* The reader's questions (slots.c), for a PE image: a place is an RVA, a
+ * pointer in place is an address at the preferred image base. */
+struct pe_fixups {
+    struct pe *p;
+    const uint32_t *rel;
+    size_t nrel;
 };
 
-/* The array whose anchor entry is at `e` of `data` (section `sec`), in
- * `form` (0 PyModuleDef_Slot, 1 PySlot): its Py_mod_abi value's RVA in
- * *abi (0 none); 1 when well formed. */
-static int walk_array(struct pe *p, const struct section *sec, const unsigned char *data,
-                      uint32_t len, uint32_t e, int form, const uint32_t *rel, size_t nrel,
-                      uint32_t *abi)
+static int pe_fixed(void *ctx, uint64_t place, uint64_t in_place, uint64_t *target)
 {
-    unsigned w = p->plus ? 8 : 4, size = form ? 16 : 2 * w, voff = form ? 8 : w;
-    *abi = 0;
-    for (unsigned k = 0; k < PE_MAX_SLOTS && len - e >= size; k++, e += size) {
-        const unsigned char *b = data + e;
-        long id;
-        if (form == 0)
-            id = (p->plus && abigate__get32(b + 4, 0)) ? -1 : (long)abigate__get32(b, 0);
-        else
-            id = (abigate__get32(b + 4, 0) || (abigate__get16(b + 2, 0) & ~7u))
-                     ? -1 : (long)abigate__get16(b, 0);
-        uint64_t value = w == 8 ? abigate__get64(b + voff, 0) : abigate__get32(b + voff, 0);
-        if (id == 0)
-            return value == 0;
-        int kind = id > 0 && id <= 0xffff ? abigate__mod_slot_kind((unsigned)id) : 0;
-        if (kind == 2) {
-            if (id != 102 && value > 2)
-                return 0;
-            continue;
-        }
-        if (kind != 1 || !relocated(rel, nrel, sec->va + e + voff) || value < p->image_base ||
-            value - p->image_base >= p->size_of_image)
-            return 0;
-        if (id == 109)
-            *abi = (uint32_t)(value - p->image_base);
-    }
-    return 0; /* no terminator within bounds */
+    const struct pe_fixups *x = ctx;
+    if (place > UINT32_MAX || !relocated(x->rel, x->nrel, (uint32_t)place))
+        return 0;
+    *target = in_place;
+    return 1;
 }
 
-static void find_native(struct pe *p, int own_record, struct pe_native *nat)
+static int pe_inside(void *ctx, uint64_t addr)
 {
-    size_t nrel;
-    uint32_t *rel = base_relocs(p, &nrel);
-    memset(nat, 0, sizeof *nat);
-    if (!rel)
+    const struct pe *p = ((const struct pe_fixups *)ctx)->p;
+    return addr >= p->image_base && addr - p->image_base < p->size_of_image;
+}
+
+static int pe_read_abi(void *ctx, uint64_t addr, unsigned char b[12], uint64_t *offset)
+{
+    struct pe *p = ((const struct pe_fixups *)ctx)->p;
+    uint32_t rva = (uint32_t)(addr - p->image_base);
+    int k = section_of(p, rva, 12);
+    if (k < 0 || rva_read(p, rva, b, 12, "a PyABIInfo")) {
+        abigate__ok(p->err);
+        return -1;
+    }
+    *offset = p->sec[k].raw_off + (uint64_t)(rva - p->sec[k].va);
+    return 0;
+}
+
+/* Its initialised data sections (not code), searched (slots.c). */
+static void take_native(struct pe *p, abigate_file_info *out)
+{
+    if (!abigate__native_wanted(out))
         return;
-    unsigned w = p->plus ? 8 : 4;
-    for (unsigned i = 0; i < p->nsec && nat->arrays < PE_MAX_ARRAYS; i++) {
+    struct abigate__native_found nat;
+    memset(&nat, 0, sizeof nat);
+    struct pe_fixups x = {p, NULL, 0};
+    if (!(x.rel = base_relocs(p, &x.nrel)))
+        return;
+    struct abigate__slot_reader r = {0, p->plus, pe_fixed, pe_inside, pe_read_abi, &x};
+    for (unsigned i = 0; i < p->nsec && nat.arrays < ABIGATE__SLOT_ARRAYS_MAX; i++) {
         const struct section *sec = &p->sec[i];
-        /* initialised data, not code: where a static array lies */
         if (!(sec->flags & 0x40) || (sec->flags & 0x20000000) || !sec->raw_size ||
             sec->raw_size > PE_MAX_DATA)
             continue;
@@ -519,65 +512,12 @@ static void find_native(struct pe *p, int own_record, struct pe_native *nat)
             abigate__ok(p->err);
             continue;
         }
-        for (uint32_t e = 0; len - e >= 2 * w && nat->arrays < PE_MAX_ARRAYS; e += w) {
-            for (int form = 0; form < 2; form++) {
-                unsigned id = form ? abigate__get16(data + e, 0) : abigate__get32(data + e, 0);
-                if ((form && (len - e < 16 || w != 8)) || (id != 109 && (own_record ||
-                                                                         (id != 84 && id != 85))))
-                    continue;
-                uint32_t abi;
-                if (!walk_array(p, sec, data, len, e, form, rel, nrel, &abi))
-                    continue;
-                nat->arrays++;
-                if (id != 109) {
-                    nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : id;
-                    continue;
-                }
-                unsigned char b[12];
-                if (rva_read(p, abi, b, 12, "a PyABIInfo")) {
-                    abigate__ok(p->err);
-                    continue;
-                }
-                abigate_abiinfo a = {b[0], b[1], abigate__get16(b + 2, 0),
-                                     abigate__get32(b + 4, 0), abigate__get32(b + 8, 0)};
-                if (a.major != 1)
-                    continue;
-                nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : 85;
-                if (!nat->found) {
-                    nat->found = 1;
-                    nat->info = a;
-                    int k = section_of(p, abi, 12);
-                    nat->at = k < 0 ? 0 : p->sec[k].raw_off + (abi - p->sec[k].va);
-                } else if (memcmp(&a, &nat->info, sizeof a)) {
-                    nat->conflict = 1;
-                }
-            }
-        }
+        abigate__slot_search(&r, data, len, sec->va, out->record_state != ABIGATE_RECORD_ABSENT,
+                             &nat);
         free(data);
     }
-    free(rel);
-}
-
-/* The native record joins abigate's as elf.c's parse does: the record
- * where there is none of abigate's; a conflict where both differ. */
-static void take_native(struct pe *p, abigate_file_info *out)
-{
-    int own = out->record_state != ABIGATE_RECORD_ABSENT;
-    if (own && !(out->record_state == ABIGATE_RECORD_PRESENT &&
-                 out->record.abiinfo.build_version >= 0x030f0000u))
-        return;
-    struct pe_native nat;
-    find_native(p, own, &nat);
-    if (!own)
-        out->slot_id_315 = nat.slot_id_315;
-    if (nat.found && !own) {
-        out->record_state = nat.conflict ? ABIGATE_RECORD_CONFLICT : ABIGATE_RECORD_PRESENT;
-        out->record_via = ABIGATE_VIA_PYABIINFO;
-        out->record_offset = nat.at;
-        abigate__native_record(&nat.info, p->plus ? 8 : 4, &out->record);
-    } else if (nat.found && (nat.conflict || memcmp(&nat.info, &out->record.abiinfo, sizeof nat.info))) {
-        out->record_state = ABIGATE_RECORD_CONFLICT; /* abigate's own record is kept */
-    }
+    free((void *)x.rel);
+    abigate__native_join(&nat, p->plus ? 8 : 4, out);
 }
 
 int abigate__parse_pe(struct abigate__src *s, int legacy, int exports, abigate_file_info *out,
