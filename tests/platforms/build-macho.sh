@@ -9,7 +9,7 @@
 # keyed on __LP64__ instead of __x86_64__, for arm64).  The files are read
 # and judged by abigate, never run, so that is enough.
 #
-# Environment: PY311_INCLUDE (required), PY313T_INCLUDE, PY315_INCLUDE:
+# Environment: PY311_INCLUDE (required), PY313T_INCLUDE, PY313D_INCLUDE, PY315_INCLUDE:
 # "DIR[:PLATDIR]", an interpreter's include directory and, when its
 # pyconfig.h is Debian's multiarch wrapper, the directory of the real one
 # (tests/platforms/macho.py passes the registry's).  EXTRA_SOURCE: one more C
@@ -23,8 +23,11 @@
 #   311-record     the same with abigate's record (<abigate/slot.h>)
 #   abi3           Py_LIMITED_API=0x030b0000
 #   313t           free-threaded 3.13 (PY313T_INCLUDE)
+#   313d           a debug build of 3.13 (PY313D_INCLUDE: Py_DEBUG)
 #   315            3.15 (PY315_INCLUDE): CPython's own PyABIInfo comes with
 #                  its headers' module slots
+#   abi3t          3.15's abi3t (Py_TARGET_ABI3T): PEP 793's PyModExport_,
+#                  its PySlot array carrying the PyABIInfo
 # Writes OUTDIR/MANIFEST, one line per module: "config arch path".  Fails
 # (exit 1, saying why) when a tool or the 3.11 headers are missing.
 set -eu
@@ -129,8 +132,14 @@ build abi3 ext.abi3.so "$inc311" "-DPy_LIMITED_API=0x030b0000" ""
 if [ -n "${PY313T_INCLUDE:-}" ]; then
     build 313t ext.cpython-313t-darwin.so "$(stage 313t "$PY313T_INCLUDE")" "" ""
 fi
+if [ -n "${PY313D_INCLUDE:-}" ]; then
+    build 313d ext.cpython-313d-darwin.so "$(stage 313d "$PY313D_INCLUDE")" "" ""
+fi
 if [ -n "${PY315_INCLUDE:-}" ]; then
-    build 315 ext.cpython-315-darwin.so "$(stage 315 "$PY315_INCLUDE")" "-DMULTI_PHASE" ""
+    inc315=$(stage 315 "$PY315_INCLUDE")
+    build 315 ext.cpython-315-darwin.so "$inc315" "-DMULTI_PHASE" ""
+    build abi3t ext.abi3t.so "$inc315" \
+        "-DMODEXPORT -DPy_LIMITED_API=0x030f0000 -DPy_TARGET_ABI3T=0x030f0000" ""
 fi
 rm -rf "$work"
 echo "build-macho.sh: $(wc -l <"$out/MANIFEST") modules in $out"

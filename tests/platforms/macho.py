@@ -8,8 +8,9 @@ wheelhouse judged as a release pipeline gates on it.
    (ld64.lld -bundle -undefined dynamic_lookup), and makes universal2
    files with llvm-lipo: version-specific, abi3, free-threaded, linked
    against a Python.framework, with abigate's record (<abigate/slot.h>'s
-   Mach-O section), and a 3.15 multi-phase module whose slots carry
-   CPython's own PyABIInfo (found through its fixups).  Each is read (inspect --json: format, machine,
+   Mach-O section), a debug build, a 3.15 multi-phase module whose slots
+   carry CPython's own PyABIInfo, and an abi3t one (PEP 793's
+   PyModExport_), both found through the modules' rebase information.  Each is read (inspect --json: format, machine,
    slices, minos, record, framework, hook, imports) and judged for macOS
    targets (the spec's platform part) and for Linux.
 2. Wheels with true and lying macOS tags (a universal2 tag on a thin file,
@@ -30,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import testlib  # noqa: E402
 
 tap = testlib.Tap()
-rows, by_id = testlib.registry(tap, required=("3.11", "3.13t", "sid-3.15"))
+rows, by_id = testlib.registry(tap, required=("3.11", "3.13t", "3.13d", "sid-3.15"))
 cli = testlib.env("ABIGATE_CLI", tap)
 srcdir = testlib.env("ABIGATE_SRCDIR", tap)
 builddir = testlib.env("ABIGATE_BUILDDIR", tap)
@@ -48,7 +49,7 @@ def include(rid):
 
 out = os.path.join(work, "modules")
 e = dict(os.environ, PY311_INCLUDE=include("3.11"), PY313T_INCLUDE=include("3.13t"),
-         PY315_INCLUDE=include("sid-3.15"))
+         PY313D_INCLUDE=include("3.13d"), PY315_INCLUDE=include("sid-3.15"))
 p = testlib.run(["sh", os.path.join(srcdir, "tests", "platforms", "build-macho.sh"), out], env=e)
 if not tap.ok(p.returncode == 0, "build-macho.sh builds the macOS modules", p.stdout + p.stderr):
     tap.bail("no macOS modules")
@@ -57,9 +58,9 @@ with open(os.path.join(out, "MANIFEST")) as f:
     for line in f:
         config, arch, path = line.split()
         modules[config, arch] = path
-CONFIGS = ("311", "311-libpython", "311-record", "abi3", "313t", "315")
+CONFIGS = ("311", "311-libpython", "311-record", "abi3", "313t", "313d", "315", "abi3t")
 tap.eq(sorted(modules), sorted((c, a) for c in CONFIGS for a in ("x86_64", "arm64", "universal2")),
-       "18 modules: 6 configurations, thin x86_64 and arm64, universal2")
+       "24 modules: 8 configurations, thin x86_64 and arm64, universal2")
 
 # ---------------------------------------------------------------- 1. what the reader sees
 MACHINE = {"x86_64": 62, "arm64": 183}
@@ -73,17 +74,22 @@ for (config, arch), path in sorted(modules.items()):
     ok = ok and f["elf"]["class"] == 64 and f["elf"]["type"] == 3
     ok = ok and (slices == [62, 183] if arch == "universal2" else
                  (slices == [] and f["elf"]["machine"] == MACHINE[arch]))
-    ok = ok and legacy.get("pyinit") == "PyInit_ext" and legacy.get("py_symbols_count", 0) >= 3
+    hook = "modexport" if config == "abi3t" else "pyinit"
+    ok = ok and legacy.get(hook) == ("PyModExport_ext" if config == "abi3t" else "PyInit_ext")
+    ok = ok and legacy.get("py_symbols_count", 0) >= 3
     rec = f.get("record") or {}
-    ok = ok and bool(rec) == (config in ("311-record", "315"))
-    ok = ok and rec.get("via", "section" if config != "315" else None) == (
-        "PyABIInfo" if config == "315" else "section")
+    native = config in ("315", "abi3t")
+    ok = ok and bool(rec) == (config == "311-record" or native)
+    ok = ok and rec.get("via", None if native else "section") == ("PyABIInfo" if native else "section")
+    if config == "abi3t":
+        ok = ok and rec.get("threading") == "agnostic" and rec.get("abi") == "stable"
     ok = ok and legacy.get("libpython") == (
         ["/Library/Frameworks/Python.framework/Versions/3.11/Python"] if config == "311-libpython" else [])
-    tap.ok(ok, "%s %s: read as Mach-O%s, minos 11.0, PyInit_ext and its Py imports%s" % (
+    tap.ok(ok, "%s %s: read as Mach-O%s, minos 11.0, %s and its Py imports%s" % (
         config, arch, " universal (x86-64, AArch64)" if arch == "universal2" else "",
+        "PyModExport_ext" if config == "abi3t" else "PyInit_ext",
         ", its record in __TEXT,__abigate" if config == "311-record" else
-        ", CPython's own PyABIInfo in its slots" if config == "315" else ""), json.dumps(f)[:800])
+        ", CPython's own PyABIInfo in its slots" if native else ""), json.dumps(f)[:800])
 
 p = testlib.run([cli, "inspect", modules["311", "universal2"]])
 tap.ok("[Mach-O universal: x86-64, AArch64; macOS 11.0]" in p.stdout,
@@ -110,6 +116,11 @@ EXPECT = [
     ("315", "universal2", "3.15-macosx_11_0_universal2", A, "ABIGATE_R_NONE"),
     ("315", "universal2", "3.14-macosx_11_0_universal2", R, "ABIGATE_R_VERSION"),
     ("315", "arm64", "3.15t-macosx_11_0_arm64", R, "ABIGATE_R_GIL_ON_FREETHREADED"),
+    ("abi3t", "universal2", "3.15t-macosx_11_0_arm64", A, "ABIGATE_R_NONE"),
+    ("abi3t", "universal2", "3.15-macosx_11_0_x86_64", A, "ABIGATE_R_NONE"),
+    ("abi3t", "arm64", "3.14t-macosx_11_0_arm64", R, "ABIGATE_R_ABI3T_TOO_OLD"),
+    ("313d", "arm64", "3.13-macosx_11_0_arm64", R, "ABIGATE_R_DEBUG_SYMBOLS"),
+    ("313d", "arm64", "3.13d-macosx_11_0_arm64", A, "ABIGATE_R_NONE"),
 ]
 for config, arch, target, kind, reason in EXPECT:
     rc, doc = testlib.check_json(tap, [modules[config, arch]], target=target)
