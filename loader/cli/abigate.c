@@ -214,7 +214,7 @@ static void print_human(const abigate_walk_item *it, const abigate_file_info *fi
                : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
                                                                   : "GIL and the free-threaded");
     if (fi->moddef_minor_max)
-        printf(" of 3.%u%s%s headers", fi->moddef_minor_min ? fi->moddef_minor_min : 11,
+        printf(" of 3.%u%s%s headers", fi->moddef_minor_min ? fi->moddef_minor_min : 12,
                fi->moddef_minor_min == 0 ? " or older"
                : fi->moddef_minor_max == 255 ? " or later" : "",
                fi->moddef_minor_min == 12 ? "-3.13" : "");

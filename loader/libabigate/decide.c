@@ -806,25 +806,6 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_LAYOUT_FREETHREADED_ON_GIL;
     }
 
-    /* 2b. The version its PyModuleDef's header belongs to (PyModuleDef_HEAD_INIT's
-     * values change with the headers: 3.12 and 3.14 made it immortal), for a
-     * version-specific build: one that needs symbols outside the stable ABI
-     * (a limited-API build runs on later versions whatever headers wrote it). */
-    if (f->moddef_minor_max && (minor < f->moddef_minor_min || minor > f->moddef_minor_max) &&
-        syms && f->legacy_read && !syms->truncated && count_names(syms, pick_not_stable, NULL)) {
-        put(t, "its PyModuleDef's header has the values the headers of CPython %s write, and it "
-               "needs ",
-            f->moddef_minor_max == 11 ? "3.11 or older" : f->moddef_minor_max == 13 &&
-            f->moddef_minor_min == 12 ? "3.12 and 3.13" : f->moddef_minor_max == 13 ? "3.13t"
-            : f->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "3.14t and later"
-            : "3.14 and later");
-        put_names(t, syms, pick_not_stable, NULL);
-        put(t, ", outside the stable ABI: a version-specific build for another version; this "
-               "interpreter is %s; ", name);
-        put_tag(t, tag);
-        return ABIGATE_R_LAYOUT_VERSION;
-    }
-
     /* 3. Its init hook: a PEP 793 slots-only module (PyModExport_ and no
      * PyInit_) is found only by 3.15 and later. */
     if (f->legacy_read && f->n_modexport && !f->n_pyinit && p->hexversion < VERSION_3_15) {
@@ -847,18 +828,6 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         put_tag(t, tag);
         return ABIGATE_R_SLOT_NUMBERING;
     }
-    /* 3a'. Slot IDs of the older numbering that came later: its PyModuleDef's
-     * slots name Py_mod_multiple_interpreters (3, 3.12+) or Py_mod_gil (4, 3.13+). */
-    if (f->slot_id_old >= 3 && minor < (f->slot_id_old == 3 ? 12u : 13u)) {
-        put(t, "its PyModuleDef's slots include %s (slot ID %u), which CPython knows from 3.%u on; "
-               "this interpreter is %s, which rejects it (\"unknown slot ID %u\") after the "
-               "file's code ran; ",
-            f->slot_id_old == 3 ? "Py_mod_multiple_interpreters" : "Py_mod_gil", f->slot_id_old,
-            f->slot_id_old == 3 ? 12u : 13u, name, f->slot_id_old);
-        put_tag(t, tag);
-        return ABIGATE_R_SLOT_UNKNOWN;
-    }
-
     /* 3b. No init hook at all, in a file named as a CPython extension:
      * CPython finds nothing to call, whatever the module's name, after
      * the file's constructors ran; its own words are quoted.  A file whose
@@ -924,6 +893,39 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         put(t, "the file is tagged for %s; this interpreter runs on %s", tag->platform,
             p->multiarch);
         return ABIGATE_R_TAG_PLATFORM;
+    }
+
+    /* 5b. Where the file name claims nothing the data does (a tagged file
+     * is judged by its tag above): */
+    /* Slot IDs of the older numbering that came later: its PyModuleDef's
+     * slots name Py_mod_multiple_interpreters (3, 3.12+) or Py_mod_gil (4, 3.13+). */
+    if (f->slot_id_old >= 3 && minor < (f->slot_id_old == 3 ? 12u : 13u)) {
+        put(t, "its PyModuleDef's slots include %s (slot ID %u), which CPython knows from 3.%u on; "
+               "this interpreter is %s, which rejects it (\"unknown slot ID %u\") after the "
+               "file's code ran; ",
+            f->slot_id_old == 3 ? "Py_mod_multiple_interpreters" : "Py_mod_gil", f->slot_id_old,
+            f->slot_id_old == 3 ? 12u : 13u, name, f->slot_id_old);
+        put_tag(t, tag);
+        return ABIGATE_R_SLOT_UNKNOWN;
+    }
+
+    /* The version its PyModuleDef's header belongs to (PyModuleDef_HEAD_INIT's
+     * values change with the headers: 3.12 and 3.14 made it immortal), for a
+     * version-specific build: one that needs symbols outside the stable ABI
+     * (a limited-API build runs on later versions whatever headers wrote it). */
+    if (f->moddef_minor_max && (minor < f->moddef_minor_min || minor > f->moddef_minor_max) &&
+        syms && f->legacy_read && !syms->truncated && count_names(syms, pick_not_stable, NULL)) {
+        put(t, "its PyModuleDef's header has the values the headers of CPython %s write, and it "
+               "needs ",
+            f->moddef_minor_max == 12 ? "3.12 or older" : f->moddef_minor_max == 13 &&
+            f->moddef_minor_min == 12 ? "3.12 and 3.13" : f->moddef_minor_max == 13 ? "3.13t"
+            : f->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "3.14t and later"
+            : "3.14 and later");
+        put_names(t, syms, pick_not_stable, NULL);
+        put(t, ", outside the stable ABI: a version-specific build for another version; this "
+               "interpreter is %s; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_LAYOUT_VERSION;
     }
 
     /* 6. abi3 claims against the stable ABI table: a file name's, or a

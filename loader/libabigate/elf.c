@@ -1424,7 +1424,7 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
         type = w;
         layout = ABIGATE_MODDEF_GIL;
         vmin = first == 1 ? 0 : first == 0xffffffffu || first == 0x3fffffffu ? 12 : 14;
-        vmax = first == 1 ? 11 : vmin == 12 ? 13 : 255;
+        vmax = first == 1 ? 12 : vmin == 12 ? 13 : 255; /* 1: up to 3.12's extensions */
     }
     if (!layout)
         return; /* not a header */

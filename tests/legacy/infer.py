@@ -118,11 +118,17 @@ for p in everything:
                                       "ABIGATE_R_LAYOUT_GIL_ON_FREETHREADED"))
 expect("3.13t", BARE_YAML, "refuse", ("ABIGATE_R_MISSING_SYMBOLS",), ("_PyUnicode_Ready",))
 
-# Without symbol evidence (a spec), a bare name is not evidence: no guess.
+# Without symbol evidence (a spec), a bare name is not evidence; the file's
+# own data is: its PyModuleDef's header has the values of 3.12's and older
+# headers (ob_refcnt 1), and it imports symbols outside the stable ABI, so
+# it is a version-specific build for 3.12 or older.
 rc, doc = testlib.check_json(tap, [BARE_YAML] + YAML, target="3.13")
 if doc:
     by_path = {f["path"]: f for f in doc["files"]}
-    tap.eq(by_path[BARE_YAML]["verdict"], "accept", "--target 3.13: bare copy has no evidence")
+    tap.ok(by_path[BARE_YAML]["reason"] == "ABIGATE_R_LAYOUT_VERSION" and
+           "3.12 or older" in by_path[BARE_YAML]["message"],
+           "--target 3.13: the bare copy is refused by its PyModuleDef's header and its imports",
+           by_path[BARE_YAML])
     tap.eq(by_path[YAML[0]]["reason"], "ABIGATE_R_TAG_VERSION",
            "--target 3.13: the cpython-311 tag is evidence")
     tap.eq(rc, 1, "--target 3.13: exit 1 when a file is refused")

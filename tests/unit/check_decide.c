@@ -444,8 +444,11 @@ static const struct row rows[] = {
             "3.13", ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 14, .moddef_max = 255),
     DEF_ROW("a 3.14+ header, a non-stable import, on 3.15", "PyUnicode_New", "3.15", ACCEPT,
             ABIGATE_R_NONE, "no evidence", .moddef_min = 14, .moddef_max = 255),
-    DEF_ROW("a 3.11 header, a non-stable import, on 3.12", "PyUnicode_New", "3.12", REFUSE,
-            ABIGATE_R_LAYOUT_VERSION, "3.11 or older", .moddef_min = 0, .moddef_max = 11),
+    DEF_ROW("an ob_refcnt 1 header (3.12's extensions and older), a non-stable import, on 3.13",
+            "PyUnicode_New", "3.13", REFUSE, ABIGATE_R_LAYOUT_VERSION, "3.12 or older",
+            .moddef_min = 0, .moddef_max = 12),
+    DEF_ROW("an ob_refcnt 1 header, a non-stable import, on 3.12", "PyUnicode_New", "3.12",
+            ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 0, .moddef_max = 12),
     DEF_ROW("a 3.12-3.13 header, a non-stable import, on 3.13", "PyUnicode_New", "3.13", ACCEPT,
             ABIGATE_R_NONE, "no evidence", .moddef_min = 12, .moddef_max = 13),
 #undef DEF_ROW

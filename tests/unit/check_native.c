@@ -266,7 +266,7 @@ START_TEST(test_moddef_layout)
     ck_assert_msg(fi.moddef_layout == want[kind], "%s, kind %d: moddef_layout %u, want %u",
                   describe(&c), kind, fi.moddef_layout, want[kind]);
     /* the versions whose headers write that header */
-    static const unsigned vmin[] = {0, 12, 14, 13, 14, 0, 0, 0}, vmax[] = {11, 13, 255, 13, 255, 0, 0, 0};
+    static const unsigned vmin[] = {0, 12, 14, 13, 14, 0, 0, 0}, vmax[] = {12, 13, 255, 13, 255, 0, 0, 0};
     ck_assert_msg(fi.moddef_minor_min == vmin[kind] && fi.moddef_minor_max == vmax[kind],
                   "%s, kind %d: versions %u..%u", describe(&c), kind, fi.moddef_minor_min,
                   fi.moddef_minor_max);

@@ -336,7 +336,8 @@ typedef struct abigate_file_info {
     struct { unsigned machine, elf_class; } slice[ABIGATE_MAX_SLICES];
     /* Its static PyModuleDef (moddef_layout): the CPython minor versions
      * whose headers write its PyModuleDef_HEAD_INIT values, from
-     * moddef_minor_min to moddef_minor_max (ob_refcnt 1: up to 3.11;
+     * moddef_minor_min to moddef_minor_max (ob_refcnt 1: up to 3.12 (its
+     * extensions; its core has 0xffffffff);
      * 0xffffffff: 3.12 and 3.13; 3.14's immortal value: 3.14 on, max 255;
      * free-threaded: 3.13t, or 3.14t on); max 0 when none was read.  And
      * its slots (m_slots, read in place): the highest ID of the numbering
