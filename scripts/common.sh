@@ -19,7 +19,7 @@ DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutil
       python3.11-dev python3.11-dbg python3-setuptools python3-wheel python3-pip valgrind dpkg-dev ca-certificates libblas3 liblapack3
       xz-utils libffi-dev libssl-dev libbz2-dev liblzma-dev libsqlite3-dev patch
       meson ninja-build python3-mesonpy time unzip patchelf
-      gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 clang-14 lld-14 llvm-14 gcc-aarch64-linux-gnu
+      gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 clang lld llvm-14 gcc-aarch64-linux-gnu
       gcc-s390x-linux-gnu)
 
 install_deps() {

@@ -44,7 +44,7 @@ MACOS=11.0
 
 for tool in "$CLANG" "$LD64" "$LIPO"; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "build-macho.sh: $tool not found (scripts/common.sh installs clang-14, lld-14, llvm-14)" >&2
+        echo "build-macho.sh: $tool not found (scripts/common.sh installs clang, lld, llvm-14)" >&2
         exit 1
     fi
 done
