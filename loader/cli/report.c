@@ -44,6 +44,6 @@ int input_judge(abigate_gate *gate, const abigate_walk_item *it, abigate_verdict
     if (kind < 0)
         return kind;
     if (v->reason == ABIGATE_R_UNREADABLE)
-        return v->error; /* not a readable ELF object: an error here, as for inspect */
+        return v->error; /* not a readable object: an error here, as for inspect */
     return ABIGATE_OK;
 }

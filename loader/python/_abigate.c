@@ -293,7 +293,7 @@ typedef struct {
 static PyStructSequence_Field verdict_fields[] = {
     {"kind", "'accept', 'adapt' or 'refuse'"},
     {"reason", "the rule: an ABIGATE_R_* name, or ABIGATE_E_* for a file that is not a "
-               "readable ELF object"},
+               "readable ELF, PE or Mach-O object"},
     {"message", "what the file was built for, what this interpreter is, and the rule"},
     {"warning", "True when warn mode let a mismatch load"},
     {"evidence", "'record', 'inferred' or 'none'"},

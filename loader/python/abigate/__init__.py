@@ -54,7 +54,7 @@ class ABIWarning(RuntimeWarning):
 # The gate's judgement of one file, a tuple with named fields (a struct
 # sequence, made by _abigate.decide): kind ('accept', 'adapt', 'refuse'),
 # reason (an ABIGATE_R_* name, or ABIGATE_E_* for a file that is not a
-# readable ELF object), message, warning (True when warn mode let a mismatch
+# readable ELF, PE or Mach-O object), message, warning (True when warn mode let a mismatch
 # load), evidence ('record', 'inferred', 'none'), adapt ('abi3t-backport' or
 # ''), path.
 Verdict = _abigate.Verdict
