@@ -426,12 +426,20 @@ static int check_tags_one(const abigate_walk_item *it, void *ctx)
         st->failed = 1;
         return 0;
     }
-    unsigned judged = 0;
+    unsigned judged = 0, seen = 0;
+    abigate_gate *done[16]; /* a compressed tag set claims an interpreter more than once */
     for (unsigned i = 0; i < abigate_wheel_tags_count(it->name_tags); i++) {
         char spec[64];
         if (abigate_wheel_tag_spec(it->name_tags, i, spec, sizeof spec) != ABIGATE_OK)
             continue;
         abigate_gate *g = tag_gate(st, spec);
+        unsigned k = 0;
+        while (k < seen && done[k] != g)
+            k++;
+        if (g && k < seen)
+            continue;
+        if (g && seen < sizeof done / sizeof done[0])
+            done[seen++] = g;
         if (!g) {
             st->failed = 1;
             w->failed++;
@@ -533,9 +541,18 @@ int cmd_check(int argc, char **argv, const char *default_python)
             }
             printf("]}");
         } else {
-            printf("%s: %s: its members judged for %.*s%s (%u judgement%s, %u refused, %u "
+            char shown[384] = "";
+            size_t at = 0; /* the targets, ", " between them */
+            for (const char *t = w->targets; *t && at + 2 < sizeof shown;) {
+                const char *comma = strchr(t, ',');
+                int n = snprintf(shown + at, sizeof shown - at, "%s%.*s", at ? ", " : "",
+                                 (int)(comma - t), t);
+                at += n > 0 ? (size_t)n : 0;
+                t = comma + 1;
+            }
+            printf("%s: %s: its members judged for %s%s (%u judgement%s, %u refused, %u "
                    "unreadable), against its tags (%u refusal%s)%s\n", w->path,
-                   bad || w->failed ? "does not fit" : "fits", tl ? (int)tl - 1 : 0, w->targets,
+                   bad || w->failed ? "does not fit" : "fits", shown,
                    tl ? "" : "no interpreter its tags claim", w->judged, w->judged == 1 ? "" : "s",
                    w->refused, w->failed, w->tags_refused, w->tags_refused == 1 ? "" : "s",
                    w->unclaimed ? "; members its tags claim no interpreter for were judged by "

@@ -235,6 +235,15 @@ good = [os.path.join(wheelhouse, w) for w in os.listdir(wheelhouse) if w.startsw
 p = testlib.run([cli, "check", "--tags"] + sorted(good))
 tap.ok(p.returncode == 0 and p.stdout.count(": fits: ") == len(good),
        "check --tags on the wheels that fit: exit 0, one 'fits' line each", p.stdout + p.stderr)
+# a compressed tag set claims each interpreter more than once: judged once each
+multi = os.path.join(work, "multi-1.0-cp312.cp313-cp312.cp313-win_amd64.whl")
+shutil.copy(os.path.join(wheelhouse, "good-1.0-cp313-cp313-win_amd64.whl"), multi)
+rc, doc = testlib.cli_json(tap, "check", ["--tags", multi])
+items = [(i.get("target"), i.get("verdict")) for i in (doc or {}).get("files", [])]
+tap.ok(sorted(items) == [("3.12-win_amd64", "refuse"), ("3.13-win_amd64", "accept")] and rc == 1 and
+       (doc or {}).get("wheels", [{}])[0].get("targets") == ["3.12-win_amd64", "3.13-win_amd64"],
+       "check --tags, a cp312.cp313 wheel of a 3.13 build: judged once for each interpreter, "
+       "and the 3.12 it claims refused", doc)
 p = testlib.run([cli, "check", "--tags", "--target", "3.13", good[0]])
 tap.ok(p.returncode == 2 and "--tags" in p.stderr, "--tags with --target: a usage error", p.stderr)
 p = testlib.run([cli, "check", "--tags", files["313"]])
