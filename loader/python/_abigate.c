@@ -267,6 +267,9 @@ static PyObject *info_dict(const abigate_file_info *fi)
         set_item(d, "modexport", PyUnicode_FromString(info.modexport)) ||
         set_item(d, "slot_id_315", PyLong_FromUnsignedLong(info.slot_id_315)) ||
         set_item(d, "moddef_layout", PyLong_FromUnsignedLong(info.moddef_layout)) ||
+        set_item(d, "format", PyUnicode_FromString(info.format == ABIGATE_FORMAT_PE ? "pe"
+                                                   : info.format == ABIGATE_FORMAT_MACHO ? "macho"
+                                                                                        : "elf")) ||
         set_item(d, "libpython", (Py_INCREF(libpython), libpython)) ||
         set_item(d, "py_imports", PyLong_FromUnsignedLong(info.n_pysyms)))
         goto fail;

@@ -84,6 +84,10 @@ os.makedirs(os.path.dirname(notelf))
 with open(notelf, "w") as f:
     f.write("not an ELF file\n")
 files["notelf"] = notelf
+# a Windows build copied into a Linux tree under the bare name (tests/fuzz/seeds: MinGW-w64's)
+winpe = os.path.join(work, "winpe", "demo.so")
+os.makedirs(os.path.dirname(winpe))
+shutil.copy(os.path.join(srcdir, "tests", "fuzz", "seeds", "ext.cp313t-win_amd64.pyd"), winpe)
 
 e = testlib.gate_env(tap, interp, os.path.join(work, "userbase"))
 strict = testlib.with_mode(e, "strict")
@@ -94,12 +98,13 @@ for case, module, use, want in (("good", "demo", testlib.DEMO_USE, "42"),
     tap.ok(doc is not None and doc["loaded"] and doc["use"] == want,
            "%s, PYTHONABIGATE=strict: loads and works" % case, p.stdout + p.stderr)
 
+files_and_pe = dict(files, winpe=winpe)
 for case, reason in (("dbg", "ABIGATE_R_DEBUG_SYMBOLS"), ("newer", "ABIGATE_R_VERSION"),
-                     ("notelf", "ABIGATE_E_NOT_ELF")):
-    d = os.path.dirname(files[case])
+                     ("notelf", "ABIGATE_E_NOT_ELF"), ("winpe", "ABIGATE_R_FORMAT")):
+    d = os.path.dirname(files_and_pe[case])
     p, doc = testlib.gate_import(interp, "demo", d, strict)
     tap.ok(doc is not None and not doc["loaded"] and doc["type"] == "ImportError"
-           and doc["name"] == "demo" and doc["path"] == files[case]
+           and doc["name"] == "demo" and doc["path"] == files_and_pe[case]
            and doc["reason"] == reason and testlib.GATE_MARKER not in p.stderr,
            "%s, PYTHONABIGATE=strict: ImportError with name, path and %s, before dlopen"
            % (case, reason), p.stdout + p.stderr)
@@ -109,6 +114,14 @@ for case, reason in (("dbg", "ABIGATE_R_DEBUG_SYMBOLS"), ("newer", "ABIGATE_R_VE
                and "undefined symbol: _Py_RefTotal" in plain["message"],
                "dbg, -E (PYTHONABIGATE ignored): CPython's own dlopen fails after the fact "
                "(undefined symbol: _Py_RefTotal)", q.stdout + q.stderr)
+    if case == "winpe":
+        tap.ok(plain is not None and not plain["loaded"] and plain["reason"] is None
+               and "ELF" in plain["message"],
+               "winpe, -E: CPython's own dlopen says only that it is no ELF file",
+               q.stdout + q.stderr)
+p = testlib.run([python, "-c", "import abigate, sys; print(abigate.inspect(sys.argv[1])['format'])",
+                 winpe], env=e)
+tap.eq(p.stdout.strip(), "pe", "abigate.inspect() of the Windows build: its format")
 
 # The command-line tools judge for the same interpreter.
 p = testlib.run([python, "-m", "abigate", "check"] + [files[k] for k in sorted(files)], env=e)
