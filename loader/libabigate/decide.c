@@ -544,18 +544,8 @@ int abigate__needs_symbols(const abigate_file_info *f, const abigate_profile *p,
 
 /* ---------------------------------------------------------------- files without a record */
 
-/* What a linked CPython library names (docs/POLICY.md, "Linked
- * libraries"): ELF's "libpython3.11d.so.1.0"; Windows' "python313t.dll",
- * "python313_d.dll", "python3.dll" (abi3), "python3t.dll" (abi3t); macOS'
- * "@rpath/libpython3.13.dylib" or ".../Python.framework/Versions/3.13/
- * Python".  0 when the name is none of these (libpython3.so, ELF's
- * stable-ABI forwarder, says nothing). */
-struct pylink {
-    unsigned minor; /* 0: the stable ABI's DLL */
-    int ft, debug;
-};
-
-static int parse_libpython(const abigate_file_info *f, const char *name, struct pylink *l)
+int abigate__parse_libpython(const abigate_file_info *f, const char *name,
+                             struct abigate__pylink *l)
 {
     const char *s = name;
     memset(l, 0, sizeof *l);
@@ -599,11 +589,11 @@ static int parse_libpython(const abigate_file_info *f, const char *name, struct 
 
 /* The stable-ABI DLL a Windows file links (python3.dll, python3t.dll,
  * their _d builds), or NULL. */
-static const char *stable_dll(const abigate_file_info *f, struct pylink *l)
+static const char *stable_dll(const abigate_file_info *f, struct abigate__pylink *l)
 {
     for (unsigned i = 0; f->format == ABIGATE_FORMAT_PE && i < f->n_libpython &&
                          i < ABIGATE_MAX_LIBPYTHON; i++)
-        if (parse_libpython(f, f->libpython[i], l) && l->minor == 0)
+        if (abigate__parse_libpython(f, f->libpython[i], l) && l->minor == 0)
             return f->libpython[i];
     return NULL;
 }
@@ -620,9 +610,9 @@ static int check_linked(struct text *t, const abigate_file_info *f, const abigat
     int ft = profile_ft(p);
     int debug = (p->flags & ABIGATE_PROFILE_DEBUG) != 0;
     for (unsigned i = 0; i < f->n_libpython && i < ABIGATE_MAX_LIBPYTHON; i++) {
-        struct pylink l;
+        struct abigate__pylink l;
         const char *lib = f->libpython[i];
-        if (!parse_libpython(f, lib, &l))
+        if (!abigate__parse_libpython(f, lib, &l))
             continue;
         if (f->format != ABIGATE_FORMAT_PE) {
             if (l.minor != minor || l.ft != ft) {
@@ -930,7 +920,7 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
 
     /* 6. abi3 claims against the stable ABI table: a file name's, or a
      * Windows file's stable-ABI DLL (whose imports are what it needs). */
-    struct pylink sl;
+    struct abigate__pylink sl;
     const char *sdll = stable_dll(f, &sl);
     if ((tag->kind == ABIGATE_TAG_ABI3 || tag->kind == ABIGATE_TAG_ABI3T || sdll) && syms &&
         f->legacy_read && !syms->truncated) {

@@ -179,6 +179,19 @@ int abigate__mod_slot_kind(unsigned id);
 /* elf.c: the record a PyABIInfo found in a module's slots stands for. */
 void abigate__native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r);
 
+/* decide.c: what a linked CPython library names (docs/POLICY.md, "Linked
+ * libraries"): ELF's "libpython3.11d.so.1.0"; Windows' "python313t.dll",
+ * "python313_d.dll", "python3.dll" (abi3), "python3t.dll" (abi3t); macOS'
+ * "@rpath/libpython3.13.dylib" or ".../Python.framework/Versions/3.13/
+ * Python".  0 when the name is none of these (libpython3.so, ELF's
+ * stable-ABI forwarder, says nothing). */
+struct abigate__pylink {
+    unsigned minor; /* 0: the stable ABI's DLL */
+    int ft, debug;
+};
+int abigate__parse_libpython(const abigate_file_info *f, const char *name,
+                             struct abigate__pylink *l);
+
 /* slots.c: CPython's own PyABIInfo in the slot arrays of a PE or Mach-O
  * file's data (docs/FORMAT.md, "The native record"), the format's
  * loader fixups asked through the reader. */

@@ -293,6 +293,20 @@ static int strtab_name(struct macho *m, struct strtab *t, uint64_t i, uint64_t r
     return ABIGATE_OK;
 }
 
+/* The name at index `i` when it may be a Py name (PyInit_ and PyModExport_
+ * included), read only then: 1 with *s and *len, 0 when it is not one (its
+ * first bytes say so), or a negative code. */
+static int strtab_py_name(struct macho *m, struct strtab *t, uint64_t i, uint64_t ref,
+                          const char **s, size_t *len)
+{
+    unsigned char head[4];
+    int rc = strtab_head(m, t, i, ref, head);
+    if (rc || !may_matter(head))
+        return rc;
+    rc = strtab_name(m, t, i, ref, s, len);
+    return rc ? rc : 1;
+}
+
 /* What the legacy pass counts, kept in locals then added to out. */
 struct legacy {
     abigate_file_info *out;
@@ -406,16 +420,15 @@ static int read_symtab(struct macho *m, struct legacy *L, const unsigned char *c
         *n_undef += (uint64_t)undef;
         if (strx == 0)
             continue; /* no name */
-        unsigned char head[4];
         const char *s;
         size_t len;
-        uint64_t ref = symoff + (uint64_t)i * entsize;
-        if ((rc = strtab_head(m, t, strx, ref, head)))
+        int got = strtab_py_name(m, t, strx, symoff + (uint64_t)i * entsize, &s, &len);
+        if (got < 0) {
+            rc = got;
             goto out;
-        if (!may_matter(head))
+        }
+        if (!got)
             continue;
-        if ((rc = strtab_name(m, t, strx, ref, &s, &len)))
-            goto out;
         if (undef)
             take_import(L, s, len, (desc & N_WEAK_REF) != 0, 0);
         else
@@ -489,17 +502,17 @@ static int read_chained(struct macho *m, struct legacy *L, const unsigned char *
             weak = (w >> 8) & 1;
             name = w >> 9;
         }
-        unsigned char head[4];
         const char *s;
         size_t len;
-        uint64_t ref = (uint64_t)dataoff + imports_offset + (uint64_t)i * entsize;
-        if ((rc = strtab_head(m, t, name, ref, head)))
+        int got = strtab_py_name(m, t, name,
+                                 (uint64_t)dataoff + imports_offset + (uint64_t)i * entsize, &s,
+                                 &len);
+        if (got < 0) {
+            rc = got;
             goto out;
-        if (!may_matter(head))
-            continue;
-        if ((rc = strtab_name(m, t, name, ref, &s, &len)))
-            goto out;
-        take_import(L, s, len, weak, 0);
+        }
+        if (got)
+            take_import(L, s, len, weak, 0);
     }
 out:
     free(t->whole);

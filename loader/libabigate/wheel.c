@@ -188,17 +188,16 @@ static void describe_member(const abigate_file_info *f, struct member *m)
     /* A Windows file names its build in the DLL it imports from */
     for (unsigned i = 0; f->format == ABIGATE_FORMAT_PE && i < f->n_libpython &&
                          i < ABIGATE_MAX_LIBPYTHON; i++) {
-        const char *d = f->libpython[i] + 7; /* after "python3" (pe.c matched it) */
-        unsigned minor = 0;
-        while (*d >= '0' && *d <= '9' && minor < 1000)
-            minor = minor * 10 + (unsigned)(*d++ - '0');
+        struct abigate__pylink l;
+        if (!abigate__parse_libpython(f, f->libpython[i], &l))
+            continue;
         m->known = 1;
         m->from = "the DLL it imports from";
-        m->ft = *d == 't' || *d == 'T';
+        m->ft = l.ft;
         m->gil = !m->ft;
-        if (minor) {
+        if (l.minor) {
             m->major = 3;
-            m->minor = minor;
+            m->minor = l.minor;
         } else {
             m->stable = 1; /* python3.dll: abi3; python3t.dll: abi3t, loaded by both builds */
             m->gil = 1;
