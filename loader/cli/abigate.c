@@ -213,11 +213,9 @@ static void print_human(const abigate_walk_item *it, const abigate_file_info *fi
                fi->moddef_layout == ABIGATE_MODDEF_GIL           ? "GIL"
                : fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "free-threaded"
                                                                   : "GIL and the free-threaded");
-    if (fi->moddef_minor_max)
-        printf(" of 3.%u%s%s headers", fi->moddef_minor_min ? fi->moddef_minor_min : 12,
-               fi->moddef_minor_min == 0 ? " or older"
-               : fi->moddef_minor_max == 255 ? " or later" : "",
-               fi->moddef_minor_min == 12 ? "-3.13" : "");
+    if (fi->moddef_minor_max && fi->moddef_minor_min)
+        printf(" of 3.%u%s or later headers", fi->moddef_minor_min,
+               fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "t" : "");
     if (fi->slot_id_old >= 3)
         printf("; its slots include %s (3.%u+)",
                fi->slot_id_old == 3 ? "Py_mod_multiple_interpreters" : "Py_mod_gil",

@@ -899,18 +899,18 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
         return ABIGATE_R_SLOT_UNKNOWN;
     }
 
-    /* The version its PyModuleDef's header belongs to (PyModuleDef_HEAD_INIT's
-     * values change with the headers: 3.12 and 3.14 made it immortal), for a
-     * version-specific build: one that needs symbols outside the stable ABI
-     * (a limited-API build runs on later versions whatever headers wrote it). */
-    if (f->moddef_minor_max && (minor < f->moddef_minor_min || minor > f->moddef_minor_max) &&
-        syms && f->legacy_read && !syms->truncated && count_names(syms, pick_not_stable, NULL)) {
-        put(t, "its PyModuleDef's header has the values the headers of CPython %s write, and it "
-               "needs ",
-            f->moddef_minor_max == 12 ? "3.12 or older" : f->moddef_minor_max == 13 &&
-            f->moddef_minor_min == 12 ? "3.12 and 3.13" : f->moddef_minor_max == 13 ? "3.13t"
-            : f->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "3.14t and later"
-            : "3.14 and later");
+    /* The oldest headers its PyModuleDef's header can come from
+     * (PyModuleDef_HEAD_INIT's values change with the headers: 3.12 and 3.14
+     * made it immortal; other producers may keep older values, so they bound
+     * the version from below only), for a version-specific build: one that
+     * needs symbols outside the stable ABI (a limited-API build runs on later
+     * versions whatever headers wrote it). */
+    if (f->moddef_minor_max && minor < f->moddef_minor_min && syms && f->legacy_read &&
+        !syms->truncated && count_names(syms, pick_not_stable, NULL)) {
+        put(t, "its PyModuleDef's header has values only the headers of CPython 3.%u%s and later "
+               "write, and it needs ",
+            f->moddef_minor_min,
+            f->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "t" : "");
         put_names(t, syms, pick_not_stable, NULL);
         put(t, ", outside the stable ABI: a version-specific build for another version; this "
                "interpreter is %s; ", name);

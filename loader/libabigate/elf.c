@@ -1395,16 +1395,19 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
  * REL and RELR) show a relocated word as non-zero and m_name's target; a
  * file whose RELA pointers are zero in place (lld's default) shows no
  * m_name, so nothing is found there: no evidence, never wrong evidence.
- *   GIL:            ob_refcnt: 1 (up to 3.12), UINT_MAX (3.12's core, 3.13;
- *                   32-bit: UINT_MAX >> 2), (3 << 30) | (5 << 48) (3.14+;
- *                   32-bit: 7 << 28); ob_type NULL; m_name at 5 words
- *   free-threaded:  ob_tid 0, ob_flags 0 or 4, ob_mutex 0, ob_gc_bits 0,
- *                   ob_ref_local 0xffffffff, ob_ref_shared 0, ob_type NULL;
- *                   m_name at 56 bytes (32 on 32-bit) */
+ *   GIL:            ob_refcnt: 1 (any version), UINT_MAX (3.12's core,
+ *                   3.12+; 32-bit: UINT_MAX >> 2), (3 << 30) | (5 << 48)
+ *                   (3.14+; 32-bit: 7 << 28); ob_type NULL; m_name at 5 words
+ *   free-threaded:  ob_tid 0, ob_flags 0 (3.13t+) or 4 (3.14t+), ob_mutex 0,
+ *                   ob_gc_bits 0, ob_ref_local 0xffffffff, ob_ref_shared 0,
+ *                   ob_type NULL; m_name at 56 bytes (32 on 32-bit)
+ * The values give the oldest headers that write them, never the newest:
+ * other producers keep older values for newer versions (PyO3 0.28 writes
+ * ob_refcnt 1 for 3.15, and ob_flags 0 for 3.14t). */
 static void note_def(struct elf *e, struct native *n, const unsigned char *seg, uint64_t len,
                      uint64_t o)
 {
-    unsigned w = n->word, name, type, layout = 0, vmin, vmax;
+    unsigned w = n->word, name, type, layout = 0, vmin;
     if (o + 8 * w > len)
         return; /* a PyModuleDef's first 8 words are read below; the segment may end sooner */
     uint64_t first = get_word(seg + o, n);
@@ -1417,14 +1420,12 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
             abigate__get32(h + 4, n->be) == 0xffffffffu && get_word(seg + o + type - w, n) == 0)
             layout = ABIGATE_MODDEF_FREETHREADED;
         vmin = flags ? 14 : 13; /* 3.14 marks it statically allocated */
-        vmax = flags ? 255 : 13;
     } else if (first == 1 || (n->is64 ? first == 0xffffffffu || first == 0x00050000c0000000u
                                       : first == 0x3fffffffu || first == 0x70000000u)) {
         name = 5 * w;
         type = w;
         layout = ABIGATE_MODDEF_GIL;
         vmin = first == 1 ? 0 : first == 0xffffffffu || first == 0x3fffffffu ? 12 : 14;
-        vmax = first == 1 ? 12 : vmin == 12 ? 13 : 255; /* 1: up to 3.12's extensions */
     }
     if (!layout)
         return; /* not a header */
@@ -1453,7 +1454,7 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
         return;
     n->moddef |= layout;
     n->def_min = vmin;
-    n->def_max = vmax;
+    n->def_max = 255;
     /* its slots (m_slots, after m_name, m_doc, m_size, m_methods), read in
      * place as m_name was: the IDs of one numbering or the other, to a
      * {0, NULL} terminator; anything else gives no evidence */

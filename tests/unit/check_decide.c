@@ -438,20 +438,35 @@ static const struct row rows[] = {
             ABIGATE_R_SLOT_NUMBERING, "Py_mod_multiple_interpreters = 86", .slot_id_315 = 86),
     DEF_ROW("a 3.14+ header, a non-stable import, on 3.13", "PyLong_FromLong,PyUnicode_New", "3.13",
             REFUSE, ABIGATE_R_LAYOUT_VERSION,
-            "the headers of CPython 3.14 and later write, and it needs PyUnicode_New",
+            "only the headers of CPython 3.14 and later write, and it needs PyUnicode_New",
             .moddef_min = 14, .moddef_max = 255),
     DEF_ROW("a 3.14+ header, stable imports only (limited API), on 3.13", "PyLong_FromLong",
             "3.13", ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 14, .moddef_max = 255),
     DEF_ROW("a 3.14+ header, a non-stable import, on 3.15", "PyUnicode_New", "3.15", ACCEPT,
             ABIGATE_R_NONE, "no evidence", .moddef_min = 14, .moddef_max = 255),
-    DEF_ROW("an ob_refcnt 1 header (3.12's extensions and older), a non-stable import, on 3.13",
-            "PyUnicode_New", "3.13", REFUSE, ABIGATE_R_LAYOUT_VERSION, "3.12 or older",
-            .moddef_min = 0, .moddef_max = 12),
-    DEF_ROW("an ob_refcnt 1 header, a non-stable import, on 3.12", "PyUnicode_New", "3.12",
-            ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 0, .moddef_max = 12),
-    DEF_ROW("a 3.12-3.13 header, a non-stable import, on 3.13", "PyUnicode_New", "3.13", ACCEPT,
-            ABIGATE_R_NONE, "no evidence", .moddef_min = 12, .moddef_max = 13),
+    DEF_ROW("an ob_refcnt 1 header (any version: PyO3 writes it for 3.15), a non-stable "
+            "import, on 3.15", "PyUnicode_New", "3.15", ACCEPT, ABIGATE_R_NONE, "no evidence",
+            .moddef_min = 0, .moddef_max = 255),
+    DEF_ROW("an ob_refcnt 1 header, a non-stable import, on 3.8", "PyUnicode_New", "3.8",
+            ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 0, .moddef_max = 255),
+    DEF_ROW("a 3.12+ header (UINT_MAX), a non-stable import, on 3.11", "PyUnicode_New", "3.11",
+            REFUSE, ABIGATE_R_LAYOUT_VERSION,
+            "values only the headers of CPython 3.12 and later write", .moddef_min = 12,
+            .moddef_max = 255),
+    DEF_ROW("a 3.12+ header (UINT_MAX), a non-stable import, on 3.15", "PyUnicode_New", "3.15",
+            ACCEPT, ABIGATE_R_NONE, "no evidence", .moddef_min = 12, .moddef_max = 255),
 #undef DEF_ROW
+#define FT_DEF_ROW(nm, sp, k, rs, text, vmin) \
+    {.name = nm, .state = ABSENT, .file_name = "m.so", .imports = "PyUnicode_New", .spec = sp, \
+     .mode = STRICT, .kind = k, .reason = rs, .says = text, \
+     .moddef = ABIGATE_MODDEF_FREETHREADED, .moddef_min = vmin, .moddef_max = 255}
+    FT_DEF_ROW("a 3.14t+ header (ob_flags 4), a non-stable import, on 3.13t", "3.13t", REFUSE,
+               ABIGATE_R_LAYOUT_VERSION, "values only the headers of CPython 3.14t and later", 14),
+    FT_DEF_ROW("a 3.14t+ header (ob_flags 4), a non-stable import, on 3.15t", "3.15t", ACCEPT,
+               ABIGATE_R_NONE, "no evidence", 14),
+    FT_DEF_ROW("a 3.13t+ header (ob_flags 0: PyO3 writes it for 3.14t), on 3.14t", "3.14t",
+               ACCEPT, ABIGATE_R_NONE, "no evidence", 13),
+#undef FT_DEF_ROW
     /* PE (Windows) and Mach-O (macOS): the format, the DLL, the slices */
 #define PE_ROW(nm, fname, dll, imp, sp, k, rs, text) \
     {.name = nm, .state = ABSENT, .file_name = fname, .libpython = dll, .imports = imp, \

@@ -334,12 +334,13 @@ typedef struct abigate_file_info {
      * file and the other formats. */
     unsigned n_slices;
     struct { unsigned machine, elf_class; } slice[ABIGATE_MAX_SLICES];
-    /* Its static PyModuleDef (moddef_layout): the CPython minor versions
-     * whose headers write its PyModuleDef_HEAD_INIT values, from
-     * moddef_minor_min to moddef_minor_max (ob_refcnt 1: up to 3.12 (its
-     * extensions; its core has 0xffffffff);
-     * 0xffffffff: 3.12 and 3.13; 3.14's immortal value: 3.14 on, max 255;
-     * free-threaded: 3.13t, or 3.14t on); max 0 when none was read.  And
+    /* Its static PyModuleDef (moddef_layout): the oldest CPython minor
+     * version whose headers write its PyModuleDef_HEAD_INIT values,
+     * moddef_minor_min (ob_refcnt 1: 0, any version; 0xffffffff: 12; 3.14's
+     * immortal value: 14; free-threaded ob_flags 0: 13, 4: 14), and
+     * moddef_minor_max, 255 (no newest: other producers keep older values
+     * for newer versions, PyO3 writes ob_refcnt 1 for 3.15), 0 when none
+     * was read.  And
      * its slots (m_slots, read in place): the highest ID of the numbering
      * before 3.15 there, slot_id_old (3 Py_mod_multiple_interpreters:
      * 3.12+; 4 Py_mod_gil: 3.13+; 0 none), and an ID of 3.15's numbering in
