@@ -281,6 +281,18 @@ def check_json(tap, files, python=None, target=None, mode=None):
 
 # ------------------------------------------------------------ Windows and macOS files, built here
 
+def sid_thirdparty(tap):
+    """The tree into which tests/interpreters/provision unpacked Debian sid's
+    third-party packages (extension modules built for 3.14 and 3.15, and the
+    pyo3-ffi and libc crates' sources): its usr/ is under the path returned."""
+    root = os.path.join(os.environ.get("ABIGATE_CACHE", "/var/cache/abigate"), "sid",
+                        "thirdparty")
+    if not os.path.exists(os.path.join(root, ".complete")):
+        tap.bail("sid's third-party packages are not in %s: run tests/interpreters/provision"
+                 % root)
+    return os.path.join(root, "root")
+
+
 def cpython_source(tap):
     """The CPython source tree that tests/interpreters/provision unpacked
     (its Misc/stable_abi.toml is in the cache's stable_abi.toml.path)."""

@@ -216,7 +216,9 @@ static void print_human(const abigate_walk_item *it, const abigate_file_info *fi
     if (fi->moddef_minor_max && fi->moddef_minor_min)
         printf(" of 3.%u%s or later headers", fi->moddef_minor_min,
                fi->moddef_layout == ABIGATE_MODDEF_FREETHREADED ? "t" : "");
-    if (fi->slot_id_old >= 3)
+    if (fi->slot_id_old == 5)
+        printf("; its slots give Py_mod_abi as 5 (3.15 alphas' numbering: no release loads it)");
+    else if (fi->slot_id_old >= 3)
         printf("; its slots include %s (3.%u+)",
                fi->slot_id_old == 3 ? "Py_mod_multiple_interpreters" : "Py_mod_gil",
                fi->slot_id_old == 3 ? 12u : 13u);

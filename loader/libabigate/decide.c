@@ -889,6 +889,15 @@ static int decide_inferred(struct text *t, const abigate_file_info *f, const abi
      * is judged by its tag above): */
     /* Slot IDs of the older numbering that came later: its PyModuleDef's
      * slots name Py_mod_multiple_interpreters (3, 3.12+) or Py_mod_gil (4, 3.13+). */
+    if (f->slot_id_old == 5) {
+        put(t, "its slots give Py_mod_abi as slot ID 5, the numbering of CPython 3.15's alpha "
+               "releases (pyo3-ffi 0.28 has it), which no release loads: 3.15 reads ID 5 as a "
+               "type slot (\"invalid module slot 5 (Py_mp_subscript)\"), older versions do not "
+               "know it (\"unknown slot ID 5\"), after the file's code ran; this interpreter is "
+               "%s; ", name);
+        put_tag(t, tag);
+        return ABIGATE_R_SLOT_UNKNOWN;
+    }
     if (f->slot_id_old >= 3 && minor < (f->slot_id_old == 3 ? 12u : 13u)) {
         put(t, "its PyModuleDef's slots include %s (slot ID %u), which CPython knows from 3.%u on; "
                "this interpreter is %s, which rejects it (\"unknown slot ID %u\") after the "

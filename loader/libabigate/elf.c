@@ -1231,7 +1231,11 @@ out:
  *     searched for an aligned Py_mod_abi entry (slot 109) in either form;
  *     and, in a file without a record of its own, for an aligned
  *     Py_mod_exec or Py_mod_create entry of 3.15's numbering (85, 84): such
- *     an array, well formed, proves 3.15+ headers (info->slot_id_315).
+ *     an array, well formed, proves 3.15+ headers (info->slot_id_315);
+ *     and for a Py_mod_abi entry of 3.15's alphas' numbering (5, which
+ *     pyo3-ffi 0.28 has): such an array, well formed (abigate__alpha_slot_kind) with
+ *     a PyABIInfo of major version 1 there, is loaded by no release
+ *     (info->slot_id_old 5); its PyABIInfo is not taken as a record.
  *  2. From each, the array is walked forward to its {0, NULL} terminator
  *     (at most NATIVE_MAX_SLOTS entries), every slot an ID of PEP 820's
  *     numbering for modules; the places of its pointers are noted.
@@ -1271,6 +1275,18 @@ int abigate__mod_slot_kind(unsigned id)
     }
 }
 
+/* The module slot IDs of CPython 3.15's alpha releases, before PEP 820
+ * renumbered them (pyo3-ffi 0.28 still has them): 1 Py_mod_create, 2 _exec,
+ * 3 _multiple_interpreters, 4 _gil, 5 _abi, 6 _name, 7 _doc,
+ * 8 _state_size, 9 _methods, 10 _state_traverse, 11 _state_clear,
+ * 12 _state_free, 13 _token.  3.15 reads 5 to 83 as type slots and refuses
+ * them in a module ("invalid module slot 5 (Py_mp_subscript)"); older
+ * versions know only 1 to 4.  Kinds as abigate__mod_slot_kind's. */
+int abigate__alpha_slot_kind(unsigned id)
+{
+    return id == 3 || id == 4 || id == 8 ? 2 : id >= 1 && id <= 13 ? 1 : 0;
+}
+
 /* The relocation types a slot's pointer may be filled by, per machine:
  * RELATIVE (base + addend), and a word-sized absolute or GLOB_DAT one
  * against a symbol. */
@@ -1297,10 +1313,12 @@ struct place {
 struct native_array {
     size_t first, count;  /* its places: places[first .. first + count): its
                            * anchor's pointer first, the terminator's last */
-    unsigned anchor;      /* the slot ID it was found by: Py_mod_abi, or 85/84 */
+    unsigned anchor;      /* the slot ID it was found by: Py_mod_abi, 85/84, or the
+                           * alphas' Py_mod_abi (5) */
 };
 
-#define NATIVE_MAX_PLACES (NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1))
+#define NATIVE_MAX_PENDING 32u        /* PyModuleDef headers read after the relocations */
+#define NATIVE_MAX_PLACES (NATIVE_MAX_ARRAYS * (NATIVE_MAX_SLOTS + 1) + 2 * NATIVE_MAX_PENDING)
 
 struct native {
     int be, is64;
@@ -1314,6 +1332,11 @@ struct native {
     unsigned moddef;
     unsigned def_min, def_max; /* its HEAD_INIT's versions (max 0: none) */
     unsigned def_old, def_new; /* its m_slots: highest old-numbering ID, a 3.15 ID */
+    /* headers whose m_name is zero in place (lld's RELA), to be read once
+     * their pointers' relocations are known: places[name], places[name + 1]
+     * (m_slots) */
+    struct { size_t name; unsigned layout, vmin; } pending[NATIVE_MAX_PENDING];
+    size_t npending;
     struct dyninfo d;     /* the relocation tables and the symbol table (read_dynamic) */
     /* filled as used (find_native zeroes only what comes before) */
     struct native_array arrays[NATIVE_MAX_ARRAYS];
@@ -1377,8 +1400,12 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
             a->anchor = anchor;
             return;
         }
-        int kind = id > 0 ? abigate__mod_slot_kind((unsigned)id) : 0;
-        if (kind == 0 || (kind == 2 && id != 102 && value > 2))
+        int alpha = anchor == ABIGATE__SLOT_ABI_ALPHA; /* PyModuleDef_Slot form only */
+        int kind = id <= 0 || (alpha && form) ? 0
+                   : alpha ? abigate__alpha_slot_kind((unsigned)id)
+                           : abigate__mod_slot_kind((unsigned)id);
+        if (kind == 0 ||
+            (kind == 2 && id != (alpha ? 8 : 102) && value > 2)) /* a state's size */
             break;
         if (kind == 1)
             n->places[n->nplaces++] = (struct place){base + e + voff, value, 0};
@@ -1404,8 +1431,10 @@ static void note_array(struct native *n, const unsigned char *seg, uint64_t len,
  * The values give the oldest headers that write them, never the newest:
  * other producers keep older values for newer versions (PyO3 0.28 writes
  * ob_refcnt 1 for 3.15, and ob_flags 0 for 3.14t). */
+static void def_read(struct elf *e, struct native *n, uint64_t at, uint64_t slots,
+                     unsigned layout, unsigned vmin);
 static void note_def(struct elf *e, struct native *n, const unsigned char *seg, uint64_t len,
-                     uint64_t o)
+                     uint64_t base, uint64_t o)
 {
     unsigned w = n->word, name, type, layout = 0, vmin;
     if (o + 8 * w > len)
@@ -1432,9 +1461,32 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
     for (unsigned k = type; k < name; k += w) /* ob_type, m_init, m_index, m_copy */
         if (get_word(seg + o + k, n) != 0)
             return;
-    uint64_t size = get_word(seg + o + name + 2 * w, n), at = get_word(seg + o + name, n), off;
+    uint64_t size = get_word(seg + o + name + 2 * w, n), at = get_word(seg + o + name, n);
     if (size != (n->is64 ? UINT64_MAX : UINT32_MAX) && size >= (1u << 24))
         return; /* m_size: -1, or a state's size */
+    uint64_t slots = o + name + 5 * w <= len ? get_word(seg + o + name + 4 * w, n) : 0;
+    if (at == 0) { /* zero in place (lld's RELA): read once relocated */
+        if (n->npending < NATIVE_MAX_PENDING && n->nplaces + 2 <= NATIVE_MAX_PLACES &&
+            o + name + 5 * w <= len) {
+            n->pending[n->npending].name = n->nplaces;
+            n->pending[n->npending].layout = layout;
+            n->pending[n->npending++].vmin = vmin;
+            n->places[n->nplaces++] = (struct place){base + o + name, 0, 0};
+            n->places[n->nplaces++] = (struct place){base + o + name + 4 * w, slots, 0};
+        }
+        return;
+    }
+    def_read(e, n, at, slots, layout, vmin);
+}
+
+/* The PyModuleDef whose header note_def() found (`layout`, `vmin`): its
+ * m_name at vaddr `at` must name the file's module; then its m_slots at
+ * vaddr `slots` (0 none) name its slots. */
+static void def_read(struct elf *e, struct native *n, uint64_t at, uint64_t slots,
+                     unsigned layout, unsigned vmin)
+{
+    unsigned w = n->word;
+    uint64_t off;
     /* m_name: the module's name, its last dotted part the file name's
      * module (what CPython's import requires of PyInit_<module>) */
     unsigned char b[64];
@@ -1455,10 +1507,10 @@ static void note_def(struct elf *e, struct native *n, const unsigned char *seg, 
     n->moddef |= layout;
     n->def_min = vmin;
     n->def_max = 255;
-    /* its slots (m_slots, after m_name, m_doc, m_size, m_methods), read in
-     * place as m_name was: the IDs of one numbering or the other, to a
-     * {0, NULL} terminator; anything else gives no evidence */
-    uint64_t slots = o + name + 5 * w <= len ? get_word(seg + o + name + 4 * w, n) : 0;
+    /* its slots (m_slots, after m_name, m_doc, m_size, m_methods): the IDs
+     * of one numbering or the other, to a {0, NULL} terminator (a pointer
+     * zero in place reads as NULL: the IDs are what counts); anything else
+     * gives no evidence */
     unsigned char t[NATIVE_MAX_SLOTS * 16];
     uint64_t want = (uint64_t)NATIVE_MAX_SLOTS * 2 * w;
     if (!slots || map_addr(e, slots, &off))
@@ -1528,7 +1580,8 @@ static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
              * fourth (a big-endian PyModuleDef_Slot); memchr finds the
              * candidates */
             static const unsigned at_le[] = {0}, at_be[] = {1, 3};
-            static const unsigned anchors[] = {SLOT_MOD_ABI, SLOT_MOD_EXEC, SLOT_MOD_CREATE};
+            static const unsigned anchors[] = {SLOT_MOD_ABI, SLOT_MOD_EXEC, SLOT_MOD_CREATE,
+                                               ABIGATE__SLOT_ABI_ALPHA};
             const unsigned *at = n->be ? at_be : at_le;
             unsigned nat = n->be ? 2 : 1;
             /* and, with `numbering` and a module name, the static PyModuleDef:
@@ -1550,9 +1603,9 @@ static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
                 if (next[1] == 0xffffffffu ||
                     (w == 8 ? (next[0] | next[1]) == 0 && (here[0] | here[1]) != 0
                             : next[0] == 0 && here[0] != 0))
-                    note_def(e, n, seg, p.filesz, d);
+                    note_def(e, n, seg, p.filesz, p.vaddr, d);
             }
-            for (unsigned a = 0; a < (numbering ? 3u : 1u); a++) {
+            for (unsigned a = 0; a < (numbering ? 4u : 1u); a++) {
                 const unsigned char *q = seg, *end = seg + p.filesz;
                 while ((q = memchr(q, (int)anchors[a], (size_t)(end - q)))) {
                     for (unsigned k = 0; k < nat; k++) {
@@ -1746,6 +1799,7 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
 {
     struct abigate__src *s = e->src;
     struct native *n = malloc(sizeof *n); /* places[] and order[] are filled as used */
+    int alpha = 0;
     *found = 0;
     if (!n)
         return;
@@ -1756,10 +1810,17 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
     if (slot_id_315 && module)
         n->module_len = strlen(n->module = module);
     find_slot_arrays(e, n, slot_id_315 != NULL);
-    if (n->narrays) {
+    if (n->narrays || n->npending) {
         sort_places(n);
         read_reloc_dynamic(e, n);
         apply_relocations(e, n);
+    }
+    /* headers whose m_name was zero in place, nearest the segment's end first */
+    for (size_t k = 0; k < n->npending && !n->moddef; k++) {
+        const struct place *nm = &n->places[n->pending[k].name], *sl = nm + 1;
+        if (nm->relocated == 1)
+            def_read(e, n, nm->value, sl->relocated == 1 ? sl->value : 0,
+                     n->pending[k].layout, n->pending[k].vmin);
     }
     for (size_t a = 0; a < n->narrays; a++) {
         /* step 4: every pointer relocated into the file, the terminator not */
@@ -1771,7 +1832,7 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
             good = k + 1 == arr->count ? pl->relocated == 0
                                        : pl->relocated == 1 && in_file(e, pl->value, 1, &off);
         }
-        if (good && arr->anchor != SLOT_MOD_ABI) {
+        if (good && arr->anchor != SLOT_MOD_ABI && arr->anchor != ABIGATE__SLOT_ABI_ALPHA) {
             if (slot_id_315 && !*slot_id_315)
                 *slot_id_315 = arr->anchor; /* 3.15's numbering: its headers */
             continue;
@@ -1781,6 +1842,10 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
         if (!good || !in_file(e, abi->value, sizeof b, &off) ||
             src_read(s, off, b, sizeof b, ABIGATE_E_IO) || b[0] != 1)
             continue; /* only PyABIInfo version 1 */
+        if (arr->anchor == ABIGATE__SLOT_ABI_ALPHA) {
+            alpha = 1; /* the alphas' numbering: no release loads it; not a record */
+            continue;
+        }
         abigate_abiinfo info = {b[0], b[1], abigate__get16(b + 2, e->be),
                                 abigate__get32(b + 4, e->be), abigate__get32(b + 8, e->be)};
         if (*found == 0) {
@@ -1800,6 +1865,8 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
         if (slot_id_315 && !*slot_id_315 && n->def_new)
             *slot_id_315 = n->def_new;
     }
+    if (def && alpha)
+        def->slot_id_old = ABIGATE__SLOT_ABI_ALPHA;
     free(n);
     abigate__ok(s->err);
 }

@@ -176,6 +176,11 @@ int abigate__scan_record_notes(struct abigate__src *s, uint64_t off, uint64_t si
 /* elf.c: the kind of a module slot ID of 3.15's numbering (PEP 820): 0 none,
  * 1 a pointer, 2 a small integer (docs/FORMAT.md, "The native record"). */
 int abigate__mod_slot_kind(unsigned id);
+/* elf.c: the same for the module slot IDs of CPython 3.15's alphas (before
+ * PEP 820; pyo3-ffi 0.28 has them), whose Py_mod_abi is
+ * ABIGATE__SLOT_ABI_ALPHA: no release loads an array of them. */
+#define ABIGATE__SLOT_ABI_ALPHA 5u
+int abigate__alpha_slot_kind(unsigned id);
 /* elf.c: the record a PyABIInfo found in a module's slots stands for. */
 void abigate__native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r);
 
@@ -214,6 +219,7 @@ struct abigate__native_found {
     uint64_t at;            /* input offset of the first PyABIInfo */
     unsigned slot_id_315;
     unsigned arrays;
+    int alpha;              /* an array of the alphas' numbering with a PyABIInfo */
 };
 /* The arrays of one data section `data` (`len` bytes at address `addr`). */
 void abigate__slot_search(const struct abigate__slot_reader *r, const unsigned char *data,

@@ -14,7 +14,10 @@
  * address inside the image, the integer slots small and not fixed up, nor
  * the terminator.  Its Py_mod_abi value is read as a 12-byte PyABIInfo
  * (the reader's read_abi()); only major version 1 is taken, and every
- * module of the file must agree. */
+ * module of the file must agree.  And, in a file without a record of its
+ * own, an array of the numbering of 3.15's alphas (PyModuleDef_Slot form,
+ * anchored by their Py_mod_abi, 5, with a PyABIInfo there): nat->alpha, no
+ * record (no release loads it). */
 #include "internal.h"
 
 #include <string.h>
@@ -24,7 +27,7 @@
 /* 1 when the array whose anchor entry is data[e] (address addr + e) is
  * well formed; *abi its Py_mod_abi pointer's target (0 none). */
 static int walk_array(const struct abigate__slot_reader *r, const unsigned char *data,
-                      uint64_t len, uint64_t addr, uint64_t e, int form, uint64_t *abi)
+                      uint64_t len, uint64_t addr, uint64_t e, int form, int alpha, uint64_t *abi)
 {
     const int be = r->be;
     const unsigned w = r->is64 ? 8 : 4, size = form ? 16 : 2 * w, voff = form ? 8 : w;
@@ -42,15 +45,17 @@ static int walk_array(const struct abigate__slot_reader *r, const unsigned char 
         int fixed = r->fixed(r->ctx, addr + e + voff, value, &target);
         if (id == 0)
             return value == 0 && fixed == 0;
-        int kind = id > 0 && id <= 0xffff ? abigate__mod_slot_kind((unsigned)id) : 0;
+        int kind = id <= 0 || id > 0xffff ? 0
+                   : alpha ? abigate__alpha_slot_kind((unsigned)id)
+                   : abigate__mod_slot_kind((unsigned)id);
         if (kind == 2) {
-            if (fixed || (id != 102 && value > 2))
+            if (fixed || (id != (alpha ? 8 : 102) && value > 2)) /* a state's size */
                 return 0;
             continue;
         }
         if (kind != 1 || fixed != 1 || !r->inside(r->ctx, target))
             return 0;
-        if (id == SLOT_MOD_ABI)
+        if (id == (alpha ? (long)ABIGATE__SLOT_ABI_ALPHA : (long)SLOT_MOD_ABI))
             *abi = target;
     }
     return 0; /* no terminator within bounds */
@@ -65,14 +70,15 @@ void abigate__slot_search(const struct abigate__slot_reader *r, const unsigned c
          len >= e && len - e >= 2 * w && nat->arrays < ABIGATE__SLOT_ARRAYS_MAX; e += w) {
         for (int form = 0; form < 2; form++) {
             unsigned id = form ? abigate__get16(data + e, r->be) : abigate__get32(data + e, r->be);
+            int alpha = form == 0 && id == ABIGATE__SLOT_ABI_ALPHA && !own_record;
             if ((form && (len - e < 16 || w != 8)) ||
-                (id != SLOT_MOD_ABI && (own_record || (id != 84 && id != 85))))
+                (id != SLOT_MOD_ABI && !alpha && (own_record || (id != 84 && id != 85))))
                 continue;
             uint64_t abi, off;
-            if (!walk_array(r, data, len, addr, e, form, &abi))
+            if (!walk_array(r, data, len, addr, e, form, alpha, &abi))
                 continue;
             nat->arrays++;
-            if (id != SLOT_MOD_ABI) {
+            if (id != SLOT_MOD_ABI && !alpha) {
                 nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : id;
                 continue;
             }
@@ -83,6 +89,10 @@ void abigate__slot_search(const struct abigate__slot_reader *r, const unsigned c
                                  abigate__get32(b + 4, r->be), abigate__get32(b + 8, r->be)};
             if (a.major != 1)
                 continue;
+            if (alpha) {
+                nat->alpha = 1;
+                continue;
+            }
             nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : 85;
             if (!nat->found) {
                 nat->found = 1;
@@ -108,6 +118,8 @@ void abigate__native_join(const struct abigate__native_found *nat, unsigned poin
     int own = out->record_state != ABIGATE_RECORD_ABSENT;
     if (!own)
         out->slot_id_315 = nat->slot_id_315;
+    if (!own && nat->alpha)
+        out->slot_id_old = ABIGATE__SLOT_ABI_ALPHA;
     if (nat->found && !own) {
         out->record_state = nat->conflict ? ABIGATE_RECORD_CONFLICT : ABIGATE_RECORD_PRESENT;
         out->record_via = ABIGATE_VIA_PYABIINFO;

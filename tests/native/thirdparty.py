@@ -40,10 +40,7 @@ tap = testlib.Tap()
 INTERPS = ("sid-3.15", "sid-3.14", "3.13", "3.13t", "3.11")
 rows, by_id = testlib.registry(tap, required=INTERPS)
 cli = testlib.env("ABIGATE_CLI", tap)
-root = os.path.join(os.environ.get("ABIGATE_CACHE", "/var/cache/abigate"), "sid", "thirdparty")
-if not os.path.exists(os.path.join(root, ".complete")):
-    tap.bail("sid's third-party extensions are not in %s: run tests/interpreters/provision" % root)
-site = os.path.join(root, "root", "usr", "lib", "python3", "dist-packages")
+site = os.path.join(testlib.sid_thirdparty(tap), "usr", "lib", "python3", "dist-packages")
 modules = sorted(glob.glob(os.path.join(site, "*", "*.cpython-31[45]-x86_64-linux-gnu.so")))
 PYO3 = ("bcrypt", "fastbencode", "rpds")
 tap.eq(sorted({os.path.basename(os.path.dirname(m)) for m in modules}),

@@ -58,7 +58,10 @@ static void put(const struct config *c, unsigned char *b, size_t off, unsigned w
 enum { GOOD, MAJOR_2, TERMINATOR_SET, EXEC_UNRELOCATED, OUTSIDE, HUGE_TABLE, UNKNOWN_ID,
        /* the slot numbering: no Py_mod_abi ({Py_mod_create 84, ...}), or the
         * numbering before 3.15 ({Py_mod_create 1}, {Py_mod_exec 2}) */
-       WITHOUT_ABI, OLD_NUMBERING };
+       WITHOUT_ABI, OLD_NUMBERING,
+       /* 3.15's alphas' numbering (pyo3-ffi 0.28): {Py_mod_abi 5, &info},
+        * {Py_mod_exec 2, ...}; and with an ID that numbering lacks (14) */
+       ALPHA, ALPHA_UNKNOWN };
 
 static void build(const struct config *c, int mutation, unsigned char *b)
 {
@@ -75,8 +78,10 @@ static void build(const struct config *c, int mutation, unsigned char *b)
     put(c, b, INFO + 8, 4, 0x030f02f0);
     /* the slot array */
     unsigned esize = c->form ? 16 : 2 * w, voff = c->form ? 8 : w;
-    uint64_t ids[3] = {mutation == WITHOUT_ABI ? 84 : mutation == OLD_NUMBERING ? 1 : 109,
-                       mutation == UNKNOWN_ID ? 999 : mutation == OLD_NUMBERING ? 2 : 85, 0};
+    int alpha = mutation == ALPHA || mutation == ALPHA_UNKNOWN;
+    uint64_t ids[3] = {mutation == WITHOUT_ABI ? 84 : mutation == OLD_NUMBERING ? 1 : alpha ? 5 : 109,
+                       mutation == UNKNOWN_ID ? 999 : mutation == ALPHA_UNKNOWN ? 14
+                       : mutation == OLD_NUMBERING || alpha ? 2 : 85, 0};
     uint64_t values[3] = {mutation == OUTSIDE ? 0x10000 : INFO, CODE, 0};
     uint64_t places[2];
     for (int k = 0; k < 3; k++) {
@@ -190,7 +195,11 @@ END_TEST
 /* The slot numbering (FORMAT.md, "The native record", 6): an array of
  * 3.15's numbering proves 3.15+ headers with or without its Py_mod_abi;
  * the numbering before 3.15 proves nothing; an array that is not well
- * formed (its exec pointer not relocated, an unknown ID) neither. */
+ * formed (its exec pointer not relocated, an unknown ID) neither.  The
+ * alphas' numbering (Py_mod_abi 5 with a PyABIInfo) is slot_id_old 5 and no
+ * record, in PyModuleDef_Slot form only (pyo3-ffi's; a 64-bit
+ * little-endian PySlot has the same bytes); with an ID that
+ * numbering lacks, nothing. */
 START_TEST(test_native_numbering)
 {
     struct config c = config_of(_i);
@@ -199,16 +208,20 @@ START_TEST(test_native_numbering)
     static const struct { int mutation, state; unsigned id; } cases[] = {
         {GOOD, ABIGATE_RECORD_PRESENT, 85},       {WITHOUT_ABI, ABIGATE_RECORD_ABSENT, 85},
         {OLD_NUMBERING, ABIGATE_RECORD_ABSENT, 0}, {EXEC_UNRELOCATED, ABIGATE_RECORD_ABSENT, 0},
-        {UNKNOWN_ID, ABIGATE_RECORD_ABSENT, 0}};
+        {UNKNOWN_ID, ABIGATE_RECORD_ABSENT, 0},    {ALPHA, ABIGATE_RECORD_ABSENT, 0},
+        {ALPHA_UNKNOWN, ABIGATE_RECORD_ABSENT, 0}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         abigate_file_info fi;
         abigate_error err;
         int rc = read_image(&c, cases[k].mutation, SIZE, ABIGATE_READ_LEGACY, &fi, &err);
+        /* a 64-bit little-endian PySlot has PyModuleDef_Slot's bytes */
+        unsigned old = cases[k].mutation == ALPHA && (c.form == 0 || (c.is64 && !c.be)) ? 5 : 0;
         ck_assert_msg(rc == ABIGATE_OK, "%s: %s", describe(&c), err.message);
-        ck_assert_msg(fi.record_state == cases[k].state && fi.slot_id_315 == cases[k].id,
-                      "%s, mutation %d: state %d, slot_id_315 %u (want %d, %u)", describe(&c),
-                      cases[k].mutation, fi.record_state, fi.slot_id_315, cases[k].state,
-                      cases[k].id);
+        ck_assert_msg(fi.record_state == cases[k].state && fi.slot_id_315 == cases[k].id &&
+                          fi.slot_id_old == old,
+                      "%s, mutation %d: state %d, slot_id_315 %u, slot_id_old %u (want %d, %u, "
+                      "%u)", describe(&c), cases[k].mutation, fi.record_state, fi.slot_id_315,
+                      fi.slot_id_old, cases[k].state, cases[k].id, old);
     }
 }
 END_TEST
@@ -307,6 +320,53 @@ START_TEST(test_moddef_slots)
 }
 END_TEST
 
+/* A PyModuleDef whose pointers are zero in place, as lld writes a RELA
+ * file (rustc's default linker): m_name and m_slots found through their
+ * RELATIVE relocations (a table at 0x1a0 named by PT_DYNAMIC), m_slots
+ * {4 Py_mod_gil, NULL in place}, {0, NULL}.  _i / 4: 0 GIL, found; 1
+ * free-threaded, found; 2 m_name not relocated, nothing; 3 m_name
+ * relocated to another module's name, nothing. */
+#define DEF_TABLE 0x1a0u
+START_TEST(test_moddef_rela)
+{
+    struct config c = config_of(_i % 4);
+    int kind = _i / 4;
+    unsigned w = c.is64 ? 8 : 4, ehsize = c.is64 ? 64 : 52, phent = c.is64 ? 56 : 32;
+    unsigned char b[SIZE];
+    build_def(&c, kind == 1 ? 3 : 0, b);
+    elfimage_header(&c.spec, b, ehsize, 2, 0, 0);
+    elfimage_phdr(&c.spec, b, ehsize, 1, 7, 0, SIZE, 0x1000);
+    elfimage_phdr(&c.spec, b, ehsize + phent, 2, 6, 0x100, 4 * 2 * w, w);
+    unsigned name = kind == 1 ? (c.is64 ? 56 : 32) : 5 * w;
+    put(&c, b, DEF + name, w, 0); /* m_name zero in place */
+    put(&c, b, DEF_SLOTS, 4, 4);  /* {Py_mod_gil, NULL}, {0, NULL} */
+    if (kind == 3)
+        memcpy(b + NAME_STR + 8, "other", 6);
+    uint64_t places[2] = {DEF + name, DEF + name + 4 * w};
+    uint64_t values[2] = {kind == 3 ? NAME_STR + 8 : NAME_STR, DEF_SLOTS};
+    unsigned nrel = kind == 2 ? 1 : 2, ent = 3 * w;
+    for (unsigned k = 0; k < nrel; k++) {
+        unsigned at = kind == 2 ? 1 : k; /* kind 2: m_slots only */
+        put(&c, b, DEF_TABLE + k * ent, w, places[at]);
+        put(&c, b, DEF_TABLE + k * ent + w, w, c.relative);
+        put(&c, b, DEF_TABLE + k * ent + 2 * w, w, values[at]);
+    }
+    uint64_t dyn[4][2] = {{7, DEF_TABLE}, {8, nrel * ent}, {9, ent}, {0, 0}};
+    for (int k = 0; k < 4; k++) {
+        put(&c, b, 0x100 + (size_t)k * 2 * w, w, dyn[k][0]);
+        put(&c, b, 0x100 + (size_t)k * 2 * w + w, w, dyn[k][1]);
+    }
+    abigate_file_info fi;
+    abigate_error err;
+    ck_assert_int_eq(abigate_read_buffer(b, SIZE, "m.so", ABIGATE_READ_LEGACY, &fi, NULL, &err),
+                     ABIGATE_OK);
+    static const unsigned layout[] = {ABIGATE_MODDEF_GIL, ABIGATE_MODDEF_FREETHREADED, 0, 0};
+    ck_assert_msg(fi.moddef_layout == layout[kind] && fi.slot_id_old == (kind < 2 ? 4u : 0u),
+                  "%s, kind %d: moddef_layout %u, slot_id_old %u", describe(&c), kind,
+                  fi.moddef_layout, fi.slot_id_old);
+}
+END_TEST
+
 Suite *make_native_suite(void)
 {
     Suite *s = suite_create("native");
@@ -315,6 +375,7 @@ Suite *make_native_suite(void)
     tcase_add_loop_test(tc, test_native_refused, 0, N_CONFIGS * (UNKNOWN_ID - GOOD));
     tcase_add_loop_test(tc, test_native_numbering, 0, N_CONFIGS);
     tcase_add_loop_test(tc, test_moddef_layout, 0, 4 * 8);
+    tcase_add_loop_test(tc, test_moddef_rela, 0, 4 * 4);
     tcase_add_loop_test(tc, test_moddef_slots, 0, 4 * 4);
     suite_add_tcase(s, tc);
     return s;

@@ -322,7 +322,9 @@ END_TEST
  * relocation table: the pointers written in place as addresses at the
  * image base, each listed there (docs/FORMAT.md, "PE and Mach-O").
  * _i: 0 found; 1 a pointer not listed in .reloc; 2 a pointer outside the
- * image; 3 two modules whose PyABIInfo differ; 4 no terminator; 5 PE32. */
+ * image; 3 two modules whose PyABIInfo differ; 4 no terminator; 5 PE32;
+ * 6 the numbering of 3.15's alphas ({5, &info}, {2, code}: pyo3-ffi 0.28's
+ * Py_mod_abi and Py_mod_exec), no record and slot_id_old 5. */
 START_TEST(test_pe_native)
 {
     struct pe pe;
@@ -338,8 +340,8 @@ START_TEST(test_pe_native)
         size_t info = take(&pe, 12);
         memcpy(pe.b + info, m ? ft : gil, 12);
         size_t arr = take(&pe, 3 * 2 * w);
-        put32(pe.b + arr, 109);
-        put32(pe.b + arr + 2 * w, 85);
+        put32(pe.b + arr, _i == 6 ? 5 : 109);
+        put32(pe.b + arr + 2 * w, _i == 6 ? 2 : 85);
         uint64_t v1 = base + rva(&pe, info) + (_i == 2 ? 0x100000 : 0), v2 = base + SEC_RVA;
         if (plus) {
             put64(pe.b + arr + w, v1);
@@ -367,8 +369,11 @@ START_TEST(test_pe_native)
     ck_assert_int_eq(read_pe(&pe, ABIGATE_READ_RECORD, &fi, NULL, &err), ABIGATE_OK);
     static const int want[] = {ABIGATE_RECORD_PRESENT, ABIGATE_RECORD_ABSENT, ABIGATE_RECORD_ABSENT,
                                ABIGATE_RECORD_CONFLICT, ABIGATE_RECORD_ABSENT,
-                               ABIGATE_RECORD_PRESENT};
+                               ABIGATE_RECORD_PRESENT, ABIGATE_RECORD_ABSENT};
     ck_assert_int_eq(fi.record_state, want[_i]);
+    ck_assert_uint_eq(fi.slot_id_old, _i == 6 ? 5 : 0);
+    if (_i == 6)
+        ck_assert_uint_eq(fi.slot_id_315, 0);
     if (want[_i] == ABIGATE_RECORD_PRESENT) {
         ck_assert_int_eq(fi.record_via, ABIGATE_VIA_PYABIINFO);
         ck_assert_uint_eq(fi.record.abiinfo.build_version, 0x030f02f0);
@@ -584,7 +589,7 @@ Suite *make_pe_suite(void)
     tcase_add_loop_test(tc, test_pe_imports, 0, 4);
     tcase_add_loop_test(tc, test_pe_delay, 0, 3);
     tcase_add_test(tc, test_pe_record);
-    tcase_add_loop_test(tc, test_pe_native, 0, 6);
+    tcase_add_loop_test(tc, test_pe_native, 0, 7);
     tcase_add_loop_test(tc, test_pe_malformed, 0, N_MUTATIONS);
     tcase_add_loop_test(tc, test_pe_caps, 0, 2);
     tcase_add_test(tc, test_pe_not_pe);

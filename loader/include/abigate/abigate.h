@@ -343,7 +343,9 @@ typedef struct abigate_file_info {
      * was read.  And
      * its slots (m_slots, read in place): the highest ID of the numbering
      * before 3.15 there, slot_id_old (3 Py_mod_multiple_interpreters:
-     * 3.12+; 4 Py_mod_gil: 3.13+; 0 none), and an ID of 3.15's numbering in
+     * 3.12+; 4 Py_mod_gil: 3.13+; 0 none; 5: a slot array anywhere in the
+     * data uses the numbering of 3.15's alphas, Py_mod_abi = 5, which no
+     * release loads), and an ID of 3.15's numbering in
      * slot_id_315 (any of them, 86 Py_mod_multiple_interpreters say). */
     unsigned moddef_minor_min, moddef_minor_max;
     unsigned slot_id_old;
