@@ -767,7 +767,14 @@ struct legacy {
 /* File offset of virtual address `addr`, through the PT_LOAD segments. */
 static int map_addr(struct elf *e, uint64_t addr, uint64_t *off)
 {
-    for (unsigned i = 0; i < e->phnum; i++) {
+    for (unsigned i = 0; i < e->ph_cached; i++) { /* the cached ones in place */
+        const struct phdr *p = &e->ph[i];
+        if (p->type == PT_LOAD_ && addr >= p->vaddr && addr - p->vaddr < p->filesz) {
+            *off = p->offset + (addr - p->vaddr);
+            return ABIGATE_OK;
+        }
+    }
+    for (unsigned i = e->ph_cached; i < e->phnum; i++) {
         struct phdr p;
         int rc = read_phdr(e, i, &p);
         if (rc)
@@ -1324,6 +1331,7 @@ struct native {
     int be, is64;
     unsigned word;        /* pointer size */
     uint64_t lo, hi;      /* the noted places lie in [lo, hi] */
+    uint64_t bloom;       /* bit (addr / word) % 64 of each noted place */
     size_t nplaces, narrays;
     /* the PyModuleDef search (a file without a record of its own): the
      * module name the file's name gives, and the headers found */
@@ -1344,7 +1352,7 @@ struct native {
     uint16_t order[NATIVE_MAX_PLACES]; /* places by address */
 };
 
-static uint64_t get_word(const unsigned char *p, const struct native *n)
+static inline uint64_t get_word(const unsigned char *p, const struct native *n)
 {
     return n->is64 ? abigate__get64(p, n->be) : abigate__get32(p, n->be);
 }
@@ -1547,7 +1555,9 @@ static void sort_places(struct native *n)
 {
     n->lo = UINT64_MAX;
     n->hi = 0;
+    n->bloom = 0;
     for (size_t i = 0; i < n->nplaces; i++) {
+        n->bloom |= 1ull << (n->places[i].addr / n->word % 64);
         n->lo = n->places[i].addr < n->lo ? n->places[i].addr : n->lo;
         n->hi = n->places[i].addr > n->hi ? n->places[i].addr : n->hi;
         size_t j = i;
@@ -1557,13 +1567,73 @@ static void sort_places(struct native *n)
     }
 }
 
-/* Step 1 and 2: the Py_mod_abi entries of the writable segments (and,
- * with `numbering`, the Py_mod_exec and Py_mod_create ones of 3.15's
- * numbering). */
+/* The anchors of one segment's bytes seg[0..len) at vaddr `base`: each
+ * fits in one byte, so an entry's ID starts with it (little-endian), or has
+ * it second (a big-endian PySlot) or fourth (a big-endian
+ * PyModuleDef_Slot); memchr finds the candidates. */
+static void find_anchors(struct native *n, const unsigned char *seg, uint64_t len, uint64_t base,
+                         const unsigned *anchors, unsigned nanchors)
+{
+    static const unsigned at_le[] = {0}, at_be[] = {1, 3};
+    const unsigned *at = n->be ? at_be : at_le;
+    unsigned nat = n->be ? 2 : 1;
+    for (unsigned a = 0; a < nanchors; a++) {
+        const unsigned char *q = seg, *end = seg + len;
+        while ((q = memchr(q, (int)anchors[a], (size_t)(end - q)))) {
+            for (unsigned k = 0; k < nat; k++) {
+                uint64_t o = (uint64_t)(q - seg);
+                if (o < at[k] || ((base + o - at[k]) % n->word) || o - at[k] + 16 > len)
+                    continue; /* not at an entry's aligned start */
+                o -= at[k];
+                for (int form = 0; form < 2; form++)
+                    if (entry_id(seg + o, form, n) == (long)anchors[a])
+                        note_array(n, seg, len, base, base + o, form, anchors[a]);
+            }
+            q++;
+        }
+    }
+}
+
+/* The static PyModuleDef of one segment's bytes (note_def): a word is
+ * looked at only when it may start a header (the free-threaded one's
+ * ob_ref_local 0xffffffff one word on; the GIL one's ob_refcnt, never zero,
+ * its ob_type zero), backwards from the segment's end, where .data lies
+ * (after .data.rel.ro, .dynamic and .got), up to the first found. */
+static void find_def(struct elf *e, struct native *n, const unsigned char *seg, uint64_t len,
+                     uint64_t base)
+{
+    unsigned w = n->word;
+    uint64_t start = (w - base % w) % w, d = start + (len - start) / w * w;
+    while (!n->moddef && d >= start + w) {
+        d -= w;
+        if (d + 8 * w > len)
+            continue;
+        const unsigned char *q = seg + d;
+        uint32_t next[2], here[2]; /* zero tests need no byte order */
+        memcpy(next, q + w, 8);
+        memcpy(here, q, 8);
+        if (next[1] == 0xffffffffu || (w == 8 ? (next[0] | next[1]) == 0 && (here[0] | here[1]) != 0
+                                              : next[0] == 0 && here[0] != 0))
+            note_def(e, n, seg, len, base, d);
+    }
+}
+
+#define NATIVE_MAX_SEGS 4u /* writable PT_LOAD segments searched */
+
+/* Step 1 and 2 over the writable segments: their Py_mod_abi entries; and,
+ * with `numbering` (a file without a record of its own) and none of those
+ * found, the entries of 3.15's numbering (Py_mod_exec, Py_mod_create), of
+ * the alphas' (their Py_mod_abi), and the static PyModuleDef.  A file
+ * whose Py_mod_abi array is taken is judged by that record, which the rest
+ * would only repeat (docs/POLICY.md: the data rules are for files without
+ * one), so it is not searched for them: a module settled by its record
+ * costs one scan of its data. */
 static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
 {
     struct abigate__src *s = e->src;
-    for (unsigned i = 0; i < e->phnum && i < PH_CACHE; i++) {
+    struct { const unsigned char *seg; unsigned char *copy; uint64_t len, base; } segs[NATIVE_MAX_SEGS];
+    unsigned nsegs = 0;
+    for (unsigned i = 0; i < e->phnum && i < PH_CACHE && nsegs < NATIVE_MAX_SEGS; i++) {
         struct phdr p;
         if (read_phdr(e, i, &p) || p.type != PT_LOAD_ || !(p.flags & PF_W_) || p.filesz == 0 ||
             p.filesz > NATIVE_MAX_DATA || past_end(s, p.offset, p.filesz))
@@ -1571,61 +1641,29 @@ static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
         /* in memory when the head or read_tail holds it; else read */
         const unsigned char *mem = src_mem(s, p.offset, p.filesz);
         unsigned char *copy = mem ? NULL : malloc((size_t)p.filesz);
-        const unsigned char *seg = mem ? mem : copy;
-        if (!seg)
-            return;
-        if (mem || src_read(s, p.offset, copy, (size_t)p.filesz, ABIGATE_E_IO) == ABIGATE_OK) {
-            /* each anchor fits in one byte: an entry's ID starts with it
-             * (little-endian), or has it second (a big-endian PySlot) or
-             * fourth (a big-endian PyModuleDef_Slot); memchr finds the
-             * candidates */
-            static const unsigned at_le[] = {0}, at_be[] = {1, 3};
-            static const unsigned anchors[] = {SLOT_MOD_ABI, SLOT_MOD_EXEC, SLOT_MOD_CREATE,
-                                               ABIGATE__SLOT_ABI_ALPHA};
-            const unsigned *at = n->be ? at_be : at_le;
-            unsigned nat = n->be ? 2 : 1;
-            /* and, with `numbering` and a module name, the static PyModuleDef:
-             * a word is looked at only when it may start a header (the
-             * free-threaded one's ob_ref_local 0xffffffff one word on; the
-             * GIL one's ob_refcnt, never zero, its ob_type zero) */
-            /* backwards from the segment's end, where .data lies (after
-             * .data.rel.ro, .dynamic and .got), up to the first found */
-            unsigned w = n->word;
-            uint64_t start = (w - p.vaddr % w) % w, d = start + (p.filesz - start) / w * w;
-            while (numbering && n->module_len && !n->moddef && d >= start + w) {
-                d -= w;
-                if (d + 8 * w > p.filesz)
-                    continue;
-                const unsigned char *q = seg + d;
-                uint32_t next[2], here[2]; /* zero tests need no byte order */
-                memcpy(next, q + w, 8);
-                memcpy(here, q, 8);
-                if (next[1] == 0xffffffffu ||
-                    (w == 8 ? (next[0] | next[1]) == 0 && (here[0] | here[1]) != 0
-                            : next[0] == 0 && here[0] != 0))
-                    note_def(e, n, seg, p.filesz, p.vaddr, d);
-            }
-            for (unsigned a = 0; a < (numbering ? 4u : 1u); a++) {
-                const unsigned char *q = seg, *end = seg + p.filesz;
-                while ((q = memchr(q, (int)anchors[a], (size_t)(end - q)))) {
-                    for (unsigned k = 0; k < nat; k++) {
-                        uint64_t o = (uint64_t)(q - seg);
-                        if (o < at[k] || ((p.vaddr + o - at[k]) % n->word) ||
-                            o - at[k] + 16 > p.filesz)
-                            continue; /* not at an entry's aligned start */
-                        o -= at[k];
-                        for (int form = 0; form < 2; form++)
-                            if (entry_id(seg + o, form, n) == (long)anchors[a])
-                                note_array(n, seg, p.filesz, p.vaddr, p.vaddr + o, form,
-                                           anchors[a]);
-                    }
-                    q++;
-                }
-            }
+        if (!mem && (!copy || src_read(s, p.offset, copy, (size_t)p.filesz, ABIGATE_E_IO))) {
+            free(copy);
+            abigate__ok(s->err);
+            continue;
         }
-        free(copy);
-        abigate__ok(s->err);
+        segs[nsegs].seg = mem ? mem : copy;
+        segs[nsegs].copy = copy;
+        segs[nsegs].len = p.filesz;
+        segs[nsegs++].base = p.vaddr;
     }
+    static const unsigned abi[] = {SLOT_MOD_ABI},
+                          others[] = {SLOT_MOD_EXEC, SLOT_MOD_CREATE, ABIGATE__SLOT_ABI_ALPHA};
+    for (unsigned k = 0; k < nsegs; k++)
+        find_anchors(n, segs[k].seg, segs[k].len, segs[k].base, abi, 1);
+    if (numbering && !n->narrays)
+        for (unsigned k = 0; k < nsegs; k++) {
+            if (n->module_len)
+                find_def(e, n, segs[k].seg, segs[k].len, segs[k].base);
+            find_anchors(n, segs[k].seg, segs[k].len, segs[k].base, others, 3);
+        }
+    for (unsigned k = 0; k < nsegs; k++)
+        free(segs[k].copy);
+    abigate__ok(s->err);
 }
 
 /* The word at vaddr `addr` (an implicit addend), or 0 when unmapped. */
@@ -1731,6 +1769,8 @@ static void apply_relocations(struct elf *e, struct native *n)
                 const unsigned char *r = buf + j * ent;
                 uint64_t w = get_word(r, n);
                 if (tabs[k].kind < 2) {
+                    if (w < n->lo || w > n->hi || !(n->bloom >> (w / n->word % 64) & 1))
+                        continue; /* no noted place there: its info and addend unread */
                     relocate(e, n, t, w, get_word(r + n->word, n), tabs[k].kind == 0,
                              tabs[k].kind == 0 ? get_word(r + 2 * n->word, n) : 0);
                 } else if (!(w & 1)) { /* RELR: an address */
@@ -1848,6 +1888,8 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
         }
         abigate_abiinfo info = {b[0], b[1], abigate__get16(b + 2, e->be),
                                 abigate__get32(b + 4, e->be), abigate__get32(b + 8, e->be)};
+        if (slot_id_315 && !*slot_id_315)
+            *slot_id_315 = SLOT_MOD_EXEC; /* 3.15's numbering, as slots.c says it */
         if (*found == 0) {
             *out = info;
             *offset = off;

@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 /* The symbol buffer (abigate.h: opaque to callers). */
 #define ABIGATE_SYMBOLS_INDEX (2 * ABIGATE_SYMBOLS_MAX) /* hash slots, a power of two */
@@ -56,6 +57,33 @@ int abigate__fail(abigate_error *err, int code, int64_t offset, const char *fmt,
 void abigate__ok(abigate_error *err);
 
 /* Byte-order helpers over unaligned bytes. */
+/* Unaligned loads in a given byte order: one load, and a byte swap when
+ * the file's order is not the host's (the compilers turn the memcpy into a
+ * plain load; the shifts fallback elsewhere). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && defined(__ORDER_BIG_ENDIAN__) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define ABIGATE__HOST_BE (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+static inline uint16_t abigate__get16(const unsigned char *p, int be)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return !be == !ABIGATE__HOST_BE ? v : __builtin_bswap16(v);
+}
+
+static inline uint32_t abigate__get32(const unsigned char *p, int be)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return !be == !ABIGATE__HOST_BE ? v : __builtin_bswap32(v);
+}
+
+static inline uint64_t abigate__get64(const unsigned char *p, int be)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return !be == !ABIGATE__HOST_BE ? v : __builtin_bswap64(v);
+}
+#else
 static inline uint16_t abigate__get16(const unsigned char *p, int be)
 {
     return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
@@ -73,6 +101,7 @@ static inline uint64_t abigate__get64(const unsigned char *p, int be)
     uint64_t lo = abigate__get32(p + (be ? 4 : 0), be);
     return hi << 32 | lo;
 }
+#endif
 
 static inline void abigate__put16(unsigned char *p, uint16_t v, int be)
 {
