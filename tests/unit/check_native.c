@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { RELA, REL, RELR };
@@ -367,6 +368,32 @@ START_TEST(test_moddef_rela)
 }
 END_TEST
 
+/* The real bytes of tests/fuzz/seeds/alpha-{lld,bfd}.so (README there):
+ * the alphas' numbering found (slot_id_old 5, no record), and the
+ * PyModuleDef, in place (GNU ld) and through RELA relocations (lld). */
+START_TEST(test_alpha_seeds)
+{
+    static const char *const names[] = {"alpha-lld.so", "alpha-bfd.so"};
+    const char *src = getenv("ABIGATE_SRCDIR");
+    ck_assert_msg(src != NULL, "ABIGATE_SRCDIR is not set: run through make check");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fuzz/seeds/%s", src, names[_i]);
+    static unsigned char b[1 << 16];
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s: cannot open", path);
+    size_t len = fread(b, 1, sizeof b, f);
+    fclose(f);
+    abigate_file_info fi;
+    abigate_error err;
+    ck_assert_int_eq(abigate_read_buffer(b, len, "fuzz.so", ABIGATE_READ_LEGACY, &fi, NULL, &err),
+                     ABIGATE_OK);
+    ck_assert_msg(fi.record_state == ABIGATE_RECORD_ABSENT && fi.slot_id_old == 5 &&
+                      fi.moddef_layout == ABIGATE_MODDEF_GIL && fi.moddef_minor_min == 0,
+                  "%s: record %d, slot_id_old %u, moddef_layout %u", names[_i], fi.record_state,
+                  fi.slot_id_old, fi.moddef_layout);
+}
+END_TEST
+
 Suite *make_native_suite(void)
 {
     Suite *s = suite_create("native");
@@ -376,6 +403,7 @@ Suite *make_native_suite(void)
     tcase_add_loop_test(tc, test_native_numbering, 0, N_CONFIGS);
     tcase_add_loop_test(tc, test_moddef_layout, 0, 4 * 8);
     tcase_add_loop_test(tc, test_moddef_rela, 0, 4 * 4);
+    tcase_add_loop_test(tc, test_alpha_seeds, 0, 2);
     tcase_add_loop_test(tc, test_moddef_slots, 0, 4 * 4);
     suite_add_tcase(s, tc);
     return s;
