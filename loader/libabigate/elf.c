@@ -1294,6 +1294,18 @@ int abigate__alpha_slot_kind(unsigned id)
     return id == 3 || id == 4 || id == 8 ? 2 : id >= 1 && id <= 13 ? 1 : 0;
 }
 
+/* 1 when `a` reads as the PyABIInfo of such an array: 3.15's type slots
+ * share the IDs (5 is Py_mp_subscript), so a type's slot array can look
+ * like one, its "PyABIInfo" then being a function's code; a real one has
+ * minor 0, only the four defined flags, one or both threading flags, and
+ * versions of 3.15's alphas or 0 (pyo3-ffi 0.28 writes 0). */
+int abigate__alpha_abiinfo_ok(const abigate_abiinfo *a)
+{
+    return a->major == 1 && a->minor == 0 && !(a->flags & ~0xfu) && (a->flags & 6u) &&
+           (a->build_version == 0 || (a->build_version >> 16) == 0x030f) &&
+           (a->abi_version == 0 || (a->abi_version >> 24) == 3);
+}
+
 /* The relocation types a slot's pointer may be filled by, per machine:
  * RELATIVE (base + addend), and a word-sized absolute or GLOB_DAT one
  * against a symbol. */
@@ -1882,12 +1894,13 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
         if (!good || !in_file(e, abi->value, sizeof b, &off) ||
             src_read(s, off, b, sizeof b, ABIGATE_E_IO) || b[0] != 1)
             continue; /* only PyABIInfo version 1 */
-        if (arr->anchor == ABIGATE__SLOT_ABI_ALPHA) {
-            alpha = 1; /* the alphas' numbering: no release loads it; not a record */
-            continue;
-        }
         abigate_abiinfo info = {b[0], b[1], abigate__get16(b + 2, e->be),
                                 abigate__get32(b + 4, e->be), abigate__get32(b + 8, e->be)};
+        if (arr->anchor == ABIGATE__SLOT_ABI_ALPHA) {
+            /* the alphas' numbering: no release loads it; not a record */
+            alpha |= abigate__alpha_abiinfo_ok(&info);
+            continue;
+        }
         if (slot_id_315 && !*slot_id_315)
             *slot_id_315 = SLOT_MOD_EXEC; /* 3.15's numbering, as slots.c says it */
         if (*found == 0) {

@@ -210,6 +210,9 @@ int abigate__mod_slot_kind(unsigned id);
  * ABIGATE__SLOT_ABI_ALPHA: no release loads an array of them. */
 #define ABIGATE__SLOT_ABI_ALPHA 5u
 int abigate__alpha_slot_kind(unsigned id);
+/* elf.c: 1 when a PyABIInfo found at such an array's Py_mod_abi reads as
+ * one (a type's slot array shares the IDs). */
+int abigate__alpha_abiinfo_ok(const abigate_abiinfo *a);
 /* elf.c: the record a PyABIInfo found in a module's slots stands for. */
 void abigate__native_record(const abigate_abiinfo *a, unsigned pointer_size, abigate_record *r);
 

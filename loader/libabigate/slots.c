@@ -90,7 +90,7 @@ void abigate__slot_search(const struct abigate__slot_reader *r, const unsigned c
             if (a.major != 1)
                 continue;
             if (alpha) {
-                nat->alpha = 1;
+                nat->alpha |= abigate__alpha_abiinfo_ok(&a);
                 continue;
             }
             nat->slot_id_315 = nat->slot_id_315 ? nat->slot_id_315 : 85;

@@ -62,7 +62,10 @@ enum { GOOD, MAJOR_2, TERMINATOR_SET, EXEC_UNRELOCATED, OUTSIDE, HUGE_TABLE, UNK
        WITHOUT_ABI, OLD_NUMBERING,
        /* 3.15's alphas' numbering (pyo3-ffi 0.28): {Py_mod_abi 5, &info},
         * {Py_mod_exec 2, ...}; and with an ID that numbering lacks (14) */
-       ALPHA, ALPHA_UNKNOWN };
+       ALPHA, ALPHA_UNKNOWN,
+       /* the same array whose "PyABIInfo" is a type slot's code (3.15's
+        * Py_mp_subscript is 5): major 1, flags 0x8948 */
+       ALPHA_CODE };
 
 static void build(const struct config *c, int mutation, unsigned char *b)
 {
@@ -74,12 +77,12 @@ static void build(const struct config *c, int mutation, unsigned char *b)
     elfimage_phdr(&c->spec, b, ehsize + phent, 2, 6, 0x100, 4 * 2 * w, w);
     /* the PyABIInfo: 3.15.2, GIL, version-specific */
     b[INFO] = mutation == MAJOR_2 ? 2 : 1;
-    put(c, b, INFO + 2, 2, 0x0002);
+    put(c, b, INFO + 2, 2, mutation == ALPHA_CODE ? 0x8948 : 0x0002);
     put(c, b, INFO + 4, 4, 0x030f02f0);
     put(c, b, INFO + 8, 4, 0x030f02f0);
     /* the slot array */
     unsigned esize = c->form ? 16 : 2 * w, voff = c->form ? 8 : w;
-    int alpha = mutation == ALPHA || mutation == ALPHA_UNKNOWN;
+    int alpha = mutation == ALPHA || mutation == ALPHA_UNKNOWN || mutation == ALPHA_CODE;
     uint64_t ids[3] = {mutation == WITHOUT_ABI ? 84 : mutation == OLD_NUMBERING ? 1 : alpha ? 5 : 109,
                        mutation == UNKNOWN_ID ? 999 : mutation == ALPHA_UNKNOWN ? 14
                        : mutation == OLD_NUMBERING || alpha ? 2 : 85, 0};
@@ -200,7 +203,7 @@ END_TEST
  * alphas' numbering (Py_mod_abi 5 with a PyABIInfo) is slot_id_old 5 and no
  * record, in PyModuleDef_Slot form only (pyo3-ffi's; a 64-bit
  * little-endian PySlot has the same bytes); with an ID that
- * numbering lacks, nothing. */
+ * numbering lacks, or a "PyABIInfo" that is code, nothing. */
 START_TEST(test_native_numbering)
 {
     struct config c = config_of(_i);
@@ -210,7 +213,7 @@ START_TEST(test_native_numbering)
         {GOOD, ABIGATE_RECORD_PRESENT, 85},       {WITHOUT_ABI, ABIGATE_RECORD_ABSENT, 85},
         {OLD_NUMBERING, ABIGATE_RECORD_ABSENT, 0}, {EXEC_UNRELOCATED, ABIGATE_RECORD_ABSENT, 0},
         {UNKNOWN_ID, ABIGATE_RECORD_ABSENT, 0},    {ALPHA, ABIGATE_RECORD_ABSENT, 0},
-        {ALPHA_UNKNOWN, ABIGATE_RECORD_ABSENT, 0}};
+        {ALPHA_UNKNOWN, ABIGATE_RECORD_ABSENT, 0}, {ALPHA_CODE, ABIGATE_RECORD_ABSENT, 0}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         abigate_file_info fi;
         abigate_error err;
