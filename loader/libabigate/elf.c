@@ -1615,7 +1615,10 @@ static void find_def(struct elf *e, struct native *n, const unsigned char *seg, 
                      uint64_t base)
 {
     unsigned w = n->word;
-    uint64_t start = (w - base % w) % w, d = start + (len - start) / w * w;
+    uint64_t start = (w - base % w) % w;
+    if (len < start + 8 * w)
+        return; /* no room for a header's first 8 words (and len - start would wrap) */
+    uint64_t d = start + (len - start) / w * w;
     while (!n->moddef && d >= start + w) {
         d -= w;
         if (d + 8 * w > len)
