@@ -1646,14 +1646,21 @@ static void find_def(struct elf *e, struct native *n, const unsigned char *seg, 
 static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
 {
     struct abigate__src *s = e->src;
-    struct { const unsigned char *seg; unsigned char *copy; uint64_t len, base; } segs[NATIVE_MAX_SEGS];
+    /* the segments' bytes: in memory when the head or read_tail holds
+     * them; else read, and kept for the second pass while the copies kept
+     * stay within NATIVE_MAX_DATA in all (a segment past that is read
+     * again there) */
+    struct seg_bytes { const unsigned char *seg; unsigned char *copy; uint64_t off, len, base; }
+        segs[NATIVE_MAX_SEGS];
     unsigned nsegs = 0;
+    uint64_t kept = 0;
+    static const unsigned abi[] = {SLOT_MOD_ABI},
+                          others[] = {SLOT_MOD_EXEC, SLOT_MOD_CREATE, ABIGATE__SLOT_ABI_ALPHA};
     for (unsigned i = 0; i < e->phnum && i < PH_CACHE && nsegs < NATIVE_MAX_SEGS; i++) {
         struct phdr p;
         if (read_phdr(e, i, &p) || p.type != PT_LOAD_ || !(p.flags & PF_W_) || p.filesz == 0 ||
             p.filesz > NATIVE_MAX_DATA || past_end(s, p.offset, p.filesz))
             continue;
-        /* in memory when the head or read_tail holds it; else read */
         const unsigned char *mem = src_mem(s, p.offset, p.filesz);
         unsigned char *copy = mem ? NULL : malloc((size_t)p.filesz);
         if (!mem && (!copy || src_read(s, p.offset, copy, (size_t)p.filesz, ABIGATE_E_IO))) {
@@ -1661,20 +1668,30 @@ static void find_slot_arrays(struct elf *e, struct native *n, int numbering)
             abigate__ok(s->err);
             continue;
         }
-        segs[nsegs].seg = mem ? mem : copy;
-        segs[nsegs].copy = copy;
-        segs[nsegs].len = p.filesz;
-        segs[nsegs++].base = p.vaddr;
+        find_anchors(n, mem ? mem : copy, p.filesz, p.vaddr, abi, 1);
+        if (copy && kept + p.filesz > NATIVE_MAX_DATA) {
+            free(copy); /* read again if the second pass wants it */
+            copy = NULL;
+        } else if (copy) {
+            kept += p.filesz;
+        }
+        segs[nsegs++] = (struct seg_bytes){mem ? mem : copy, copy, p.offset, p.filesz, p.vaddr};
     }
-    static const unsigned abi[] = {SLOT_MOD_ABI},
-                          others[] = {SLOT_MOD_EXEC, SLOT_MOD_CREATE, ABIGATE__SLOT_ABI_ALPHA};
-    for (unsigned k = 0; k < nsegs; k++)
-        find_anchors(n, segs[k].seg, segs[k].len, segs[k].base, abi, 1);
     if (numbering && !n->narrays)
         for (unsigned k = 0; k < nsegs; k++) {
+            const unsigned char *seg = segs[k].seg;
+            unsigned char *again = NULL;
+            if (!seg && (!(again = malloc((size_t)segs[k].len)) ||
+                         src_read(s, segs[k].off, again, (size_t)segs[k].len, ABIGATE_E_IO))) {
+                free(again);
+                abigate__ok(s->err);
+                continue;
+            }
+            seg = seg ? seg : again;
             if (n->module_len)
-                find_def(e, n, segs[k].seg, segs[k].len, segs[k].base);
-            find_anchors(n, segs[k].seg, segs[k].len, segs[k].base, others, 3);
+                find_def(e, n, seg, segs[k].len, segs[k].base);
+            find_anchors(n, seg, segs[k].len, segs[k].base, others, 3);
+            free(again);
         }
     for (unsigned k = 0; k < nsegs; k++)
         free(segs[k].copy);
