@@ -15,6 +15,9 @@ say() { printf '\n== %s\n' "$*"; }
 # lines: Windows and macOS extensions built for real (MinGW-w64's GCC and dlltool; clang with
 # lld's ld64.lld and llvm-lipo), and cross compilers for the ELF reader's other machine and
 # byte order (AArch64, s390x): about 30 s to install from Debian's mirror here).
+# Not here: rustc, which tests/native/pyo3.py needs to build pyo3-ffi 0.28 (rust-version
+# 1.83): Debian 12's is 1.63; the test takes the machine's own (PATH, then ~/.cargo/bin:
+# rustup's 1.95 on these machines) and fails, saying so, when there is none.
 DEPS=(gcc g++ make autoconf automake libtool pkg-config check zlib1g-dev binutils
       python3.11-dev python3.11-dbg python3-setuptools python3-wheel python3-pip valgrind dpkg-dev ca-certificates libblas3 liblapack3
       xz-utils libffi-dev libssl-dev libbz2-dev liblzma-dev libsqlite3-dev patch
