@@ -13,10 +13,15 @@
  * alike; the figure reported is the median over rounds of the per-file
  * time, and the ratio of the medians.  A third line gives the full legacy
  * read (symbols, DT_NEEDED) for scale.  The page cache is warm: a first
- * untimed pass reads every file. */
+ * untimed pass reads every file.  The last two lines are the judgement's
+ * I/O alone: the preads abigate_read_io makes on each file (recorded once,
+ * their count in parentheses), replayed between an open and a close with
+ * nothing parsed. */
 #include "abigate/abigate.h"
 
 #include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,13 +113,69 @@ static double read_pass(char **files, int n, unsigned flags, int *with_record)
     return per;
 }
 
+/* abigate's own reads, replayed without parsing: the reads a judgement
+ * makes are recorded once through abigate_read_io (a reader that preads
+ * and notes each offset and length), then each pass opens the file, makes
+ * those preads and closes it: the I/O part of the judgement alone. */
+#define MAX_READS 64
+struct reads {
+    int fd, n;
+    uint64_t off[MAX_READS];
+    size_t len[MAX_READS];
+};
+
+static long record_read(void *ctx, void *buf, size_t len, uint64_t offset)
+{
+    struct reads *r = ctx;
+    if (r->n < MAX_READS) {
+        r->off[r->n] = offset;
+        r->len[r->n++] = len;
+    }
+    return (long)pread(r->fd, buf, len, (off_t)offset);
+}
+
+static struct reads *record_reads(char **files, int n, unsigned flags)
+{
+    struct reads *all = calloc((size_t)n, sizeof *all);
+    for (int i = 0; i < n && all; i++) {
+        struct stat st;
+        abigate_file_info fi;
+        abigate_error err;
+        all[i].fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (all[i].fd < 0 || fstat(all[i].fd, &st)) {
+            perror(files[i]);
+            exit(2);
+        }
+        abigate_io io = {record_read, &all[i], (uint64_t)st.st_size};
+        abigate_read_io(&io, files[i], flags, &fi, flags ? syms : NULL, &err);
+        close(all[i].fd);
+    }
+    return all;
+}
+
+static double reads_pass(char **files, int n, const struct reads *all)
+{
+    static char buf[1 << 20];
+    double t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        int fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        for (int k = 0; k < all[i].n; k++)
+            if (pread(fd, buf, all[i].len[k] < sizeof buf ? all[i].len[k] : sizeof buf,
+                      (off_t)all[i].off[k]) < 0)
+                exit(2);
+        close(fd);
+    }
+    return (now_ns() - t0) / n;
+}
+
 static double median(double *v, int rounds)
 {
     qsort(v, (size_t)rounds, sizeof *v, cmp_double);
     return v[rounds / 2];
 }
 
-enum { FLOOR, RECORD, RECORD_CHECK, LEGACY, LEGACY_CHECK, DECIDE, NPASS };
+enum { FLOOR, RECORD, RECORD_CHECK, LEGACY, LEGACY_CHECK, DECIDE, READS_RECORD, READS_LEGACY,
+       NPASS };
 
 int main(int argc, char **argv)
 {
@@ -152,8 +213,17 @@ int main(int argc, char **argv)
     read_pass(files, n, ABIGATE_READ_LEGACY, NULL);
     for (int i = 0; i < n; i++)
         abigate_read_path(files[i], ABIGATE_READ_RECORD, &infos[i], NULL, &err);
+    struct reads *reads_record = record_reads(files, n, ABIGATE_READ_RECORD),
+                 *reads_legacy = record_reads(files, n, ABIGATE_READ_LEGACY);
+    int nreads[2] = {0, 0};
+    for (int i = 0; i < n; i++) {
+        nreads[0] += reads_record[i].n;
+        nreads[1] += reads_legacy[i].n;
+    }
     for (int r = 0; r < rounds; r++) {
         t[FLOOR][r] = floor_pass(files, n);
+        t[READS_RECORD][r] = reads_pass(files, n, reads_record);
+        t[READS_LEGACY][r] = reads_pass(files, n, reads_legacy);
         t[RECORD][r] = read_pass(files, n, ABIGATE_READ_RECORD, &records);
         t[RECORD_CHECK][r] = check_pass(files, n, ABIGATE_READ_RECORD);
         t[LEGACY][r] = read_pass(files, n, ABIGATE_READ_LEGACY, NULL);
@@ -173,7 +243,14 @@ int main(int argc, char **argv)
     printf("  abigate_read_path(LEGACY)           %8.0f ns   ratio %.2f\n", m[LEGACY], m[LEGACY] / f);
     printf("  check: read(LEGACY) + decide+syms   %8.0f ns   ratio %.2f   decide adds %+.1f%%\n",
            m[LEGACY_CHECK], m[LEGACY_CHECK] / f, 100.0 * (m[LEGACY_CHECK] / m[LEGACY] - 1));
-    printf("  abigate_decide alone (no symbols)   %8.0f ns per call\n", m[DECIDE]);
+    printf("  abigate_decide alone (no symbols)   %8.0f ns per call   ratio %.2f\n", m[DECIDE],
+           m[DECIDE] / f);
+    printf("  its reads alone, RECORD (%4d)       %8.0f ns   ratio %.2f\n", nreads[0],
+           m[READS_RECORD], m[READS_RECORD] / f);
+    printf("  its reads alone, LEGACY (%4d)       %8.0f ns   ratio %.2f\n", nreads[1],
+           m[READS_LEGACY], m[READS_LEGACY] / f);
+    free(reads_record);
+    free(reads_legacy);
     for (int k = 0; k < NPASS; k++)
         free(t[k]);
     free(infos);
