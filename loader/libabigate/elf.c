@@ -1350,7 +1350,7 @@ struct native {
     const char *module;
     size_t module_len;
     unsigned moddef;
-    unsigned def_min, def_max; /* its HEAD_INIT's versions (max 0: none) */
+    unsigned def_min;     /* the oldest headers its HEAD_INIT's values come from */
     unsigned def_old, def_new; /* its m_slots: highest old-numbering ID, a 3.15 ID */
     /* headers whose m_name is zero in place (lld's RELA), to be read once
      * their pointers' relocations are known: places[name], places[name + 1]
@@ -1526,7 +1526,6 @@ static void def_read(struct elf *e, struct native *n, uint64_t at, uint64_t slot
         return;
     n->moddef |= layout;
     n->def_min = vmin;
-    n->def_max = 255;
     /* its slots (m_slots, after m_name, m_doc, m_size, m_methods): the IDs
      * of one numbering or the other, to a {0, NULL} terminator (a pointer
      * zero in place reads as NULL: the IDs are what counts); anything else
@@ -1935,7 +1934,7 @@ static void find_native(struct elf *e, abigate_abiinfo *out, uint64_t *offset, i
         *moddef = n->moddef;
     if (def && n->moddef) { /* the PyModuleDef's own versions and slots */
         def->moddef_minor_min = n->def_min;
-        def->moddef_minor_max = n->def_max;
+        def->moddef_minor_max = 255; /* no newest: abigate.h */
         def->slot_id_old = n->def_old;
         if (slot_id_315 && !*slot_id_315 && n->def_new)
             *slot_id_315 = n->def_new;
